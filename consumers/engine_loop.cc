@@ -1,0 +1,225 @@
+#include "consumers/engine_loop.h"
+
+#include <librdkafka/rdkafka.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+
+namespace locus::kafka {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr int32_t kAnyPartition = -1;  // RD_KAFKA_PARTITION_UA without its C cast
+
+}  // namespace
+
+EngineLoop::EngineLoop(Engine& engine, LoopOptions options)
+    : engine_(engine), options_(std::move(options)) {}
+
+EngineLoop::~EngineLoop() = default;
+
+Result<std::unique_ptr<EngineLoop>> EngineLoop::Create(Engine& engine, LoopOptions options) {
+  std::unique_ptr<EngineLoop> loop(new EngineLoop(engine, std::move(options)));
+  const KafkaConfig& k = loop->options_.kafka;
+
+  Properties producer = loop->options_.client;
+  producer["linger.ms"] = "1";
+  producer["message.max.bytes"] = "4194304";
+  auto p = Producer::Create(producer);
+  if (!p.ok()) return p.status();
+  loop->producer_ = std::move(*p);
+
+  auto places = PlacesReader::Create(engine, loop->options_.client, k.places_topic);
+  if (!places.ok()) return places.status();
+  loop->places_ = std::move(*places);
+
+  Properties c = loop->options_.client;
+  c["group.id"] = k.group_id;
+  c["enable.auto.commit"] = "false";
+  c["enable.auto.offset.store"] = "false";
+  c["auto.offset.reset"] = "earliest";
+  c["enable.partition.eof"] = "true";
+  c["session.timeout.ms"] = std::to_string(k.session_timeout_ms);
+  c["heartbeat.interval.ms"] = std::to_string(std::max(100, k.session_timeout_ms / 6));
+  c["partition.assignment.strategy"] = "range";
+  c["fetch.max.bytes"] = "8388608";
+  c["max.partition.fetch.bytes"] = "4194304";
+  c["receive.message.max.bytes"] = "16777216";
+  for (const auto& [key, value] : loop->options_.client) c[key] = value;  // operators win
+  c["group.id"] = k.group_id;
+  auto conf = NewConf(c);
+  if (!conf.ok()) return conf.status();
+  rd_kafka_conf_set_rebalance_cb(
+      *conf, reinterpret_cast<void (*)(rd_kafka_t*, rd_kafka_resp_err_t,
+                                       rd_kafka_topic_partition_list_t*, void*)>(
+                 &EngineLoop::RebalanceThunk));
+  rd_kafka_conf_set_opaque(*conf, loop.get());
+  auto h = NewClient(Role::kConsumer, c, *conf);
+  if (!h.ok()) return h.status();
+  loop->consumer_ = std::move(*h);
+  rd_kafka_poll_set_consumer(loop->consumer_.get());
+
+  rd_kafka_topic_partition_list_t* topics = rd_kafka_topic_partition_list_new(2);
+  rd_kafka_topic_partition_list_add(topics, k.events_topic.c_str(), kAnyPartition);
+  rd_kafka_topic_partition_list_add(topics, k.requests_topic.c_str(), kAnyPartition);
+  rd_kafka_resp_err_t e = rd_kafka_subscribe(loop->consumer_.get(), topics);
+  rd_kafka_topic_partition_list_destroy(topics);
+  if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return Status::Error(std::string("subscribing: ") + rd_kafka_err2str(e));
+  }
+  return loop;
+}
+
+void EngineLoop::RebalanceThunk(rd_kafka_s* /*rk*/, int err, void* partitions, void* opaque) {
+  static_cast<EngineLoop*>(opaque)->OnRebalance(err, partitions);
+}
+
+void EngineLoop::OnRebalance(int err, void* raw) {
+  auto* list = static_cast<rd_kafka_topic_partition_list_t*>(raw);
+  rd_kafka_t* rk = consumer_.get();
+  counters_.rebalances++;
+  if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+    for (int i = 0; i < list->cnt; ++i) {
+      rd_kafka_topic_partition_t& tp = list->elems[i];
+      const std::optional<int64_t> stored = engine_.StoredOffset(tp.topic, tp.partition);
+      tp.offset = stored.value_or(RD_KAFKA_OFFSET_BEGINNING);
+      if (stored) {
+        auto w = QueryWatermarks(rk, tp.topic, tp.partition);
+        if (w.ok() && *stored < w->low) {
+          spdlog::error(
+              "OFFSET LOST: {}/{} stored offset {} fell off the log (oldest kept is {}): {} "
+              "messages were never read. The embedded cluster keeps ~5 MiB per partition; "
+              "pace producers by the engine's lag.",
+              tp.topic, tp.partition, *stored, w->low, w->low - *stored);
+          counters_.offsets_lost++;
+          engine_.CountRejected("offset_lost");
+          tp.offset = w->low;
+        } else if (w.ok() && *stored > w->high) {
+          spdlog::error("{}/{}: stored offset {} is past the end of the log ({}); was the topic "
+                        "recreated? Reading from its end.",
+                        tp.topic, tp.partition, *stored, w->high);
+          counters_.offsets_lost++;
+        }
+      }
+      eof_[{tp.topic, tp.partition}] = false;
+    }
+    spdlog::info("assigned {} partitions", list->cnt);
+    rd_kafka_assign(rk, list);
+  } else {
+    // Commit what was applied from the partitions being taken away, then let them go.
+    Status s = FlushAndMirror();
+    if (!s.ok() && fatal_.ok()) fatal_ = s;
+    rd_kafka_assign(rk, nullptr);
+    eof_.clear();
+    spdlog::info("partitions revoked");
+  }
+}
+
+void EngineLoop::DeadLetter(const std::string& topic, int32_t partition, int64_t offset,
+                            std::string_view key, std::string_view payload,
+                            const Outcome& outcome) {
+  locus::DeadLetter d;
+  d.reason = outcome.code + ": " + outcome.reason;
+  d.topic = topic;
+  d.partition = partition;
+  d.offset = offset;
+  d.payload = std::string(payload.substr(0, kDeadLetterPayloadBytes + 8));
+  if (!key.empty()) d.key = std::string(key);
+  Status s = producer_->Produce(options_.kafka.deadletter_topic, key, EncodeDeadLetter(d));
+  if (!s.ok()) spdlog::error("dead letter for {}/{}@{}: {}", topic, partition, offset, s.message());
+  counters_.deadletters++;
+}
+
+void EngineLoop::HandleMessage(void* raw) {
+  auto* m = static_cast<rd_kafka_message_t*>(raw);
+  const std::string topic = rd_kafka_topic_name(m->rkt);
+  std::string_view key(static_cast<const char*>(m->key), m->key ? m->key_len : 0);
+  std::string_view value(static_cast<const char*>(m->payload), m->payload ? m->len : 0);
+  eof_[{topic, m->partition}] = false;
+  if (topic == options_.kafka.events_topic) {
+    Outcome o = engine_.HandleEvent(topic, m->partition, m->offset, value, [this] {
+      Status s = places_->CatchUp(10000);
+      if (!s.ok()) spdlog::warn("catching up places: {}", s.message());
+    });
+    if (!o.ok) DeadLetter(topic, m->partition, m->offset, key, value, o);
+  } else if (topic == options_.kafka.requests_topic) {
+    auto [request_id, response] = engine_.AnswerRequest(key, value);
+    Status s = producer_->Produce(options_.kafka.responses_topic,
+                                  request_id.empty() ? key : std::string_view(request_id),
+                                  response);
+    if (!s.ok()) spdlog::error("response to {}: {}", request_id, s.message());
+    counters_.responses++;
+    engine_.MarkConsumed(topic, m->partition, m->offset);
+  }
+}
+
+Status EngineLoop::FlushAndMirror() {
+  auto committed = engine_.Flush();
+  if (!committed.ok()) return committed.status();
+  // Mirror the group's offsets to Kafka for lag monitoring (the store stays the truth).
+  rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(8);
+  for (const auto& [tp, next] : *committed) {
+    if (tp.first == options_.kafka.places_topic) continue;
+    rd_kafka_topic_partition_list_add(list, tp.first.c_str(), tp.second)->offset = next;
+  }
+  if (list->cnt > 0) rd_kafka_commit(consumer_.get(), list, /*async=*/1);
+  rd_kafka_topic_partition_list_destroy(list);
+  return Status::Ok();
+}
+
+bool EngineLoop::AllRead() const {
+  if (eof_.empty() || !places_->at_end()) return false;
+  for (const auto& [tp, at_end] : eof_) {
+    if (!at_end) return false;
+  }
+  return true;
+}
+
+Status EngineLoop::Run(const std::atomic<bool>& stop) {
+  // The places table is read completely before anything else.
+  Status s = places_->CatchUp(60000);
+  if (!s.ok()) return s;
+  auto last_input = Clock::now();
+  while (!stop.load() && fatal_.ok()) {
+    auto polled = places_->PollAvailable(1000);
+    if (!polled.ok()) return polled.status();
+    if (*polled > 0) last_input = Clock::now();
+
+    rd_kafka_message_t* m = rd_kafka_consumer_poll(consumer_.get(), 50);
+    if (m != nullptr) {
+      if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+        eof_[{rd_kafka_topic_name(m->rkt), m->partition}] = true;
+      } else if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        spdlog::warn("consumer: {}", rd_kafka_message_errstr(m));
+        if (m->err == RD_KAFKA_RESP_ERR__FATAL) fatal_ = Status::Error(rd_kafka_message_errstr(m));
+      } else {
+        HandleMessage(m);
+        last_input = Clock::now();
+      }
+      rd_kafka_message_destroy(m);
+    }
+    producer_->Poll(0);
+    if (engine_.FlushDue()) {
+      s = FlushAndMirror();
+      if (!s.ok()) {
+        fatal_ = s;
+        break;
+      }
+    }
+    if (options_.exit_when_idle_s >= 0 && AllRead() &&
+        std::chrono::duration<double>(Clock::now() - last_input).count() >=
+            options_.exit_when_idle_s) {
+      spdlog::info("idle for {} s with every partition read to its end: stopping",
+                   options_.exit_when_idle_s);
+      break;
+    }
+  }
+  Status flushed = FlushAndMirror();
+  Status delivered = producer_->Flush(10000);
+  rd_kafka_consumer_close(consumer_.get());
+  if (!fatal_.ok()) return fatal_;
+  if (!flushed.ok()) return flushed;
+  return delivered;
+}
+
+}  // namespace locus::kafka

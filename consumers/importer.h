@@ -1,0 +1,35 @@
+// `locus import`: publishes a check-in file (shared/data's TSV, plain or .xz) as place upserts
+// and visit events, places first, paced by the engine group's lag so the embedded cluster's
+// small per-partition log never drops what the engine has not read.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "consumers/kafka_client.h"
+#include "src/config/config.h"
+
+namespace locus::kafka {
+
+struct ImportOptions {
+  KafkaConfig kafka;
+  Properties client;
+  // Largest lag (events produced but not yet committed by the engine group) allowed in any
+  // partition before the importer waits; 0 disables pacing.
+  int64_t max_lag_per_partition = 20000;
+  // Progress to stderr: a bar on a terminal, plain lines otherwise.
+  bool progress = true;
+};
+
+struct ImportStats {
+  int64_t lines = 0;
+  int64_t skipped = 0;  // malformed lines
+  int64_t places = 0;
+  int64_t events = 0;
+  double seconds = 0;
+};
+
+Result<ImportStats> ImportCheckins(const std::string& path, const ImportOptions& options);
+
+}  // namespace locus::kafka

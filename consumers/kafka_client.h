@@ -1,0 +1,71 @@
+// Thin RAII layer over librdkafka's C API: configuration, producers, metadata and watermark
+// queries. Everything else in consumers/ builds on it; nothing outside consumers/ includes
+// librdkafka.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "src/core/status.h"
+
+struct rd_kafka_s;
+struct rd_kafka_conf_s;
+
+namespace locus::kafka {
+
+struct HandleDeleter {
+  void operator()(rd_kafka_s* rk) const;
+};
+using Handle = std::unique_ptr<rd_kafka_s, HandleDeleter>;
+
+// librdkafka properties; applied in order, later keys win.
+using Properties = std::map<std::string, std::string>;
+
+enum class Role { kProducer, kConsumer };
+// Creates a client handle; the error names the property librdkafka rejected.
+Result<Handle> NewClient(Role role, const Properties& properties, rd_kafka_conf_s* conf = nullptr);
+// A configuration object with `properties` set (caller owns it until it is passed to
+// NewClient).
+Result<rd_kafka_conf_s*> NewConf(const Properties& properties);
+
+// Partition count of `topic`, from cluster metadata.
+Result<int32_t> PartitionCount(rd_kafka_s* rk, const std::string& topic, int timeout_ms = 10000);
+
+struct Watermarks {
+  int64_t low = 0;
+  int64_t high = 0;
+};
+Result<Watermarks> QueryWatermarks(rd_kafka_s* rk, const std::string& topic, int32_t partition,
+                                   int timeout_ms = 5000);
+
+// An asynchronous producer. Produce() queues (retrying while the local queue is full);
+// delivery failures are counted and logged from the delivery callback.
+// Thread-safe (librdkafka producers are).
+class Producer {
+ public:
+  static Result<std::unique_ptr<Producer>> Create(const Properties& properties);
+  ~Producer();
+
+  // partition -1: by key (librdkafka's default partitioner, murmur2 like the Java client).
+  Status Produce(const std::string& topic, std::string_view key,
+                 std::optional<std::string_view> value, int32_t partition = -1);
+  // Serves delivery reports; call regularly.
+  void Poll(int timeout_ms = 0);
+  // Waits until everything queued is delivered (or the timeout passes).
+  Status Flush(int timeout_ms);
+  int64_t delivery_failures() const;
+  rd_kafka_s* raw() const { return rk_.get(); }
+
+ private:
+  Producer() = default;
+  Handle rk_;
+  struct Stats;
+  std::unique_ptr<Stats> stats_;
+};
+
+}  // namespace locus::kafka

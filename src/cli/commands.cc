@@ -1,0 +1,244 @@
+#include "src/cli/commands.h"
+
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <thread>
+
+#include "consumers/embedded_cluster.h"
+#include "consumers/engine_loop.h"
+#include "consumers/importer.h"
+#include "consumers/request_client.h"
+#include "src/cli/table.h"
+#include "src/config/config_loader.h"
+#include "src/core/bytes.h"
+#include "src/engine/engine.h"
+#include "src/synth/synth_city.h"
+#include "state/state_store.h"
+
+namespace locus::cli {
+namespace {
+
+std::atomic<bool> g_stop{false};
+
+void OnSignal(int) { g_stop.store(true); }
+
+std::optional<Config> Load(const std::string& path) {
+  auto c = LoadConfig(path);
+  if (!c.ok()) {
+    std::cerr << "locus: " << c.error() << "\n";
+    return std::nullopt;
+  }
+  return std::move(*c);
+}
+
+std::vector<std::string> Topics(const KafkaConfig& k) {
+  return {k.places_topic, k.events_topic, k.requests_topic, k.responses_topic,
+          k.deadletter_topic};
+}
+
+kafka::Properties Client(const KafkaConfig& k) {
+  kafka::Properties p = KafkaClientProperties(k);
+  p["partitioner"] = "murmur2_random";
+  return p;
+}
+
+EngineOptions MakeEngineOptions(const Config& c) {
+  EngineOptions o;
+  o.model.popularity_half_life_days = c.model.popularity_half_life_days;
+  o.model.visit_weight = c.model.visit_weight;
+  o.model.click_weight = c.model.click_weight;
+  o.model.distance_scale_km = c.model.distance_scale_km;
+  o.model.aliases = c.activities.aliases;
+  o.recommend.default_k = c.requests.default_k;
+  o.recommend.max_k = c.requests.max_k;
+  o.flush_events = c.state.flush_events;
+  o.flush_interval_ms = c.state.flush_interval_ms;
+  return o;
+}
+
+}  // namespace
+
+std::atomic<bool>& StopFlag() { return g_stop; }
+
+void InstallSignalHandlers() {
+  std::signal(SIGINT, OnSignal);
+  std::signal(SIGTERM, OnSignal);
+}
+
+int Broker(const std::string& config_path, int brokers) {
+  auto config = Load(config_path);
+  if (!config) return 2;
+  auto cluster = kafka::EmbeddedCluster::Start(brokers, Topics(config->kafka),
+                                               config->kafka.partitions);
+  if (!cluster.ok()) {
+    std::cerr << "locus broker: " << cluster.error() << "\n";
+    return 1;
+  }
+  std::cout << "bootstrap: " << (*cluster)->bootstrap() << std::endl;
+  spdlog::info("embedded Kafka cluster: {} brokers, {} partitions per topic", brokers,
+               config->kafka.partitions);
+  while (!g_stop.load()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  spdlog::info("stopping the embedded cluster");
+  return 0;
+}
+
+int Serve(const ServeArgs& args) {
+  auto config = Load(args.config_path);
+  if (!config) return 2;
+  if (!args.bootstrap.empty()) config->kafka.bootstrap_servers = args.bootstrap;
+  if (!args.data_dir.empty()) config->state.data_dir = args.data_dir;
+
+  std::unique_ptr<kafka::EmbeddedCluster> cluster;
+  kafka::Properties client = Client(config->kafka);
+  if (config->kafka.bootstrap_servers.empty()) {
+    auto c = kafka::EmbeddedCluster::Start(config->kafka.embedded_brokers, Topics(config->kafka),
+                                           config->kafka.partitions);
+    if (!c.ok()) {
+      std::cerr << "locus serve: " << c.error() << "\n";
+      return 1;
+    }
+    cluster = std::move(*c);
+    client["bootstrap.servers"] = cluster->bootstrap();
+    std::cout << "bootstrap: " << cluster->bootstrap() << std::endl;
+  }
+
+  auto store = StateStore::Open(config->state.data_dir);
+  if (!store.ok()) {
+    std::cerr << "locus serve: " << store.error() << "\n";
+    return 1;
+  }
+  auto engine = Engine::Open(MakeEngineOptions(*config), std::move(*store));
+  if (!engine.ok()) {
+    std::cerr << "locus serve: " << engine.error() << "\n";
+    return 1;
+  }
+  (*engine)->WithModel([](const Model& m) {
+    spdlog::info("state loaded: {} places, {} events applied", m.place_count(),
+                 m.events_applied());
+    return 0;
+  });
+  kafka::LoopOptions lo;
+  lo.kafka = config->kafka;
+  lo.client = client;
+  lo.exit_when_idle_s = args.exit_when_idle_s;
+  auto loop = kafka::EngineLoop::Create(**engine, lo);
+  if (!loop.ok()) {
+    std::cerr << "locus serve: " << loop.error() << "\n";
+    return 1;
+  }
+  Status s = (*loop)->Run(g_stop);
+  if (!s.ok()) {
+    std::cerr << "locus serve: " << s.message() << "\n";
+    return 1;
+  }
+  const auto& c = (*engine)->counters();
+  spdlog::info("stopped cleanly: {} events applied, {} rejected, {} requests answered",
+               c.events_applied.load(), c.events_rejected.load(),
+               c.requests_ok.load() + c.requests_error.load());
+  return 0;
+}
+
+int Import(const ImportArgs& args) {
+  auto config = Load(args.config_path);
+  if (!config) return 2;
+  if (!args.bootstrap.empty()) config->kafka.bootstrap_servers = args.bootstrap;
+  if (config->kafka.bootstrap_servers.empty()) {
+    std::cerr << "locus import: --bootstrap (or kafka.bootstrap_servers) is required\n";
+    return 2;
+  }
+  kafka::ImportOptions o;
+  o.kafka = config->kafka;
+  o.client = Client(config->kafka);
+  o.max_lag_per_partition = args.max_lag;
+  o.progress = args.progress;
+  auto stats = kafka::ImportCheckins(args.file, o);
+  if (!stats.ok()) {
+    std::cerr << "locus import: " << stats.error() << "\n";
+    return 1;
+  }
+  std::printf("imported %s: %lld places, %lld events (%lld malformed lines skipped) in %.1f s\n",
+              args.file.c_str(), static_cast<long long>(stats->places),
+              static_cast<long long>(stats->events), static_cast<long long>(stats->skipped),
+              stats->seconds);
+  return 0;
+}
+
+int RecommendCmd(const RecommendArgs& args) {
+  auto config = Load(args.config_path);
+  if (!config) return 2;
+  if (!args.bootstrap.empty()) config->kafka.bootstrap_servers = args.bootstrap;
+  if (config->kafka.bootstrap_servers.empty()) {
+    std::cerr << "locus recommend: --bootstrap (or kafka.bootstrap_servers) is required\n";
+    return 2;
+  }
+  if (args.lat.has_value() != args.lon.has_value()) {
+    std::cerr << "locus recommend: --lat and --lon go together\n";
+    return 2;
+  }
+  auto client = kafka::RequestClient::Create(config->kafka, Client(config->kafka));
+  if (!client.ok()) {
+    std::cerr << "locus recommend: " << client.error() << "\n";
+    return 1;
+  }
+  Query q;
+  q.activity_text = args.activity;
+  if (!args.user.empty()) q.user = UserId(args.user);
+  if (args.lat) q.position = GeoPoint{*args.lat, *args.lon};
+  q.radius_km = args.radius_km;
+  q.k = args.k;
+  auto answer = (*client)->Ask(q, args.timeout_ms);
+  if (!answer.ok()) {
+    std::cerr << "locus recommend: " << answer.error() << "\n";
+    return 1;
+  }
+  PrintAnswer(q, *answer, std::cout);
+  return answer->ok ? 0 : 3;
+}
+
+int StateDump(const std::string& data_dir, std::ostream& out) {
+  auto store = StateStore::Open(data_dir, /*read_only=*/true);
+  if (!store.ok()) {
+    std::cerr << "locus state dump: " << store.error() << "\n";
+    return 1;
+  }
+  auto applied = (*store)->Get(Space::kMeta, "events_applied");
+  int64_t n = 0;
+  if (applied && !ByteReader(*applied).I64(n)) n = 0;
+  out << "events_applied " << n << "\n";
+  for (Space space : kAllSpaces) {
+    Status s = (*store)->Scan(space, [&](std::string_view key, std::string_view value) {
+      out << Model::DescribeEntry(space, key, value) << "\n";
+    });
+    if (!s.ok()) {
+      std::cerr << "locus state dump: " << s.message() << "\n";
+      return 1;
+    }
+  }
+  return 0;
+}
+
+int GenCity(const GenCityArgs& args) {
+  synth::CityOptions o;
+  o.seed = args.seed;
+  o.places = args.places;
+  o.users = args.users;
+  o.checkins = args.checkins;
+  std::ofstream f(args.out, std::ios::binary);
+  if (!f) {
+    std::cerr << "locus gen-city: cannot write " << args.out << "\n";
+    return 1;
+  }
+  synth::WriteCheckins(o, f);
+  f.close();
+  if (!f) {
+    std::cerr << "locus gen-city: writing " << args.out << " failed\n";
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace locus::cli

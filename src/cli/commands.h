@@ -1,0 +1,60 @@
+// The `locus` subcommands as functions (main.cc parses flags; tests call these directly).
+// Each returns a process exit code: 0 success, 1 runtime failure, 2 bad usage or config.
+#pragma once
+
+#include <atomic>
+#include <optional>
+#include <ostream>
+#include <string>
+
+#include "src/config/config.h"
+
+namespace locus::cli {
+
+// Set by SIGINT/SIGTERM; long-running commands poll it.
+std::atomic<bool>& StopFlag();
+void InstallSignalHandlers();
+
+struct ServeArgs {
+  std::string config_path;
+  std::string bootstrap;  // overrides kafka.bootstrap_servers
+  std::string data_dir;   // overrides state.data_dir
+  double exit_when_idle_s = -1;
+};
+int Serve(const ServeArgs& args);
+
+int Broker(const std::string& config_path, int brokers);
+
+struct ImportArgs {
+  std::string config_path;
+  std::string file;
+  std::string bootstrap;
+  int64_t max_lag = 20000;
+  bool progress = true;
+};
+int Import(const ImportArgs& args);
+
+struct RecommendArgs {
+  std::string config_path;
+  std::string bootstrap;
+  std::string activity;
+  std::string user;
+  std::optional<double> lat, lon, radius_km;
+  int k = 10;
+  int timeout_ms = 30000;
+};
+int RecommendCmd(const RecommendArgs& args);
+
+// Writes every state entry of `data_dir` in a stable order to `out`.
+int StateDump(const std::string& data_dir, std::ostream& out);
+
+struct GenCityArgs {
+  std::string out;
+  uint64_t seed = 7;
+  int places = 2000;
+  int users = 300;
+  int checkins = 20000;
+};
+int GenCity(const GenCityArgs& args);
+
+}  // namespace locus::cli

@@ -1,0 +1,105 @@
+// locus configuration as plain structs. Every field carries its meaning and default right
+// above it; config/locus.yaml documents the same fields for operators.
+//
+// Loading (see config_loader.h) maps YAML keys one to one onto these fields
+// ("kafka.bootstrap_servers" -> Config::kafka.bootstrap_servers), applies LOCUS_* environment
+// overrides, and rejects unknown keys.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+namespace locus {
+
+struct KafkaConfig {
+  // Comma-separated host:port list of a real Kafka cluster. Empty (the default) starts the
+  // embedded mock cluster in process. Env: LOCUS_KAFKA_BOOTSTRAP_SERVERS.
+  std::string bootstrap_servers;
+  // Brokers of the embedded cluster (ignored with bootstrap_servers set).
+  int embedded_brokers = 3;
+  // Partitions of every topic the embedded cluster creates at start.
+  int partitions = 12;
+  // Consumer group of the engine's consumers.
+  std::string group_id = "locus";
+  // Topic names.
+  std::string places_topic = "locus.places";
+  std::string events_topic = "locus.events";
+  std::string requests_topic = "locus.requests";
+  std::string responses_topic = "locus.responses";
+  std::string deadletter_topic = "locus.deadletter";
+  // Consumer session timeout; librdkafka's 45 s default is far too slow to recover from a
+  // crashed member on one machine.
+  int session_timeout_ms = 6000;
+  // Extra librdkafka properties passed through unchanged (e.g. "security.protocol": "SSL").
+  // YAML: any other key under kafka.librdkafka.
+  std::map<std::string, std::string> librdkafka;
+};
+
+struct StateConfig {
+  // RocksDB data directory. Env: LOCUS_STATE_DATA_DIR.
+  std::string data_dir = "var/state";
+  // A batch of state changes and offsets is committed when it holds this many events...
+  int flush_events = 20000;
+  // ...or when its oldest change is this old.
+  int flush_interval_ms = 200;
+};
+
+struct ModelConfig {
+  // Half-life of the time-decayed activity-place popularity, in days (event time, not wall).
+  double popularity_half_life_days = 30.0;
+  // Weight of one visit and one click in the counters that drive scoring.
+  double visit_weight = 1.0;
+  double click_weight = 0.3;
+  // Distance in km at which distance decay halves a place's geographic score.
+  double distance_scale_km = 1.0;
+};
+
+struct RequestConfig {
+  // Items returned when a request has no k.
+  int default_k = 10;
+  // Largest k a request may ask for (the schema's bound).
+  int max_k = 100;
+};
+
+struct ActivitiesConfig {
+  // Extra names for activities: alias -> activity as places name it
+  // (e.g. "coffee": "Coffee Shop"). Matching folds case, accents and plurals.
+  std::map<std::string, std::string> aliases;
+};
+
+struct MysqlConfig {
+  // Server of the reporting snapshots. Env: LOCUS_MYSQL_HOST etc.
+  std::string host = "127.0.0.1";
+  int port = 3307;
+  // Unix socket; when set it is used instead of host/port.
+  std::string socket;
+  std::string database = "locus";
+  std::string user = "locus";
+  std::string password = "locus";
+  // Seconds between snapshots written by `locus serve`; 0 disables them.
+  int snapshot_interval_s = 60;
+  // Snapshots kept; older ones are pruned.
+  int keep_snapshots = 48;
+  // Export per-user rows (off: users appear only in aggregates).
+  bool export_user_rows = false;
+};
+
+struct HttpConfig {
+  // Listen address of the HTTP API. Env: LOCUS_HTTP_LISTEN.
+  std::string listen = "127.0.0.1:8080";
+  // Bearer token required by everything but health checks; empty disables the check.
+  std::string token;
+};
+
+struct Config {
+  KafkaConfig kafka;
+  StateConfig state;
+  ModelConfig model;
+  RequestConfig requests;
+  ActivitiesConfig activities;
+  MysqlConfig mysql;
+  HttpConfig http;
+};
+
+}  // namespace locus

@@ -1,0 +1,354 @@
+#include "src/core/model.h"
+
+#include <algorithm>
+#include <cinttypes>
+#include <cstdio>
+
+#include "src/core/bytes.h"
+
+namespace locus {
+namespace {
+
+constexpr std::string_view kEventsApplied = "events_applied";
+constexpr std::string_view kNewestTs = "newest_ts";
+constexpr std::string_view kRejectedPrefix = "rejected/";
+
+std::string EncodePlace(const Place& p) {
+  ByteWriter w;
+  w.Str(p.name).F64(p.position.lat).F64(p.position.lon).U64(p.activities.size());
+  for (const ActivityId& a : p.activities) w.Str(a.str());
+  w.U64(p.tags.size());
+  for (const std::string& t : p.tags) w.Str(t);
+  return w.Take();
+}
+
+bool DecodePlace(std::string_view key, std::string_view value, Place& p) {
+  ByteReader r(value);
+  p.id = PlaceId(std::string(key));
+  uint64_t n = 0;
+  if (!r.Str(p.name) || !r.F64(p.position.lat) || !r.F64(p.position.lon) || !r.U64(n)) {
+    return false;
+  }
+  for (uint64_t i = 0; i < n && r.ok(); ++i) {
+    std::string a;
+    if (r.Str(a)) p.activities.emplace_back(std::move(a));
+  }
+  if (!r.U64(n)) return false;
+  for (uint64_t i = 0; i < n && r.ok(); ++i) {
+    std::string t;
+    if (r.Str(t)) p.tags.push_back(std::move(t));
+  }
+  return r.done();
+}
+
+std::string EncodeStat(const ActivityPlaceStat& s) {
+  ByteWriter w;
+  w.I64(s.visits).I64(s.clicks).I64(s.ratings).F64(s.rating_sum).F64(s.popularity.mass);
+  w.I64(s.popularity.ref).I64(s.last);
+  return w.Take();
+}
+
+bool DecodeStat(std::string_view value, ActivityPlaceStat& s) {
+  ByteReader r(value);
+  r.I64(s.visits) && r.I64(s.clicks) && r.I64(s.ratings) && r.F64(s.rating_sum) &&
+      r.F64(s.popularity.mass) && r.I64(s.popularity.ref) && r.I64(s.last);
+  return r.done();
+}
+
+std::string EncodeUserStat(const UserPlaceStat& s) {
+  ByteWriter w;
+  w.I64(s.visits).I64(s.clicks).I64(s.last);
+  return w.Take();
+}
+
+bool DecodeUserStat(std::string_view value, UserPlaceStat& s) {
+  ByteReader r(value);
+  r.I64(s.visits) && r.I64(s.clicks) && r.I64(s.last);
+  return r.done();
+}
+
+std::string I64Value(int64_t v) { return ByteWriter().I64(v).Take(); }
+
+std::string G6(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.6g", v);
+  return buf;
+}
+
+}  // namespace
+
+const char* SpaceName(Space space) {
+  switch (space) {
+    case Space::kMeta:
+      return "meta";
+    case Space::kPlaces:
+      return "places";
+    case Space::kActivityPlace:
+      return "activity_place";
+    case Space::kUserHistory:
+      return "user_history";
+  }
+  return "?";
+}
+
+const char* EventTypeName(EventType type) {
+  switch (type) {
+    case EventType::kClick:
+      return "click";
+    case EventType::kVisit:
+      return "visit";
+    case EventType::kRating:
+      return "rating";
+  }
+  return "?";
+}
+
+Model::Model(ModelOptions options) : options_(std::move(options)) {
+  resolver_.SetAliases(options_.aliases);
+}
+
+void Model::Link(const PlaceId& place, const ActivityId& activity) {
+  resolver_.Add(activity);
+  activity_places_[activity].push_back(place);
+}
+
+void Model::Unlink(const PlaceId& place, const ActivityId& activity) {
+  auto it = activity_places_.find(activity);
+  if (it == activity_places_.end()) return;
+  auto& v = it->second;
+  if (auto pos = std::find(v.begin(), v.end(), place); pos != v.end()) {
+    *pos = v.back();
+    v.pop_back();
+  }
+}
+
+void Model::UpsertPlace(Place place) {
+  if (auto it = places_.find(place.id); it != places_.end()) {
+    for (const ActivityId& a : it->second.activities) Unlink(place.id, a);
+  }
+  for (const ActivityId& a : place.activities) Link(place.id, a);
+  dirty_places_.insert(place.id);
+  const PlaceId id = place.id;
+  places_.insert_or_assign(id, std::move(place));
+}
+
+void Model::DeletePlace(const PlaceId& id) {
+  auto it = places_.find(id);
+  if (it == places_.end()) return;
+  for (const ActivityId& a : it->second.activities) Unlink(id, a);
+  places_.erase(it);
+  dirty_places_.insert(id);
+}
+
+const Place* Model::FindPlace(const PlaceId& id) const {
+  auto it = places_.find(id);
+  return it == places_.end() ? nullptr : &it->second;
+}
+
+Status Model::Apply(const Event& e) {
+  auto pit = places_.find(e.place);
+  if (pit == places_.end()) return Status::Error("unknown place '" + e.place.str() + "'");
+  Place& place = pit->second;
+
+  // The activity done there: the event's own, else each of the place's activities.
+  std::vector<ActivityId> single;
+  const std::vector<ActivityId>* activities = &place.activities;
+  if (e.activity) {
+    single.push_back(*e.activity);
+    activities = &single;
+    if (std::find(place.activities.begin(), place.activities.end(), *e.activity) ==
+        place.activities.end()) {
+      // People do this activity here although the place does not list it: learn the link.
+      place.activities.push_back(*e.activity);
+      Link(place.id, *e.activity);
+      dirty_places_.insert(place.id);
+    }
+  }
+  const double weight = e.type == EventType::kVisit   ? options_.visit_weight
+                        : e.type == EventType::kClick ? options_.click_weight
+                                                      : 0.0;
+  for (const ActivityId& a : *activities) {
+    ActivityPlaceStat& s = activity_stats_[a][e.place];
+    switch (e.type) {
+      case EventType::kVisit:
+        ++s.visits;
+        break;
+      case EventType::kClick:
+        ++s.clicks;
+        break;
+      case EventType::kRating:
+        ++s.ratings;
+        s.rating_sum += e.value.value_or(0);
+        break;
+    }
+    if (weight > 0) s.popularity.Add(weight, e.ts, half_life_ms());
+    s.last = std::max(s.last, e.ts);
+    dirty_stats_.emplace(a, e.place);
+    ++activity_events_[a];
+
+    if (e.type != EventType::kRating) {
+      UserPlaceStat& u = users_[e.user][a][e.place];
+      (e.type == EventType::kVisit ? u.visits : u.clicks) += 1;
+      u.last = std::max(u.last, e.ts);
+      dirty_users_.emplace(e.user, a, e.place);
+    }
+  }
+  newest_ts_ = std::max(newest_ts_, e.ts);
+  ++events_applied_;
+  dirty_meta_ = true;
+  return Status::Ok();
+}
+
+void Model::CountRejected(std::string_view reason) {
+  ++rejected_[std::string(reason)];
+  dirty_meta_ = true;
+}
+
+void Model::Persist(StateWriter& w) {
+  for (const PlaceId& id : dirty_places_) {
+    if (const Place* p = FindPlace(id)) {
+      w.Put(Space::kPlaces, id.str(), EncodePlace(*p));
+    } else {
+      w.Delete(Space::kPlaces, id.str());
+    }
+  }
+  for (const auto& [a, p] : dirty_stats_) {
+    w.Put(Space::kActivityPlace, ByteWriter().Str(a.str()).Str(p.str()).bytes(),
+          EncodeStat(activity_stats_[a][p]));
+  }
+  for (const auto& [u, a, p] : dirty_users_) {
+    w.Put(Space::kUserHistory, ByteWriter().Str(u.str()).Str(a.str()).Str(p.str()).bytes(),
+          EncodeUserStat(users_[u][a][p]));
+  }
+  if (dirty_meta_) {
+    w.Put(Space::kMeta, kEventsApplied, I64Value(events_applied_));
+    w.Put(Space::kMeta, kNewestTs, I64Value(newest_ts_));
+    for (const auto& [reason, n] : rejected_) {
+      w.Put(Space::kMeta, std::string(kRejectedPrefix) + reason, I64Value(n));
+    }
+  }
+  dirty_places_.clear();
+  dirty_stats_.clear();
+  dirty_users_.clear();
+  dirty_meta_ = false;
+}
+
+Status Model::Load(const StateReader& reader) {
+  *this = Model(options_);
+  std::string bad;
+  auto note_bad = [&](Space space) {
+    if (bad.empty()) bad = std::string("corrupt entry in ") + SpaceName(space);
+  };
+  Status s = reader.Scan(Space::kPlaces, [&](std::string_view key, std::string_view value) {
+    Place p;
+    if (!DecodePlace(key, value, p)) return note_bad(Space::kPlaces);
+    for (const ActivityId& a : p.activities) Link(p.id, a);
+    const PlaceId id = p.id;
+    places_.emplace(id, std::move(p));
+  });
+  if (!s.ok()) return s;
+  s = reader.Scan(Space::kActivityPlace, [&](std::string_view key, std::string_view value) {
+    ByteReader k(key);
+    std::string a, p;
+    ActivityPlaceStat st;
+    if (!k.Str(a) || !k.Str(p) || !DecodeStat(value, st)) return note_bad(Space::kActivityPlace);
+    activity_events_[ActivityId(a)] += st.visits + st.clicks + st.ratings;
+    activity_stats_[ActivityId(a)][PlaceId(p)] = st;
+  });
+  if (!s.ok()) return s;
+  s = reader.Scan(Space::kUserHistory, [&](std::string_view key, std::string_view value) {
+    ByteReader k(key);
+    std::string u, a, p;
+    UserPlaceStat st;
+    if (!k.Str(u) || !k.Str(a) || !k.Str(p) || !DecodeUserStat(value, st)) {
+      return note_bad(Space::kUserHistory);
+    }
+    users_[UserId(u)][ActivityId(a)][PlaceId(p)] = st;
+  });
+  if (!s.ok()) return s;
+  s = reader.Scan(Space::kMeta, [&](std::string_view key, std::string_view value) {
+    int64_t v = 0;
+    ByteReader r(value);
+    if (key == kEventsApplied && r.I64(v)) events_applied_ = v;
+    if (key == kNewestTs && r.I64(v)) newest_ts_ = v;
+    if (key.starts_with(kRejectedPrefix) && r.I64(v)) {
+      rejected_[std::string(key.substr(kRejectedPrefix.size()))] = v;
+    }
+  });
+  if (!s.ok()) return s;
+  if (!bad.empty()) return Status::Error(bad);
+  return Status::Ok();
+}
+
+std::string Model::DescribeEntry(Space space, std::string_view key, std::string_view value) {
+  std::string out = SpaceName(space);
+  out += ' ';
+  switch (space) {
+    case Space::kMeta: {
+      ByteReader r(value);
+      int64_t v = 0;
+      out += std::string(key) + ' ' + (r.I64(v) && r.done() ? std::to_string(v) : "?");
+      break;
+    }
+    case Space::kPlaces: {
+      Place p;
+      if (!DecodePlace(key, value, p)) return out + std::string(key) + " <corrupt>";
+      out += p.id.str() + " name=" + p.name + " lat=" + G6(p.position.lat) +
+             " lon=" + G6(p.position.lon) + " activities=";
+      for (size_t i = 0; i < p.activities.size(); ++i) {
+        out += (i ? "|" : "") + p.activities[i].str();
+      }
+      out += " tags=";
+      for (size_t i = 0; i < p.tags.size(); ++i) out += (i ? "|" : "") + p.tags[i];
+      break;
+    }
+    case Space::kActivityPlace: {
+      ByteReader k(key);
+      std::string a, p;
+      ActivityPlaceStat s;
+      if (!k.Str(a) || !k.Str(p) || !DecodeStat(value, s)) return out + "<corrupt>";
+      out += a + " | " + p + " visits=" + std::to_string(s.visits) +
+             " clicks=" + std::to_string(s.clicks) + " ratings=" + std::to_string(s.ratings) +
+             " rating_sum=" + G6(s.rating_sum) + " popularity=" + G6(s.popularity.mass) +
+             "@" + std::to_string(s.popularity.ref) + " last=" + std::to_string(s.last);
+      break;
+    }
+    case Space::kUserHistory: {
+      ByteReader k(key);
+      std::string u, a, p;
+      UserPlaceStat s;
+      if (!k.Str(u) || !k.Str(a) || !k.Str(p) || !DecodeUserStat(value, s)) {
+        return out + "<corrupt>";
+      }
+      out += u + " | " + a + " | " + p + " visits=" + std::to_string(s.visits) +
+             " clicks=" + std::to_string(s.clicks) + " last=" + std::to_string(s.last);
+      break;
+    }
+  }
+  return out;
+}
+
+const std::vector<PlaceId>* Model::PlacesFor(const ActivityId& activity) const {
+  auto it = activity_places_.find(activity);
+  return it == activity_places_.end() ? nullptr : &it->second;
+}
+
+const Model::PlaceStats* Model::StatsFor(const ActivityId& activity) const {
+  auto it = activity_stats_.find(activity);
+  return it == activity_stats_.end() ? nullptr : &it->second;
+}
+
+const Model::UserPlaces* Model::UserHistory(const UserId& user,
+                                            const ActivityId& activity) const {
+  auto u = users_.find(user);
+  if (u == users_.end()) return nullptr;
+  auto a = u->second.find(activity);
+  return a == u->second.end() ? nullptr : &a->second;
+}
+
+double Model::ActivityPopularity(const ActivityId& activity) const {
+  auto it = activity_events_.find(activity);
+  return it == activity_events_.end() ? 0.0 : static_cast<double>(it->second);
+}
+
+}  // namespace locus

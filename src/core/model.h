@@ -1,0 +1,116 @@
+// What locus has learned, in memory: places and their activities, time-decayed
+// activity-place popularity, and each user's own visits per activity. It is updated event by
+// event, persisted through StateWriter (only what changed since the last Persist) and
+// restored through StateReader. Durable truth is the store; this is its hot copy.
+//
+// Not thread-safe: the engine serialises writers and lets readers share a lock.
+// State depends only on the events applied (time comes from each event's ts).
+#pragma once
+
+#include <map>
+#include <set>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+#include "src/core/activity_resolver.h"
+#include "src/core/decay.h"
+#include "src/core/state_io.h"
+#include "src/core/status.h"
+#include "src/core/types.h"
+
+namespace locus {
+
+struct ModelOptions {
+  // Half-life of activity-place popularity, days of event time.
+  double popularity_half_life_days = 30.0;
+  // Weight of a visit and of a click in popularity and personal history.
+  double visit_weight = 1.0;
+  double click_weight = 0.3;
+  // Distance (km) at which geographic decay halves.
+  double distance_scale_km = 1.0;
+  // Alias text -> activity.
+  std::map<std::string, std::string> aliases;
+};
+
+// Popularity of a place for one activity, across all users.
+struct ActivityPlaceStat {
+  int64_t visits = 0;
+  int64_t clicks = 0;
+  int64_t ratings = 0;
+  double rating_sum = 0;
+  DecayedValue popularity;  // visits and clicks, weighted and decayed
+  TimeMs last = 0;          // newest event time
+};
+
+// One user's own events at a place for one activity.
+struct UserPlaceStat {
+  int64_t visits = 0;
+  int64_t clicks = 0;
+  TimeMs last = 0;
+};
+
+class Model {
+ public:
+  using PlaceStats = std::unordered_map<PlaceId, ActivityPlaceStat>;
+  using UserPlaces = std::unordered_map<PlaceId, UserPlaceStat>;
+
+  explicit Model(ModelOptions options);
+
+  // Places (the places topic). Upserting replaces the place and its activity links.
+  void UpsertPlace(Place place);
+  void DeletePlace(const PlaceId& id);
+  const Place* FindPlace(const PlaceId& id) const;
+  size_t place_count() const { return places_.size(); }
+
+  // Applies one valid event. Error (and nothing changed) when its place is unknown.
+  Status Apply(const Event& event);
+  // Counts an input that was rejected, by a short reason code ("invalid_json", ...).
+  void CountRejected(std::string_view reason);
+
+  // Writes every change since the previous Persist into `writer`.
+  void Persist(StateWriter& writer);
+  // Replaces the in-memory state by what `reader` holds.
+  Status Load(const StateReader& reader);
+  // One stored entry as a line of text for `locus state dump` (floats to 6 digits).
+  static std::string DescribeEntry(Space space, std::string_view key, std::string_view value);
+
+  // Read access for scoring.
+  const ModelOptions& options() const { return options_; }
+  const ActivityResolver& resolver() const { return resolver_; }
+  const std::vector<PlaceId>* PlacesFor(const ActivityId& activity) const;
+  const PlaceStats* StatsFor(const ActivityId& activity) const;
+  const UserPlaces* UserHistory(const UserId& user, const ActivityId& activity) const;
+  // Event count of an activity (the resolver's tie-breaker among equal matches).
+  double ActivityPopularity(const ActivityId& activity) const;
+  TimeMs newest_ts() const { return newest_ts_; }
+  int64_t events_applied() const { return events_applied_; }
+  const std::map<std::string, int64_t>& rejected() const { return rejected_; }
+  double half_life_ms() const { return options_.popularity_half_life_days * kMsPerDay; }
+
+ private:
+  void Link(const PlaceId& place, const ActivityId& activity);
+  void Unlink(const PlaceId& place, const ActivityId& activity);
+
+  ModelOptions options_;
+  ActivityResolver resolver_;
+  std::unordered_map<PlaceId, Place> places_;
+  std::unordered_map<ActivityId, std::vector<PlaceId>> activity_places_;
+  std::unordered_map<ActivityId, PlaceStats> activity_stats_;
+  std::unordered_map<ActivityId, int64_t> activity_events_;
+  std::unordered_map<UserId, std::unordered_map<ActivityId, UserPlaces>> users_;
+  TimeMs newest_ts_ = 0;
+  int64_t events_applied_ = 0;
+  std::map<std::string, int64_t> rejected_;
+
+  // Changes since the last Persist.
+  std::set<PlaceId> dirty_places_;
+  std::set<std::pair<ActivityId, PlaceId>> dirty_stats_;
+  std::set<std::tuple<UserId, ActivityId, PlaceId>> dirty_users_;
+  bool dirty_meta_ = false;
+};
+
+}  // namespace locus

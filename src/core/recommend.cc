@@ -1,0 +1,118 @@
+#include "src/core/recommend.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <unordered_set>
+
+#include "src/core/geo.h"
+
+namespace locus {
+namespace {
+
+std::string KmAway(double km) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.1f km away", km);
+  return buf;
+}
+
+}  // namespace
+
+void BaselineScorer::Score(const ScoreContext& ctx, std::vector<Candidate>& candidates) const {
+  const Model::PlaceStats* stats = ctx.model.StatsFor(ctx.activity);
+  const Model::UserPlaces* mine =
+      ctx.user ? ctx.model.UserHistory(*ctx.user, ctx.activity) : nullptr;
+  const ModelOptions& opt = ctx.model.options();
+  for (Candidate& c : candidates) {
+    double popularity = 0;
+    int64_t visits = 0;
+    if (stats != nullptr) {
+      if (auto it = stats->find(c.place->id); it != stats->end()) {
+        popularity = it->second.popularity.At(ctx.now, ctx.model.half_life_ms());
+        visits = it->second.visits + it->second.clicks;
+      }
+    }
+    double own = 0;
+    int64_t own_visits = 0;
+    if (mine != nullptr) {
+      if (auto it = mine->find(c.place->id); it != mine->end()) {
+        own = opt.visit_weight * static_cast<double>(it->second.visits) +
+              opt.click_weight * static_cast<double>(it->second.clicks);
+        own_visits = it->second.visits;
+      }
+    }
+    c.score = std::log1p(popularity) + 3.0 * std::log1p(own);
+    if (c.distance_km) c.score -= std::log1p(*c.distance_km / opt.distance_scale_km);
+
+    if (own_visits > 0) {
+      c.reasons.push_back("you have been here " + std::to_string(own_visits) +
+                          (own_visits == 1 ? " time" : " times"));
+    }
+    if (visits > 0) {
+      c.reasons.push_back("popular for " + ctx.activity.str() + ": " + std::to_string(visits) +
+                          (visits == 1 ? " visit" : " visits"));
+    }
+    if (c.distance_km) c.reasons.push_back(KmAway(*c.distance_km));
+    if (c.reasons.empty()) c.reasons.push_back("listed for " + ctx.activity.str());
+  }
+}
+
+Answer Recommend(const Model& model, const Scorer& scorer, const Query& query,
+                 const RecommendOptions& options) {
+  Answer answer;
+  answer.request_id = query.request_id;
+  answer.model_version = options.model_version;
+  const Resolution r = model.resolver().Resolve(
+      query.activity_text, [&](const ActivityId& a) { return model.ActivityPopularity(a); });
+  if (!r.activity) {
+    answer.ok = false;
+    answer.activity = query.activity_text;
+    answer.error = "unknown activity '" + query.activity_text + "'";
+    if (!r.suggestions.empty()) {
+      answer.error += "; did you mean '" + r.suggestions.front() + "'?";
+    } else {
+      answer.error += "; no activities are known yet (no places ingested)";
+    }
+    answer.suggestions = r.suggestions;
+    return answer;
+  }
+  const ActivityId& activity = *r.activity;
+  answer.activity = activity.str();
+  const int k = std::clamp(query.k.value_or(options.default_k), 1, options.max_k);
+
+  std::unordered_set<PlaceId> excluded(query.exclude.begin(), query.exclude.end());
+  std::vector<Candidate> candidates;
+  if (const std::vector<PlaceId>* ids = model.PlacesFor(activity)) {
+    candidates.reserve(ids->size());
+    for (const PlaceId& id : *ids) {
+      if (excluded.contains(id)) continue;
+      const Place* place = model.FindPlace(id);
+      if (place == nullptr) continue;
+      Candidate c;
+      c.place = place;
+      if (query.position) {
+        c.distance_km = HaversineKm(*query.position, place->position);
+        if (query.radius_km && *c.distance_km > *query.radius_km) continue;
+      }
+      candidates.push_back(std::move(c));
+    }
+  }
+  const TimeMs now = query.at.value_or(model.newest_ts());
+  scorer.Score(ScoreContext{model, activity, query.user, query.position, now}, candidates);
+
+  auto better = [](const Candidate& a, const Candidate& b) {
+    if (a.score != b.score) return a.score > b.score;
+    return a.place->id < b.place->id;
+  };
+  const size_t n = std::min(candidates.size(), static_cast<size_t>(k));
+  std::partial_sort(candidates.begin(), candidates.begin() + static_cast<std::ptrdiff_t>(n),
+                    candidates.end(), better);
+  for (size_t i = 0; i < n; ++i) {
+    Candidate& c = candidates[i];
+    answer.items.push_back(
+        ScoredPlace{c.place->id, c.place->name, c.score, c.distance_km, std::move(c.reasons)});
+  }
+  return answer;
+}
+
+}  // namespace locus

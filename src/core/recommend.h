@@ -1,0 +1,58 @@
+// The request path's core: resolve the activity, gather candidates, score them with a
+// Scorer, filter, explain. Pure: time comes in with the query or from the model.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "src/core/model.h"
+#include "src/core/types.h"
+
+namespace locus {
+
+// A place being considered for one answer.
+struct Candidate {
+  const Place* place = nullptr;
+  // Distance from the query position; nullopt without a position.
+  std::optional<double> distance_km;
+  double score = 0;
+  std::vector<std::string> reasons;
+};
+
+// Everything a scorer may look at for one query.
+struct ScoreContext {
+  const Model& model;
+  const ActivityId& activity;
+  const std::optional<UserId>& user;
+  const std::optional<GeoPoint>& position;
+  TimeMs now;
+};
+
+// Scores candidates in place (higher is better) and adds reasons. Implementations are pure
+// and must be safe to call from several threads on a model that is not being written.
+class Scorer {
+ public:
+  virtual ~Scorer() = default;
+  virtual void Score(const ScoreContext& context, std::vector<Candidate>& candidates) const = 0;
+};
+
+// The first score: decayed popularity, the user's own history, distance decay.
+class BaselineScorer final : public Scorer {
+ public:
+  void Score(const ScoreContext& context, std::vector<Candidate>& candidates) const override;
+};
+
+struct RecommendOptions {
+  int default_k = 10;
+  int max_k = 100;
+  std::string model_version = "baseline-1";
+};
+
+// Answers one query from `model` with `scorer`. Never throws on user input: an unknown
+// activity gives ok=false with suggestions.
+Answer Recommend(const Model& model, const Scorer& scorer, const Query& query,
+                 const RecommendOptions& options);
+
+}  // namespace locus

@@ -1,0 +1,44 @@
+// The core's only view of durable state: named spaces of key/value bytes, written through a
+// batch and read back by scanning. state/ implements these over RocksDB column families;
+// tests can implement them over a map. Keys and values are opaque bytes to the store.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "src/core/status.h"
+
+namespace locus {
+
+// One space per kind of state (a RocksDB column family each).
+enum class Space {
+  kMeta,           // source offsets, counters, versions
+  kPlaces,         // place_id -> place
+  kActivityPlace,  // (activity, place) -> decayed popularity
+  kUserHistory,    // (user, activity, place) -> the user's own visits
+};
+inline constexpr Space kAllSpaces[] = {Space::kMeta, Space::kPlaces, Space::kActivityPlace,
+                                       Space::kUserHistory};
+const char* SpaceName(Space space);
+
+// Collects changes for one atomic commit. Not thread-safe.
+class StateWriter {
+ public:
+  virtual ~StateWriter() = default;
+  virtual void Put(Space space, std::string_view key, std::string_view value) = 0;
+  virtual void Delete(Space space, std::string_view key) = 0;
+};
+
+// Reads committed state. Scan visits every entry of a space in key order.
+class StateReader {
+ public:
+  virtual ~StateReader() = default;
+  virtual Status Scan(Space space,
+                      const std::function<void(std::string_view key, std::string_view value)>&
+                          visit) const = 0;
+  virtual std::optional<std::string> Get(Space space, std::string_view key) const = 0;
+};
+
+}  // namespace locus

@@ -1,0 +1,146 @@
+#include "src/engine/engine.h"
+
+namespace locus {
+
+using Clock = std::chrono::steady_clock;
+
+Engine::Engine(EngineOptions options, std::unique_ptr<StateStore> store)
+    : options_(std::move(options)), store_(std::move(store)), model_(options_.model) {}
+
+Result<std::unique_ptr<Engine>> Engine::Open(EngineOptions options,
+                                             std::unique_ptr<StateStore> store) {
+  std::unique_ptr<Engine> engine(new Engine(std::move(options), std::move(store)));
+  Status s = engine->model_.Load(*engine->store_);
+  if (!s.ok()) return Status::Error("loading state from " + engine->store_->dir() + ": " +
+                                    s.message());
+  return engine;
+}
+
+void Engine::MarkConsumed(std::string_view topic, int32_t partition, int64_t offset) {
+  pending_offsets_[{std::string(topic), partition}] = offset + 1;
+  ++pending_messages_;
+  if (!pending_since_) pending_since_ = Clock::now();
+}
+
+void Engine::CountRejected(std::string_view code) {
+  std::unique_lock lock(mu_);
+  model_.CountRejected(code);
+}
+
+Outcome Engine::HandlePlace(std::string_view topic, int32_t partition, int64_t offset,
+                            std::string_view key, std::optional<std::string_view> value) {
+  Outcome out;
+  if (!value) {
+    if (ValidId(key)) {
+      std::unique_lock lock(mu_);
+      model_.DeletePlace(PlaceId(std::string(key)));
+    } else {
+      out = {false, "schema", "tombstone with a key that is not a place id"};
+    }
+  } else {
+    Decoded<Place> d = DecodePlace(*value);
+    if (!d.ok()) {
+      out = {false, d.code, d.error};
+    } else if (!key.empty() && key != d.value->id.str()) {
+      out = {false, "schema", "message key '" + std::string(key.substr(0, 128)) +
+                                  "' differs from place_id '" + d.value->id.str() + "'"};
+    } else {
+      std::unique_lock lock(mu_);
+      model_.UpsertPlace(std::move(*d.value));
+    }
+  }
+  (out.ok ? counters_.places_applied : counters_.places_rejected)++;
+  if (!out.ok) CountRejected(out.code);
+  MarkConsumed(topic, partition, offset);
+  return out;
+}
+
+Outcome Engine::ApplyEvent(const Event& event) {
+  Status s;
+  {
+    std::unique_lock lock(mu_);
+    s = model_.Apply(event);
+  }
+  if (!s.ok()) return {false, "unknown_place", s.message()};
+  counters_.events_applied++;
+  return {};
+}
+
+Outcome Engine::HandleEvent(std::string_view topic, int32_t partition, int64_t offset,
+                            std::string_view value,
+                            const std::function<void()>& catch_up_places) {
+  Decoded<Event> d = DecodeEvent(value);
+  Outcome out = d.ok() ? ApplyEvent(*d.value) : Outcome{false, d.code, d.error};
+  if (!out.ok && out.code == "unknown_place" && catch_up_places) {
+    // Producers publish a place before its events; read the places topic to its end first.
+    catch_up_places();
+    out = ApplyEvent(*d.value);
+  }
+  if (!out.ok) {
+    counters_.events_rejected++;
+    CountRejected(out.code);
+  }
+  MarkConsumed(topic, partition, offset);
+  return out;
+}
+
+bool Engine::FlushDue() const {
+  if (!pending_since_) return false;
+  return pending_messages_ >= options_.flush_events ||
+         Clock::now() - *pending_since_ >= std::chrono::milliseconds(options_.flush_interval_ms);
+}
+
+Result<std::map<std::pair<std::string, int32_t>, int64_t>> Engine::Flush() {
+  StateStore::Batch batch;
+  {
+    std::unique_lock lock(mu_);
+    model_.Persist(batch);
+  }
+  for (const auto& [tp, next] : pending_offsets_) batch.SetOffset(tp.first, tp.second, next);
+  if (batch.entries() > 0) {
+    Status s = store_->Commit(batch);
+    if (!s.ok()) return s;
+    counters_.flushes++;
+  }
+  auto committed = std::move(pending_offsets_);
+  pending_offsets_.clear();
+  pending_messages_ = 0;
+  pending_since_.reset();
+  return committed;
+}
+
+std::optional<int64_t> Engine::StoredOffset(std::string_view topic, int32_t partition) const {
+  return store_->Offset(topic, partition);
+}
+
+Answer Engine::Recommend(const Query& query) {
+  const auto start = Clock::now();
+  Answer a;
+  {
+    std::shared_lock lock(mu_);
+    a = locus::Recommend(model_, scorer_, query, options_.recommend);
+  }
+  a.took_ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+  (a.ok ? counters_.requests_ok : counters_.requests_error)++;
+  return a;
+}
+
+std::pair<std::string, std::string> Engine::AnswerRequest(std::string_view key,
+                                                           std::string_view value) {
+  Decoded<Query> d = DecodeRequest(value);
+  Answer a;
+  if (d.ok()) {
+    a = Recommend(*d.value);
+  } else {
+    a.ok = false;
+    a.request_id = SalvageRequestId(value);
+    if (a.request_id.empty() && ValidId(key)) a.request_id = std::string(key);
+    a.error = "invalid request: " + d.error;
+    a.model_version = options_.recommend.model_version;
+    counters_.requests_error++;
+  }
+  std::string id = a.request_id;
+  return {std::move(id), EncodeResponse(a)};
+}
+
+}  // namespace locus

@@ -1,0 +1,113 @@
+// Engine: wires the pure core (Model, Scorer) to the durable store. The consumers feed it
+// decoded-or-not bytes with their Kafka coordinates; it applies them, remembers the next
+// offset of every source partition, and commits state and offsets in one batch (Flush).
+//
+// Threading: one ingest thread calls the Handle*/Flush methods; any number of threads may call
+// Answer/Recommend concurrently (they take a shared lock on the model).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "src/codec/messages.h"
+#include "src/core/model.h"
+#include "src/core/recommend.h"
+#include "state/state_store.h"
+
+namespace locus {
+
+struct EngineOptions {
+  ModelOptions model;
+  RecommendOptions recommend;
+  // A batch is committed after this many applied messages...
+  int flush_events = 20000;
+  // ...or when its oldest change is this old.
+  int flush_interval_ms = 200;
+};
+
+// What became of one input message.
+struct Outcome {
+  bool ok = true;
+  // Short reason code for counters and dead letters ("invalid_json", "unknown_place", ...).
+  std::string code;
+  // Reason for people.
+  std::string reason;
+};
+
+// Counters for /metrics and logs; monotonic over the process lifetime.
+struct EngineCounters {
+  std::atomic<int64_t> events_applied{0};
+  std::atomic<int64_t> events_rejected{0};
+  std::atomic<int64_t> places_applied{0};
+  std::atomic<int64_t> places_rejected{0};
+  std::atomic<int64_t> requests_ok{0};
+  std::atomic<int64_t> requests_error{0};
+  std::atomic<int64_t> flushes{0};
+};
+
+class Engine {
+ public:
+  // Loads the model from `store`; the engine owns the store from then on.
+  static Result<std::unique_ptr<Engine>> Open(EngineOptions options,
+                                              std::unique_ptr<StateStore> store);
+
+  // Ingest path (one thread). `value` nullopt on the places topic is a tombstone (delete).
+  Outcome HandlePlace(std::string_view topic, int32_t partition, int64_t offset,
+                      std::string_view key, std::optional<std::string_view> value);
+  // An event whose place is unknown is retried once after `catch_up_places` (when given).
+  Outcome HandleEvent(std::string_view topic, int32_t partition, int64_t offset,
+                      std::string_view value, const std::function<void()>& catch_up_places = {});
+  // Applies an event that is already decoded (also what `locus eval` replays).
+  Outcome ApplyEvent(const Event& event);
+  // Counts a rejected input durably under `code` (dead letters are counted once).
+  void CountRejected(std::string_view code);
+  // Marks everything before offset+1 of topic/partition as handled.
+  void MarkConsumed(std::string_view topic, int32_t partition, int64_t offset);
+
+  // True when the pending batch should be committed now.
+  bool FlushDue() const;
+  // Commits pending state changes with the offsets they came from. Returns the offsets
+  // committed (topic, partition) -> next offset, e.g. to mirror them to Kafka.
+  Result<std::map<std::pair<std::string, int32_t>, int64_t>> Flush();
+  // Next offset to read as committed in the store.
+  std::optional<int64_t> StoredOffset(std::string_view topic, int32_t partition) const;
+
+  // Request path (any thread). Bytes -> response (request_id and JSON).
+  std::pair<std::string, std::string> AnswerRequest(std::string_view key, std::string_view value);
+  Answer Recommend(const Query& query);
+
+  // Read access under the shared lock, for HTTP and tools.
+  template <class Fn>
+  auto WithModel(Fn fn) const {
+    std::shared_lock lock(mu_);
+    return fn(static_cast<const Model&>(model_));
+  }
+  const EngineCounters& counters() const { return counters_; }
+  const StateStore& store() const { return *store_; }
+
+ private:
+  Engine(EngineOptions options, std::unique_ptr<StateStore> store);
+
+  EngineOptions options_;
+  std::unique_ptr<StateStore> store_;
+  BaselineScorer scorer_;
+  mutable std::shared_mutex mu_;
+  Model model_;
+  EngineCounters counters_;
+
+  // Pending batch (ingest thread only).
+  std::map<std::pair<std::string, int32_t>, int64_t> pending_offsets_;
+  int pending_messages_ = 0;
+  std::optional<std::chrono::steady_clock::time_point> pending_since_;
+};
+
+}  // namespace locus

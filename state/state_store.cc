@@ -1,0 +1,168 @@
+#include "state/state_store.h"
+
+#include <rocksdb/db.h>
+#include <rocksdb/options.h>
+#include <rocksdb/write_batch.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <vector>
+
+#include "src/core/bytes.h"
+
+namespace locus {
+namespace {
+
+Status FromRocks(const rocksdb::Status& s, std::string_view what) {
+  if (s.ok()) return Status::Ok();
+  return Status::Error(std::string(what) + ": " + s.ToString());
+}
+
+size_t SpaceIndex(Space space) { return static_cast<size_t>(space); }
+
+}  // namespace
+
+struct StateStore::Batch::Impl {
+  // Which column family handle each Space maps to is known only to the store, so changes
+  // are recorded per space and replayed into one rocksdb::WriteBatch by Commit.
+  struct Op {
+    Space space;
+    bool put;
+    std::string key;
+    std::string value;
+  };
+  std::vector<Op> ops;
+};
+
+StateStore::Batch::Batch() : impl_(std::make_unique<Impl>()) {}
+StateStore::Batch::~Batch() = default;
+StateStore::Batch::Batch(Batch&&) noexcept = default;
+StateStore::Batch& StateStore::Batch::operator=(Batch&&) noexcept = default;
+
+void StateStore::Batch::Put(Space space, std::string_view key, std::string_view value) {
+  impl_->ops.push_back({space, true, std::string(key), std::string(value)});
+}
+void StateStore::Batch::Delete(Space space, std::string_view key) {
+  impl_->ops.push_back({space, false, std::string(key), {}});
+}
+void StateStore::Batch::SetOffset(std::string_view topic, int32_t partition, int64_t next) {
+  Put(Space::kMeta, OffsetKey(topic, partition), ByteWriter().I64(next).bytes());
+}
+size_t StateStore::Batch::entries() const { return impl_->ops.size(); }
+
+struct StateStore::Impl {
+  std::unique_ptr<rocksdb::DB> db;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;  // indexed by Space
+  std::vector<rocksdb::ColumnFamilyHandle*> all;      // every opened family, for cleanup
+
+  ~Impl() {
+    if (db) {
+      for (auto* h : all) db->DestroyColumnFamilyHandle(h).PermitUncheckedError();
+      db->Close().PermitUncheckedError();
+    }
+  }
+};
+
+StateStore::StateStore(std::unique_ptr<Impl> impl, std::string dir)
+    : impl_(std::move(impl)), dir_(std::move(dir)) {}
+StateStore::~StateStore() = default;
+
+std::string StateStore::OffsetKey(std::string_view topic, int32_t partition) {
+  return "offset/" + std::string(topic) + "/" + std::to_string(partition);
+}
+
+Result<std::unique_ptr<StateStore>> StateStore::Open(const std::string& dir, bool read_only) {
+  std::error_code ec;
+  if (!read_only) std::filesystem::create_directories(dir, ec);
+  if (ec) return Status::Error("cannot create state directory " + dir + ": " + ec.message());
+
+  rocksdb::Options options;
+  options.create_if_missing = true;
+  options.create_missing_column_families = true;
+  options.IncreaseParallelism(2);
+  options.OptimizeLevelStyleCompaction();
+  options.max_open_files = 512;
+
+  std::vector<std::string> names;
+  rocksdb::Status s = rocksdb::DB::ListColumnFamilies(options, dir, &names);
+  if (!s.ok()) names = {rocksdb::kDefaultColumnFamilyName};
+  for (Space space : kAllSpaces) {
+    if (std::find(names.begin(), names.end(), SpaceName(space)) == names.end()) {
+      if (read_only) return Status::Error("state in " + dir + " has no column family " +
+                                          SpaceName(space) + " (not a locus data directory?)");
+      names.emplace_back(SpaceName(space));
+    }
+  }
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (const std::string& name : names) {
+    descriptors.emplace_back(name, rocksdb::ColumnFamilyOptions(options));
+  }
+  auto impl = std::make_unique<Impl>();
+  rocksdb::DB* db = nullptr;
+  s = read_only ? rocksdb::DB::OpenForReadOnly(options, dir, descriptors, &impl->all, &db)
+                : rocksdb::DB::Open(options, dir, descriptors, &impl->all, &db);
+  if (!s.ok()) return FromRocks(s, "opening state in " + dir);
+  impl->db.reset(db);
+  impl->handles.resize(std::size(kAllSpaces));
+  for (size_t i = 0; i < names.size(); ++i) {
+    for (Space space : kAllSpaces) {
+      if (names[i] == SpaceName(space)) impl->handles[SpaceIndex(space)] = impl->all[i];
+    }
+  }
+  return std::unique_ptr<StateStore>(new StateStore(std::move(impl), dir));
+}
+
+Status StateStore::Commit(Batch& batch) {
+  rocksdb::WriteBatch wb;
+  for (const auto& op : batch.impl_->ops) {
+    auto* cf = impl_->handles[SpaceIndex(op.space)];
+    rocksdb::Status s = op.put ? wb.Put(cf, op.key, op.value) : wb.Delete(cf, op.key);
+    if (!s.ok()) return FromRocks(s, "building state batch");
+  }
+  rocksdb::WriteOptions wo;
+  wo.sync = false;  // the WAL reaches the OS before Write returns: safe against process crashes
+  Status st = FromRocks(impl_->db->Write(wo, &wb), "committing state batch");
+  if (st.ok()) batch.impl_->ops.clear();
+  return st;
+}
+
+Status StateStore::Scan(Space space,
+                        const std::function<void(std::string_view, std::string_view)>& visit)
+    const {
+  rocksdb::ReadOptions ro;
+  std::unique_ptr<rocksdb::Iterator> it(
+      impl_->db->NewIterator(ro, impl_->handles[SpaceIndex(space)]));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    visit(std::string_view(it->key().data(), it->key().size()),
+          std::string_view(it->value().data(), it->value().size()));
+  }
+  return FromRocks(it->status(), std::string("scanning ") + SpaceName(space));
+}
+
+std::optional<std::string> StateStore::Get(Space space, std::string_view key) const {
+  std::string value;
+  rocksdb::Status s = impl_->db->Get(rocksdb::ReadOptions(), impl_->handles[SpaceIndex(space)],
+                                     rocksdb::Slice(key.data(), key.size()), &value);
+  if (!s.ok()) return std::nullopt;
+  return value;
+}
+
+std::optional<int64_t> StateStore::Offset(std::string_view topic, int32_t partition) const {
+  auto v = Get(Space::kMeta, OffsetKey(topic, partition));
+  if (!v) return std::nullopt;
+  ByteReader r(*v);
+  int64_t next = 0;
+  if (!r.I64(next)) return std::nullopt;
+  return next;
+}
+
+uint64_t StateStore::ApproximateBytes() const {
+  uint64_t total = 0;
+  for (auto* h : impl_->all) {
+    uint64_t v = 0;
+    if (impl_->db->GetIntProperty(h, rocksdb::DB::Properties::kTotalSstFilesSize, &v)) total += v;
+  }
+  return total;
+}
+
+}  // namespace locus

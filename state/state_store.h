@@ -1,0 +1,67 @@
+// StateStore: the durable truth of one engine process, a RocksDB instance with one column
+// family per Space. Nothing outside state/ includes RocksDB headers.
+//
+// Lifecycle: Open() once per process (RocksDB locks the directory); Commit() batches from one
+// writer thread; reads (Scan/Get) are safe from any thread. A Batch holds state changes and the
+// Kafka offsets they came from, and Commit writes both atomically (one WriteBatch, WAL on), so
+// after a crash the store holds either all of a batch or none of it.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "src/core/state_io.h"
+#include "src/core/status.h"
+
+namespace locus {
+
+class StateStore final : public StateReader {
+ public:
+  class Batch final : public StateWriter {
+   public:
+    Batch();
+    ~Batch() override;
+    Batch(Batch&&) noexcept;
+    Batch& operator=(Batch&&) noexcept;
+    void Put(Space space, std::string_view key, std::string_view value) override;
+    void Delete(Space space, std::string_view key) override;
+    // Records that everything before `next_offset` of topic/partition is in this batch.
+    void SetOffset(std::string_view topic, int32_t partition, int64_t next_offset);
+    size_t entries() const;
+
+   private:
+    friend class StateStore;
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+  };
+
+  // Opens (creating when missing) the store in `dir`. read_only opens without the lock, for
+  // `locus state dump` and snapshots of a directory no engine holds.
+  static Result<std::unique_ptr<StateStore>> Open(const std::string& dir, bool read_only = false);
+  ~StateStore() override;
+
+  Status Commit(Batch& batch);
+
+  Status Scan(Space space, const std::function<void(std::string_view, std::string_view)>& visit)
+      const override;
+  std::optional<std::string> Get(Space space, std::string_view key) const override;
+
+  // The next offset to read of topic/partition, as last committed; nullopt when none.
+  std::optional<int64_t> Offset(std::string_view topic, int32_t partition) const;
+  // Approximate bytes on disk (SST + WAL).
+  uint64_t ApproximateBytes() const;
+  const std::string& dir() const { return dir_; }
+
+  static std::string OffsetKey(std::string_view topic, int32_t partition);
+
+ private:
+  struct Impl;
+  explicit StateStore(std::unique_ptr<Impl> impl, std::string dir);
+  std::unique_ptr<Impl> impl_;
+  std::string dir_;
+};
+
+}  // namespace locus
