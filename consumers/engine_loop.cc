@@ -24,6 +24,7 @@ Result<std::unique_ptr<EngineLoop>> EngineLoop::Create(Engine& engine, LoopOptio
 
   Properties producer = loop->options_.client;
   producer["linger.ms"] = "1";
+  producer["partitioner"] = "murmur2_random";  // as Java clients: keys land where they expect
   producer["message.max.bytes"] = "4194304";
   auto p = Producer::Create(producer);
   if (!p.ok()) return p.status();

@@ -150,6 +150,19 @@ Result<ImportStats> ImportCheckins(const std::string& path, const ImportOptions&
   if (out.delivery_failures() > 0) {
     return Status::Error(std::to_string(out.delivery_failures()) + " messages were not delivered");
   }
+  if (lag && o.wait_for_engine_s > 0) {
+    // Return once the engine has read (and committed) everything imported.
+    const auto deadline = Clock::now() + std::chrono::duration<double>(o.wait_for_engine_s);
+    int64_t remaining = 0;
+    while ((remaining = lag->MaxLag()) > 0) {
+      if (Clock::now() > deadline) {
+        return Status::Error("the engine has not read everything after " +
+                             std::to_string(o.wait_for_engine_s) + " s (lag " +
+                             std::to_string(remaining) + "); is `locus serve` running?");
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
   stats.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   return stats;
 }

@@ -18,6 +18,9 @@ struct ImportOptions {
   // Largest lag (events produced but not yet committed by the engine group) allowed in any
   // partition before the importer waits; 0 disables pacing.
   int64_t max_lag_per_partition = 20000;
+  // After publishing, wait up to this long until the engine group has committed everything
+  // (0: do not wait). Needs pacing on (max_lag_per_partition > 0).
+  double wait_for_engine_s = 0;
   // Progress to stderr: a bar on a terminal, plain lines otherwise.
   bool progress = true;
 };

@@ -11,7 +11,8 @@ Result<std::unique_ptr<PlacesReader>> PlacesReader::Create(Engine& engine, const
                                                            const std::string& topic) {
   std::unique_ptr<PlacesReader> r(new PlacesReader(engine, topic));
   Properties p = props;
-  p.erase("group.id");
+  // librdkafka wants a group id even for assign(); this one never joins or commits.
+  p["group.id"] = topic + ".reader";
   p["enable.partition.eof"] = "true";
   p["enable.auto.commit"] = "false";
   p["auto.offset.reset"] = "earliest";

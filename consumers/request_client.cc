@@ -22,7 +22,7 @@ Result<std::unique_ptr<RequestClient>> RequestClient::Create(const KafkaConfig& 
   c->producer_ = std::move(*p);
 
   Properties consumer = client;
-  consumer.erase("group.id");
+  consumer["group.id"] = kafka.responses_topic + ".client";  // never joins nor commits
   consumer["enable.auto.commit"] = "false";
   auto h = NewClient(Role::kConsumer, consumer);
   if (!h.ok()) return h.status();

@@ -40,11 +40,7 @@ std::vector<std::string> Topics(const KafkaConfig& k) {
           k.deadletter_topic};
 }
 
-kafka::Properties Client(const KafkaConfig& k) {
-  kafka::Properties p = KafkaClientProperties(k);
-  p["partitioner"] = "murmur2_random";
-  return p;
-}
+kafka::Properties Client(const KafkaConfig& k) { return KafkaClientProperties(k); }
 
 EngineOptions MakeEngineOptions(const Config& c) {
   EngineOptions o;
@@ -155,6 +151,7 @@ int Import(const ImportArgs& args) {
   o.client = Client(config->kafka);
   o.max_lag_per_partition = args.max_lag;
   o.progress = args.progress;
+  o.wait_for_engine_s = args.wait_s;
   auto stats = kafka::ImportCheckins(args.file, o);
   if (!stats.ok()) {
     std::cerr << "locus import: " << stats.error() << "\n";

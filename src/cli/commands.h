@@ -30,6 +30,7 @@ struct ImportArgs {
   std::string file;
   std::string bootstrap;
   int64_t max_lag = 20000;
+  double wait_s = 0;
   bool progress = true;
 };
 int Import(const ImportArgs& args);

@@ -42,6 +42,8 @@ int main(int argc, char** argv) {
   import->add_option("--config", config_path, "YAML config file")->check(CLI::ExistingFile);
   import->add_option("--max-lag", import_args.max_lag,
                      "largest engine lag per partition before waiting (0: no pacing)");
+  import->add_option("--wait", import_args.wait_s,
+                     "then wait up to S seconds until the engine has read everything");
   bool no_progress = false;
   import->add_flag("--no-progress", no_progress, "print no progress");
 
