@@ -147,6 +147,50 @@ std::optional<std::string> StateStore::Get(Space space, std::string_view key) co
   return value;
 }
 
+namespace {
+
+// Reads through one RocksDB snapshot, released when the view goes away.
+class SnapshotView final : public StateReader {
+ public:
+  SnapshotView(rocksdb::DB* db, const std::vector<rocksdb::ColumnFamilyHandle*>& handles)
+      : db_(db), handles_(handles), snapshot_(db->GetSnapshot()) {}
+  ~SnapshotView() override { db_->ReleaseSnapshot(snapshot_); }
+
+  Status Scan(Space space, const std::function<void(std::string_view, std::string_view)>& visit)
+      const override {
+    rocksdb::ReadOptions ro;
+    ro.snapshot = snapshot_;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, handles_[SpaceIndex(space)]));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      visit(std::string_view(it->key().data(), it->key().size()),
+            std::string_view(it->value().data(), it->value().size()));
+    }
+    return FromRocks(it->status(), std::string("scanning ") + SpaceName(space));
+  }
+
+  std::optional<std::string> Get(Space space, std::string_view key) const override {
+    rocksdb::ReadOptions ro;
+    ro.snapshot = snapshot_;
+    std::string value;
+    if (!db_->Get(ro, handles_[SpaceIndex(space)], rocksdb::Slice(key.data(), key.size()), &value)
+             .ok()) {
+      return std::nullopt;
+    }
+    return value;
+  }
+
+ private:
+  rocksdb::DB* db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+  const rocksdb::Snapshot* snapshot_;
+};
+
+}  // namespace
+
+std::unique_ptr<StateReader> StateStore::ConsistentView() const {
+  return std::make_unique<SnapshotView>(impl_->db.get(), impl_->handles);
+}
+
 std::optional<int64_t> StateStore::Offset(std::string_view topic, int32_t partition) const {
   auto v = Get(Space::kMeta, OffsetKey(topic, partition));
   if (!v) return std::nullopt;

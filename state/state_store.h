@@ -49,6 +49,10 @@ class StateStore final : public StateReader {
       const override;
   std::optional<std::string> Get(Space space, std::string_view key) const override;
 
+  // A read-only view of the state as it is now (a RocksDB snapshot): later commits do not
+  // show in it and it never blocks them. Must not outlive the store.
+  std::unique_ptr<StateReader> ConsistentView() const;
+
   // The next offset to read of topic/partition, as last committed; nullopt when none.
   std::optional<int64_t> Offset(std::string_view topic, int32_t partition) const;
   // Approximate bytes on disk (SST + WAL).

@@ -78,8 +78,16 @@ class Model {
   // One stored entry as a line of text for `locus state dump` (floats to 6 digits).
   static std::string DescribeEntry(Space space, std::string_view key, std::string_view value);
 
-  // Read access for scoring.
+  // Read access for scoring and reporting.
   const ModelOptions& options() const { return options_; }
+  const std::unordered_map<PlaceId, Place>& places() const { return places_; }
+  const std::unordered_map<ActivityId, PlaceStats>& activity_stats() const {
+    return activity_stats_;
+  }
+  // Users with any history, and their places per activity.
+  const std::unordered_map<UserId, std::unordered_map<ActivityId, UserPlaces>>& users() const {
+    return users_;
+  }
   const ActivityResolver& resolver() const { return resolver_; }
   const std::vector<PlaceId>* PlacesFor(const ActivityId& activity) const;
   const PlaceStats* StatsFor(const ActivityId& activity) const;
