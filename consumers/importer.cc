@@ -11,7 +11,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "consumers/progress.h"
+#include "src/io/progress.h"
 #include "src/codec/messages.h"
 #include "src/core/checkin.h"
 #include "src/io/line_reader.h"

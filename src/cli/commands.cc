@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <sstream>
 #include <thread>
 
 #include "consumers/embedded_cluster.h"
@@ -16,6 +17,10 @@
 #include "src/config/config_loader.h"
 #include "src/core/bytes.h"
 #include "src/engine/engine.h"
+#include "src/eval/locus_method.h"
+#include "src/eval/reference_methods.h"
+#include "src/eval/report.h"
+#include "src/io/progress.h"
 #include "src/synth/synth_city.h"
 #include "state/state_store.h"
 
@@ -215,6 +220,48 @@ int StateDump(const std::string& data_dir, std::ostream& out) {
       return 1;
     }
   }
+  return 0;
+}
+
+int Eval(const EvalArgs& args) {
+  auto config = Load(args.config_path);
+  if (!config) return 2;
+  auto data = eval::LoadCheckins(args.data);
+  if (!data.ok()) {
+    std::cerr << "locus eval: " << data.error() << "\n";
+    return 1;
+  }
+  std::vector<std::unique_ptr<eval::Method>> methods;
+  std::string wanted = args.methods.empty() ? "pop,pop_near,user_hist,locus" : args.methods;
+  std::stringstream names(wanted);
+  for (std::string name; std::getline(names, name, ',');) {
+    if (name == "pop") {
+      methods.push_back(eval::MakePop());
+    } else if (name == "pop_near") {
+      methods.push_back(eval::MakePopNear());
+    } else if (name == "user_hist") {
+      methods.push_back(eval::MakeUserHist());
+    } else if (name == "locus") {
+      methods.push_back(eval::MakeLocusMethod(MakeEngineOptions(*config).model,
+                                              std::make_unique<BaselineScorer>()));
+    } else {
+      std::cerr << "locus eval: unknown method '" << name
+                << "' (known: pop, pop_near, user_hist, locus)\n";
+      return 2;
+    }
+  }
+  Progress progress("check-ins", static_cast<int64_t>(data->rows.size()), args.progress);
+  eval::ReplayResult result = eval::Replay(*data, methods, [&](size_t done, size_t) {
+    progress.Update(static_cast<int64_t>(done));
+  });
+  progress.Finish(static_cast<int64_t>(data->rows.size()));
+  eval::PrintTable(result, std::cout);
+  Status s = eval::WriteReport(result, args.out);
+  if (!s.ok()) {
+    std::cerr << "locus eval: " << s.message() << "\n";
+    return 1;
+  }
+  std::cout << "wrote " << args.out << "/metrics.json and " << args.out << "/plot.svg\n";
   return 0;
 }
 

@@ -49,6 +49,17 @@ int RecommendCmd(const RecommendArgs& args);
 // Writes every state entry of `data_dir` in a stable order to `out`.
 int StateDump(const std::string& data_dir, std::ostream& out);
 
+struct EvalArgs {
+  std::string config_path;
+  std::string data;
+  std::string out = "var/eval";
+  // Comma-separated method names; empty: pop, pop_near, user_hist and locus.
+  std::string methods;
+  bool progress = true;
+};
+// Protocol NV-A on a check-in file: prints the table, writes DIR/metrics.json and a plot.
+int Eval(const EvalArgs& args);
+
 struct GenCityArgs {
   std::string out;
   uint64_t seed = 7;

@@ -67,6 +67,18 @@ int main(int argc, char** argv) {
   auto* dump = state->add_subcommand("dump", "every state entry in a stable order");
   dump->add_option("--data-dir", dump_dir, "state directory")->required();
 
+  locus::cli::EvalArgs eval_args;
+  auto* eval = app.add_subcommand("eval", "protocol NV-A (EVAL.md) on a check-in file");
+  eval->add_option("data", eval_args.data, "check-in TSV (.xz or plain)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  eval->add_option("--out", eval_args.out, "folder for metrics.json and plot.svg");
+  eval->add_option("--methods", eval_args.methods,
+                   "comma-separated: pop,pop_near,user_hist,locus (default: all)");
+  eval->add_option("--config", config_path, "YAML config file")->check(CLI::ExistingFile);
+  bool eval_quiet = false;
+  eval->add_flag("--no-progress", eval_quiet, "print no progress");
+
   locus::cli::GenCityArgs gen;
   auto* gen_city = app.add_subcommand("gen-city", "write a seeded synthetic check-in file");
   gen_city->add_option("--out", gen.out, "output TSV")->required();
@@ -97,5 +109,10 @@ int main(int argc, char** argv) {
   }
   if (*dump) return locus::cli::StateDump(dump_dir, std::cout);
   if (*gen_city) return locus::cli::GenCity(gen);
+  if (*eval) {
+    eval_args.config_path = config_path;
+    eval_args.progress = !eval_quiet;
+    return locus::cli::Eval(eval_args);
+  }
   return 2;
 }

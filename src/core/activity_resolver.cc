@@ -64,6 +64,11 @@ std::vector<ActivityId> ActivityResolver::Complete(std::string_view prefix, size
 
 Resolution ActivityResolver::Resolve(std::string_view text, const Popularity& popularity) const {
   Resolution r;
+  if (auto it = by_name_.find(std::string(text)); it != by_name_.end()) {
+    r.activity = activities_[it->second].id;
+    r.how = "exact";
+    return r;
+  }
   const std::string key = Key(text);
   if (key.empty()) return r;
   if (auto it = by_key_.find(key); it != by_key_.end()) {

@@ -1,4 +1,4 @@
-#include "consumers/progress.h"
+#include "src/io/progress.h"
 
 #include <unistd.h>
 
