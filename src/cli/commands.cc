@@ -243,7 +243,7 @@ int Eval(const EvalArgs& args) {
       methods.push_back(eval::MakeUserHist());
     } else if (name == "locus") {
       methods.push_back(eval::MakeLocusMethod(MakeEngineOptions(*config).model,
-                                              std::make_unique<BaselineScorer>()));
+                                              std::make_unique<LearnedScorer>()));
     } else {
       std::cerr << "locus eval: unknown method '" << name
                 << "' (known: pop, pop_near, user_hist, locus)\n";

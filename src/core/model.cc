@@ -5,6 +5,8 @@
 #include <cstdio>
 
 #include "src/core/bytes.h"
+#include "src/core/features.h"
+#include "src/core/geo.h"
 
 namespace locus {
 namespace {
@@ -149,6 +151,13 @@ Status Model::Apply(const Event& e) {
   auto pit = places_.find(e.place);
   if (pit == places_.end()) return Status::Error("unknown place '" + e.place.str() + "'");
   Place& place = pit->second;
+  if (e.type != EventType::kRating && !place.activities.empty()) {
+    TrainBlend(e, e.activity ? *e.activity : place.activities.front());
+  }
+  bool seen_before = false;
+  if (auto u = users_.find(e.user); u != users_.end()) {
+    for (const auto& [activity, places] : u->second) seen_before |= places.contains(e.place);
+  }
 
   // The activity done there: the event's own, else each of the place's activities.
   std::vector<ActivityId> single;
@@ -193,10 +202,83 @@ Status Model::Apply(const Event& e) {
       dirty_users_.emplace(e.user, a, e.place);
     }
   }
+  if (e.type != EventType::kRating) {
+    for (const ActivityId& a : *activities) {
+      ++activity_hours_[a][static_cast<size_t>(((e.ts / 3'600'000) % 24 + 24) % 24)];
+    }
+    UpdateProfiles(e, place, seen_before, weight);
+  }
   newest_ts_ = std::max(newest_ts_, e.ts);
   ++events_applied_;
   dirty_meta_ = true;
   return Status::Ok();
+}
+
+void Model::TrainBlend(const Event& e, const ActivityId& activity) {
+  const std::vector<PlaceId>* ids = PlacesFor(activity);
+  if (ids == nullptr || ids->size() < 2) return;
+  // A place nobody has been to yet tells the blend nothing about how to weigh the signals
+  // (and would teach it that being unknown is good): learn only from places with history.
+  if (PlaceInfo(e.place) == nullptr) return;
+  const UserProfile* profile = Profile(e.user);
+  const std::optional<GeoPoint> position =
+      profile != nullptr ? profile->last_position : std::nullopt;
+  const FeatureContext ctx = MakeFeatureContext(*this, activity, e.user, position, e.ts);
+  // Large activities: a deterministic subsample of the negatives keeps a step cheap.
+  constexpr size_t kMaxCandidates = 256;
+  const size_t stride = (ids->size() + kMaxCandidates - 1) / kMaxCandidates;
+  const size_t offset = std::hash<std::string>{}(e.event_id) % stride;
+  std::vector<Features> features;
+  features.reserve(std::min(ids->size(), kMaxCandidates + 1));
+  size_t target = ids->size();
+  for (size_t i = 0; i < ids->size(); ++i) {
+    const bool is_target = (*ids)[i] == e.place;
+    if (!is_target && i % stride != offset) continue;
+    const Place* p = FindPlace((*ids)[i]);
+    if (p == nullptr) continue;
+    if (is_target) target = features.size();
+    std::optional<double> d;
+    if (position) d = HaversineKm(*position, p->position);
+    features.push_back(ComputeFeatures(ctx, *p, d));
+  }
+  if (target == ids->size()) return;
+  blend_.Train(features, ctx.gate, target);
+}
+
+void Model::UpdateProfiles(const Event& e, const Place& place, bool seen_before, double weight) {
+  UserProfile& u = profiles_[e.user];
+  PlaceProfile& p = place_profiles_[e.place];
+  if (e.type == EventType::kVisit) {
+    ++u.visits;
+    if (seen_before) ++u.repeats;
+  }
+  if (!seen_before) {
+    ++p.users;
+    for (const PlaceId& h : u.recent) {
+      if (h == e.place) continue;
+      ++covisits_[h][e.place];
+      ++covisits_[e.place][h];
+    }
+  }
+  if (u.last_place && *u.last_place != e.place) {
+    ++transitions_[*u.last_place][e.place];
+    ++transitions_out_[*u.last_place];
+  }
+  if (auto it = std::find(u.recent.begin(), u.recent.end(), e.place); it != u.recent.end()) {
+    u.recent.erase(it);
+  }
+  u.recent.push_back(e.place);
+  constexpr size_t kRecentPlaces = 32;
+  if (u.recent.size() > kRecentPlaces) u.recent.erase(u.recent.begin());
+  ++p.hours[static_cast<size_t>(((e.ts / 3'600'000) % 24 + 24) % 24)];
+  if (weight > 0) p.recent.Add(weight, e.ts, 7 * kMsPerDay);
+  const GeoPoint pos = e.position.value_or(place.position);
+  u.last_position = pos;
+  u.sum_lat += pos.lat;
+  u.sum_lon += pos.lon;
+  ++u.located;
+  u.last_place = e.place;
+  u.last_ts = std::max(u.last_ts, e.ts);
 }
 
 void Model::CountRejected(std::string_view reason) {
@@ -344,6 +426,36 @@ const Model::UserPlaces* Model::UserHistory(const UserId& user,
   if (u == users_.end()) return nullptr;
   auto a = u->second.find(activity);
   return a == u->second.end() ? nullptr : &a->second;
+}
+
+const UserProfile* Model::Profile(const UserId& user) const {
+  auto it = profiles_.find(user);
+  return it == profiles_.end() ? nullptr : &it->second;
+}
+
+const PlaceProfile* Model::PlaceInfo(const PlaceId& place) const {
+  auto it = place_profiles_.find(place);
+  return it == place_profiles_.end() ? nullptr : &it->second;
+}
+
+const Model::PlaceCounts* Model::TransitionsFrom(const PlaceId& from) const {
+  auto it = transitions_.find(from);
+  return it == transitions_.end() ? nullptr : &it->second;
+}
+
+int64_t Model::TransitionsOut(const PlaceId& from) const {
+  auto it = transitions_out_.find(from);
+  return it == transitions_out_.end() ? 0 : it->second;
+}
+
+const Model::PlaceCounts* Model::CoVisits(const PlaceId& place) const {
+  auto it = covisits_.find(place);
+  return it == covisits_.end() ? nullptr : &it->second;
+}
+
+const std::array<int64_t, 24>* Model::ActivityHours(const ActivityId& activity) const {
+  auto it = activity_hours_.find(activity);
+  return it == activity_hours_.end() ? nullptr : &it->second;
 }
 
 double Model::ActivityPopularity(const ActivityId& activity) const {

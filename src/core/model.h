@@ -7,7 +7,9 @@
 // State depends only on the events applied (time comes from each event's ts).
 #pragma once
 
+#include <array>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -17,6 +19,7 @@
 #include <vector>
 
 #include "src/core/activity_resolver.h"
+#include "src/core/blend.h"
 #include "src/core/decay.h"
 #include "src/core/state_io.h"
 #include "src/core/status.h"
@@ -53,10 +56,33 @@ struct UserPlaceStat {
   TimeMs last = 0;
 };
 
+// What locus knows about a user beyond per-place counts: where they were last, their area,
+// how often they return. Per-user state: depends only on the user's own events.
+struct UserProfile {
+  std::optional<PlaceId> last_place;
+  std::optional<GeoPoint> last_position;
+  TimeMs last_ts = 0;
+  // Centroid of the user's located events (their home area), as sums.
+  double sum_lat = 0, sum_lon = 0;
+  int64_t located = 0;
+  // Visits, and visits to a place the user had been to before.
+  int64_t visits = 0, repeats = 0;
+  // The most recent distinct places, newest last (co-visitation context).
+  std::vector<PlaceId> recent;
+};
+
+// Per-place aggregates across users.
+struct PlaceProfile {
+  int64_t users = 0;                  // distinct users
+  std::array<int64_t, 24> hours{};    // events by UTC hour
+  DecayedValue recent;                // short half-life popularity
+};
+
 class Model {
  public:
   using PlaceStats = std::unordered_map<PlaceId, ActivityPlaceStat>;
   using UserPlaces = std::unordered_map<PlaceId, UserPlaceStat>;
+  using PlaceCounts = std::unordered_map<PlaceId, int64_t>;
 
   explicit Model(ModelOptions options);
 
@@ -98,9 +124,25 @@ class Model {
   int64_t events_applied() const { return events_applied_; }
   const std::map<std::string, int64_t>& rejected() const { return rejected_; }
   double half_life_ms() const { return options_.popularity_half_life_days * kMsPerDay; }
+  const UserProfile* Profile(const UserId& user) const;
+  const PlaceProfile* PlaceInfo(const PlaceId& place) const;
+  // Users who went from `from` straight to each next place; and the total out of `from`.
+  const PlaceCounts* TransitionsFrom(const PlaceId& from) const;
+  int64_t TransitionsOut(const PlaceId& from) const;
+  // Users who visited both `place` and each other place.
+  const PlaceCounts* CoVisits(const PlaceId& place) const;
+  const std::array<int64_t, 24>* ActivityHours(const ActivityId& activity) const;
+  const Blend& blend() const { return blend_; }
+  // Mean loss of the blend's prequential steps so far (a live quality signal).
+  double blend_loss() const {
+    return blend_.steps ? blend_.loss_sum / static_cast<double>(blend_.steps) : 0;
+  }
 
  private:
   void Link(const PlaceId& place, const ActivityId& activity);
+  // One prequential step of the blend on the event before it is applied.
+  void TrainBlend(const Event& event, const ActivityId& activity);
+  void UpdateProfiles(const Event& event, const Place& place, bool seen_before, double weight);
   void Unlink(const PlaceId& place, const ActivityId& activity);
 
   ModelOptions options_;
@@ -110,6 +152,13 @@ class Model {
   std::unordered_map<ActivityId, PlaceStats> activity_stats_;
   std::unordered_map<ActivityId, int64_t> activity_events_;
   std::unordered_map<UserId, std::unordered_map<ActivityId, UserPlaces>> users_;
+  std::unordered_map<UserId, UserProfile> profiles_;
+  std::unordered_map<PlaceId, PlaceProfile> place_profiles_;
+  std::unordered_map<PlaceId, PlaceCounts> transitions_;
+  std::unordered_map<PlaceId, int64_t> transitions_out_;
+  std::unordered_map<PlaceId, PlaceCounts> covisits_;
+  std::unordered_map<ActivityId, std::array<int64_t, 24>> activity_hours_;
+  Blend blend_;
   TimeMs newest_ts_ = 0;
   int64_t events_applied_ = 0;
   std::map<std::string, int64_t> rejected_;

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <unordered_set>
 
+#include "src/core/features.h"
 #include "src/core/geo.h"
 
 namespace locus {
@@ -53,6 +54,52 @@ void BaselineScorer::Score(const ScoreContext& ctx, std::vector<Candidate>& cand
                           (visits == 1 ? " visit" : " visits"));
     }
     if (c.distance_km) c.reasons.push_back(KmAway(*c.distance_km));
+    if (c.reasons.empty()) c.reasons.push_back("listed for " + ctx.activity.str());
+  }
+}
+
+void LearnedScorer::Score(const ScoreContext& ctx, std::vector<Candidate>& candidates) const {
+  const FeatureContext fc =
+      MakeFeatureContext(ctx.model, ctx.activity, ctx.user, ctx.position, ctx.now);
+  std::vector<Features> features;
+  features.reserve(candidates.size());
+  for (const Candidate& c : candidates) {
+    features.push_back(ComputeFeatures(fc, *c.place, c.distance_km));
+  }
+  std::vector<double> scores;
+  ctx.model.blend().Score(features, fc.gate, scores);
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    Candidate& c = candidates[i];
+    const Features& x = features[i];
+    c.score = scores[i];
+    int64_t own_visits = 0;
+    if (fc.mine != nullptr) {
+      if (auto it = fc.mine->find(c.place->id); it != fc.mine->end()) {
+        own_visits = it->second.visits;
+      }
+    }
+    int64_t visits = 0;
+    if (fc.stats != nullptr) {
+      if (auto it = fc.stats->find(c.place->id); it != fc.stats->end()) {
+        visits = it->second.visits + it->second.clicks;
+      }
+    }
+    if (own_visits > 0) {
+      c.reasons.push_back("you have been here " + std::to_string(own_visits) +
+                          (own_visits == 1 ? " time" : " times"));
+    }
+    if (visits > 0) {
+      c.reasons.push_back("popular for " + ctx.activity.str() + ": " + std::to_string(visits) +
+                          (visits == 1 ? " visit" : " visits"));
+    }
+    if (c.distance_km) c.reasons.push_back(KmAway(*c.distance_km));
+    if (x[kTransLog] > 0 && fc.profile != nullptr && fc.profile->last_place) {
+      const Place* from = ctx.model.FindPlace(*fc.profile->last_place);
+      c.reasons.push_back("people often come here next from " +
+                          (from != nullptr ? from->name : fc.profile->last_place->str()));
+    }
+    if (x[kCovisit] > 0.3) c.reasons.push_back("people who go where you go come here too");
+    if (x[kHourAffinity] > 0.5) c.reasons.push_back("busy at this time of day");
     if (c.reasons.empty()) c.reasons.push_back("listed for " + ctx.activity.str());
   }
 }

@@ -44,10 +44,16 @@ class BaselineScorer final : public Scorer {
   void Score(const ScoreContext& context, std::vector<Candidate>& candidates) const override;
 };
 
+// The learned blend of every signal (features.h) with the model's current weights.
+class LearnedScorer final : public Scorer {
+ public:
+  void Score(const ScoreContext& context, std::vector<Candidate>& candidates) const override;
+};
+
 struct RecommendOptions {
   int default_k = 10;
   int max_k = 100;
-  std::string model_version = "baseline-1";
+  std::string model_version = "blend-1";
 };
 
 // Answers one query from `model` with `scorer`. Never throws on user input: an unknown

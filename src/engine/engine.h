@@ -99,7 +99,7 @@ class Engine {
 
   EngineOptions options_;
   std::unique_ptr<StateStore> store_;
-  BaselineScorer scorer_;
+  LearnedScorer scorer_;
   mutable std::shared_mutex mu_;
   Model model_;
   EngineCounters counters_;

@@ -1,5 +1,6 @@
 #include "src/eval/locus_method.h"
 
+#include <cstdio>
 #include <unordered_map>
 
 namespace locus::eval {
@@ -30,6 +31,27 @@ class LocusMethod final : public Method {
     query.k = 10;
     const Answer a = Recommend(model_, *scorer_, query, options_);
     for (const ScoredPlace& item : a.items) top.push_back(index_.at(item.place.str()));
+  }
+
+  std::string Notes() const override {
+    const Blend& b = model_.blend();
+    std::string s = "blend after " + std::to_string(b.steps) + " steps (mean loss " +
+                    std::to_string(model_.blend_loss()) + ")\n  gate:";
+    auto add = [&s](const char* name, double w) {
+      char buf[64];
+      std::snprintf(buf, sizeof buf, " %s=%.3f", name, w);
+      s += buf;
+    };
+    for (size_t i = 0; i < kNumGateFeatures; ++i) add(kGateFeatureNames[i], b.gate.w[i]);
+    s += "\n  return:";
+    for (size_t i = 0; i < Blend::kReturnSize; ++i) {
+      add(kFeatureNames[Blend::kReturnFeatures[i]], b.ret.w[i]);
+    }
+    s += "\n  explore:";
+    for (size_t i = 0; i < Blend::kExploreSize; ++i) {
+      add(kFeatureNames[Blend::kExploreFeatures[i]], b.explore.w[i]);
+    }
+    return s;
   }
 
   void Reveal(const Row& row, size_t index) override {

@@ -75,7 +75,7 @@ ReplayResult Replay(const Dataset& data, std::vector<std::unique_ptr<Method>>& m
   out.users = static_cast<int64_t>(data.users.size());
   out.venues = static_cast<int64_t>(data.venues.size());
   out.activities = static_cast<int64_t>(data.activities.size());
-  for (const auto& m : methods) out.methods.push_back({m->name(), {}, {}, {}, {}, 0});
+  for (const auto& m : methods) out.methods.push_back({m->name(), {}, {}, {}, {}, 0, {}});
 
   ReplayState state(data);
   for (auto& m : methods) m->Bind(state);
@@ -134,6 +134,7 @@ ReplayResult Replay(const Dataset& data, std::vector<std::unique_ptr<Method>>& m
     }
     if (progress && (i % 512 == 0 || i + 1 == n)) progress(i + 1, n);
   }
+  for (size_t m = 0; m < methods.size(); ++m) out.methods[m].notes = methods[m]->Notes();
   if (out.queries > 0) {
     const double q = static_cast<double>(out.queries);
     out.ceiling = static_cast<double>(in_ceiling) / q;

@@ -49,6 +49,8 @@ class Method {
   virtual void Rank(const Query& query, const std::vector<uint32_t>& candidates,
                     std::vector<uint32_t>& top) = 0;
   virtual void Reveal(const Row& row, size_t index) = 0;
+  // Anything worth printing after the table (e.g. learned weights).
+  virtual std::string Notes() const { return {}; }
 };
 
 // The portable seeded tie-breaker: the larger value wins.
@@ -76,6 +78,7 @@ struct MethodResult {
   Metrics all, warm, novel;
   std::vector<double> rolling_hr10;  // HR@10 over consecutive windows of queries
   double seconds = 0;
+  std::string notes;
 };
 
 struct ReplayResult {

@@ -54,6 +54,9 @@ void PrintTable(const ReplayResult& r, std::ostream& out) {
         << Fmt("%.4f", m.warm.NDCG()) << " | " << Fmt("%.4f", m.novel.HR(10)) << " | "
         << Fmt("%.4f", m.novel.NDCG()) << " | " << Fmt("%.1f", m.seconds) << " |\n";
   }
+  for (const MethodResult& m : r.methods) {
+    if (!m.notes.empty()) out << "\n" << m.name << ": " << m.notes << "\n";
+  }
   out << "\nreplay took " << Fmt("%.1f", r.seconds) << " s ("
       << Fmt("%.0f", r.seconds > 0 ? static_cast<double>(r.queries) / r.seconds : 0)
       << " queries/s for all methods together)\n";

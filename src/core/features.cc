@@ -1,0 +1,167 @@
+#include "src/core/features.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "src/core/geo.h"
+
+namespace locus {
+namespace {
+
+// Half-life of the user's own recency signal, days of event time.
+constexpr double kOwnRecencyDays = 7.0;
+
+}  // namespace
+
+FeatureContext MakeFeatureContext(const Model& m, const ActivityId& activity,
+                                  const std::optional<UserId>& user,
+                                  const std::optional<GeoPoint>& position, TimeMs t) {
+  FeatureContext c;
+  c.model = &m;
+  c.activity = activity;
+  c.position = position;
+  c.t = t;
+  c.hour = static_cast<int>(((t / 3'600'000) % 24 + 24) % 24);
+  c.stats = m.StatsFor(activity);
+  c.activity_hours = m.ActivityHours(activity);
+  if (c.activity_hours != nullptr) {
+    for (int64_t v : *c.activity_hours) c.activity_events += static_cast<double>(v);
+  }
+  if (!user) return c;
+  c.mine = m.UserHistory(*user, activity);
+  if (c.mine != nullptr) {
+    double best = -1, sum_lat = 0, sum_lon = 0, n = 0;
+    for (const auto& [place, s] : *c.mine) {
+      const double own = static_cast<double>(s.visits) +
+                         m.options().click_weight * static_cast<double>(s.clicks);
+      c.mine_total += own;
+      if (own > best || (own == best && c.favourite && place < *c.favourite)) {
+        best = own;
+        c.favourite = place;
+      }
+      if (const Place* p = m.FindPlace(place)) {
+        sum_lat += own * p->position.lat;
+        sum_lon += own * p->position.lon;
+        n += own;
+      }
+    }
+    if (n > 0) c.area = GeoPoint{sum_lat / n, sum_lon / n};
+  }
+  c.gate[kGateBias] = 1;
+  if (c.mine != nullptr) {
+    double best = 0, nearest = INFINITY;
+    TimeMs last = 0;
+    for (const auto& [place, st] : *c.mine) {
+      best = std::max(best, static_cast<double>(st.visits) +
+                                m.options().click_weight * static_cast<double>(st.clicks));
+      last = std::max(last, st.last);
+      const Place* p = m.FindPlace(place);
+      if (position && p != nullptr) nearest = std::min(nearest, HaversineKm(*position, p->position));
+    }
+    c.gate[kGateOwnPlacesLog] = std::log1p(static_cast<double>(c.mine->size()));
+    c.gate[kGateOwnVisitsLog] = std::log1p(c.mine_total);
+    c.gate[kGateConcentration] = c.mine_total > 0 ? best / c.mine_total : 0;
+    if (std::isfinite(nearest)) c.gate[kGateNearestOwnLog] = std::log1p(nearest);
+    c.gate[kGateSinceOwnLog] =
+        std::log1p(static_cast<double>(std::max<TimeMs>(0, t - last)) / kMsPerDay);
+  }
+  c.profile = m.Profile(*user);
+  if (c.profile != nullptr) {
+    const UserProfile& p = *c.profile;
+    c.repeat_rate = (static_cast<double>(p.repeats) + 1) / (static_cast<double>(p.visits) + 2);
+    c.gate[kGateRepeatLogit] = std::log(c.repeat_rate / (1 - c.repeat_rate));
+    c.gate[kGateUserVisitsLog] = std::log1p(static_cast<double>(p.visits));
+    if (p.last_place && c.mine != nullptr) c.gate[kGateLastIsOwn] = c.mine->contains(*p.last_place);
+    if (p.located > 0) {
+      const double n = static_cast<double>(p.located);
+      c.home = GeoPoint{p.sum_lat / n, p.sum_lon / n};
+    }
+    if (p.last_place) {
+      c.transitions = m.TransitionsFrom(*p.last_place);
+      c.transitions_out = static_cast<double>(m.TransitionsOut(*p.last_place));
+    }
+    for (const PlaceId& h : p.recent) {
+      const Model::PlaceCounts* row = m.CoVisits(h);
+      const PlaceProfile* info = m.PlaceInfo(h);
+      if (row != nullptr && info != nullptr && info->users > 0) {
+        c.covisit_rows.emplace_back(row, 1.0 / std::sqrt(static_cast<double>(info->users)));
+      }
+    }
+  }
+  return c;
+}
+
+Features ComputeFeatures(const FeatureContext& c, const Place& place,
+                         std::optional<double> distance_km) {
+  Features x{};
+  const Model& m = *c.model;
+  // Own history.
+  double own = 0;
+  TimeMs own_last = 0;
+  if (c.mine != nullptr) {
+    if (auto it = c.mine->find(place.id); it != c.mine->end()) {
+      own = static_cast<double>(it->second.visits) +
+            m.options().click_weight * static_cast<double>(it->second.clicks);
+      own_last = it->second.last;
+    }
+  }
+  const double any = own > 0 ? 1.0 : 0.0;
+  x[kOwnLog] = std::log1p(own);
+  x[kOwnAny] = any;
+  x[kOwnShare] = c.mine_total > 0 ? own / c.mine_total : 0;
+  x[kOwnRecency] = any * std::exp2(-static_cast<double>(std::max<TimeMs>(0, c.t - own_last)) /
+                                   (kOwnRecencyDays * kMsPerDay));
+  x[kIsLastPlace] = c.profile && c.profile->last_place && *c.profile->last_place == place.id;
+  x[kOwnFavourite] = c.favourite && *c.favourite == place.id;
+  // Popularity.
+  double pop = 0;
+  if (c.stats != nullptr) {
+    if (auto it = c.stats->find(place.id); it != c.stats->end()) {
+      pop = static_cast<double>(it->second.visits) +
+            m.options().click_weight * static_cast<double>(it->second.clicks);
+    }
+  }
+  x[kPopLog] = std::log1p(pop);
+  const PlaceProfile* info = m.PlaceInfo(place.id);
+  if (info != nullptr) {
+    x[kPopRecentLog] = std::log1p(info->recent.At(c.t, kOwnRecencyDays * kMsPerDay));
+    x[kPopUsersLog] = std::log1p(static_cast<double>(info->users));
+  }
+  // Geography.
+  if (distance_km) {
+    x[kDistLog] = std::log1p(*distance_km);
+    x[kHasDist] = 1;
+  }
+  if (c.area) x[kDistAreaLog] = std::log1p(HaversineKm(*c.area, place.position));
+  if (c.home) x[kDistHomeLog] = std::log1p(HaversineKm(*c.home, place.position));
+  // Where people go next from the user's last place.
+  if (c.transitions != nullptr) {
+    if (auto it = c.transitions->find(place.id); it != c.transitions->end()) {
+      const double n = static_cast<double>(it->second);
+      x[kTransLog] = std::log1p(n);
+      x[kTransProb] = n / (c.transitions_out + 1);
+    }
+  }
+  // Co-visitation with the user's recent places (cosine over users).
+  if (info != nullptr && info->users > 0 && !c.covisit_rows.empty()) {
+    double sum = 0;
+    for (const auto& [row, inv_sqrt] : c.covisit_rows) {
+      if (auto it = row->find(place.id); it != row->end()) {
+        sum += static_cast<double>(it->second) * inv_sqrt;
+      }
+    }
+    x[kCovisit] = std::log1p(sum / std::sqrt(static_cast<double>(info->users)));
+  }
+  // Time of day: how much more this place is visited at this hour than the activity is.
+  if (info != nullptr && c.activity_hours != nullptr) {
+    double total = 0;
+    for (int64_t v : info->hours) total += static_cast<double>(v);
+    const auto h = static_cast<size_t>(c.hour);
+    const double pa = (static_cast<double>((*c.activity_hours)[h]) + 1) / (c.activity_events + 24);
+    const double pw = (static_cast<double>(info->hours[h]) + 2 * pa) / (total + 2);
+    x[kHourAffinity] = std::log(pw / pa);
+  }
+  return x;
+}
+
+}  // namespace locus

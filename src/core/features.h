@@ -1,0 +1,47 @@
+// Signal features of one candidate place for one question (user, activity, position, time):
+// the user's own history, popularity, geography, transitions and co-visitation, time of day.
+// The learned blend (blend.h) weighs them; the live engine and `locus eval` share this code.
+#pragma once
+
+#include <optional>
+#include <vector>
+
+#include "src/core/blend.h"
+#include "src/core/model.h"
+
+namespace locus {
+
+// Everything about the question that does not depend on the candidate, looked up once.
+struct FeatureContext {
+  const Model* model = nullptr;
+  ActivityId activity;
+  std::optional<GeoPoint> position;
+  TimeMs t = 0;
+  int hour = 0;
+  const Model::PlaceStats* stats = nullptr;
+  const Model::UserPlaces* mine = nullptr;
+  double mine_total = 0;
+  std::optional<PlaceId> favourite;
+  const UserProfile* profile = nullptr;
+  double repeat_rate = 0;
+  std::optional<GeoPoint> area;  // centroid of the user's places for this activity
+  std::optional<GeoPoint> home;  // centroid of all the user's located events
+  const Model::PlaceCounts* transitions = nullptr;
+  double transitions_out = 0;
+  // Co-visitation rows of the user's recent places with 1/sqrt(users) of each.
+  std::vector<std::pair<const Model::PlaceCounts*, double>> covisit_rows;
+  const std::array<int64_t, 24>* activity_hours = nullptr;
+  double activity_events = 0;
+  // The blend's gate features of this question.
+  GateFeatures gate{};
+};
+
+FeatureContext MakeFeatureContext(const Model& model, const ActivityId& activity,
+                                  const std::optional<UserId>& user,
+                                  const std::optional<GeoPoint>& position, TimeMs t);
+
+// Features of `place`; `distance_km` is its distance from the question's position if known.
+Features ComputeFeatures(const FeatureContext& ctx, const Place& place,
+                         std::optional<double> distance_km);
+
+}  // namespace locus
