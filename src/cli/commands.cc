@@ -13,6 +13,7 @@
 #include "consumers/engine_loop.h"
 #include "consumers/importer.h"
 #include "consumers/request_client.h"
+#include "snapshot/periodic.h"
 #include "src/cli/table.h"
 #include "src/config/config_loader.h"
 #include "src/core/bytes.h"
@@ -58,6 +59,15 @@ EngineOptions MakeEngineOptions(const Config& c) {
   o.recommend.max_k = c.requests.max_k;
   o.flush_events = c.state.flush_events;
   o.flush_interval_ms = c.state.flush_interval_ms;
+  return o;
+}
+
+snapshot::SnapshotterOptions MakeSnapshotterOptions(const Config& c) {
+  const EngineOptions engine = MakeEngineOptions(c);
+  snapshot::SnapshotterOptions o;
+  o.mysql = c.mysql;
+  o.content.model = engine.model;
+  o.content.model_version = engine.recommend.model_version;
   return o;
 }
 
@@ -122,6 +132,18 @@ int Serve(const ServeArgs& args) {
                  m.events_applied());
     return 0;
   });
+  // MySQL snapshots on their own thread: they read RocksDB snapshots of the store, never the
+  // engine's model or lock, and keep retrying while MySQL is away. Declared after the engine,
+  // so it stops before the store closes.
+  std::unique_ptr<snapshot::PeriodicSnapshots> snapshots;
+  if (config->mysql.snapshot_interval_s > 0) {
+    const StateStore& state = (*engine)->store();
+    snapshots = snapshot::PeriodicSnapshots::Start(
+        MakeSnapshotterOptions(*config), [&state] { return state.ConsistentView(); },
+        {.interval_s = static_cast<double>(config->mysql.snapshot_interval_s)});
+    spdlog::info("MySQL snapshots to {} every {} s", snapshot::DescribeServer(config->mysql),
+                 config->mysql.snapshot_interval_s);
+  }
   kafka::LoopOptions lo;
   lo.kafka = config->kafka;
   lo.client = client;
@@ -132,6 +154,7 @@ int Serve(const ServeArgs& args) {
     return 1;
   }
   Status s = (*loop)->Run(g_stop);
+  if (snapshots) snapshots->Stop();
   if (!s.ok()) {
     std::cerr << "locus serve: " << s.message() << "\n";
     return 1;
@@ -201,7 +224,7 @@ int RecommendCmd(const RecommendArgs& args) {
   return answer->ok ? 0 : 3;
 }
 
-int StateDump(const std::string& data_dir, std::ostream& out) {
+int StateDump(const std::string& data_dir, std::ostream& out, bool learned) {
   auto store = StateStore::Open(data_dir, /*read_only=*/true);
   if (!store.ok()) {
     std::cerr << "locus state dump: " << store.error() << "\n";
@@ -212,6 +235,7 @@ int StateDump(const std::string& data_dir, std::ostream& out) {
   if (applied && !ByteReader(*applied).I64(n)) n = 0;
   out << "events_applied " << n << "\n";
   for (Space space : kAllSpaces) {
+    if (space == Space::kLearned && !learned) continue;
     Status s = (*store)->Scan(space, [&](std::string_view key, std::string_view value) {
       out << Model::DescribeEntry(space, key, value) << "\n";
     });
@@ -220,6 +244,35 @@ int StateDump(const std::string& data_dir, std::ostream& out) {
       return 1;
     }
   }
+  return 0;
+}
+
+int Snapshot(const SnapshotArgs& args) {
+  auto config = Load(args.config_path);
+  if (!config) return 2;
+  auto store = StateStore::Open(args.data_dir, /*read_only=*/true);
+  if (!store.ok()) {
+    std::cerr << "locus snapshot: " << store.error() << "\n";
+    return 1;
+  }
+  snapshot::Snapshotter snapshotter(MakeSnapshotterOptions(*config));
+  auto migrated = snapshotter.Prepare();
+  if (!migrated.ok()) {
+    std::cerr << "locus snapshot: " << migrated.error() << "\n";
+    return 1;
+  }
+  auto written = snapshotter.Snapshot([&] { return (*store)->ConsistentView(); });
+  if (!written.ok()) {
+    std::cerr << "locus snapshot: " << written.error() << "\n";
+    return 1;
+  }
+  std::printf(
+      "snapshot %lld written to %s: %lld rows in %.3f s (state %.3f s, MySQL %.3f s); "
+      "%zu migration(s) applied, %lld old snapshot(s) pruned; content hash %s\n",
+      static_cast<long long>(written->id), snapshotter.where().c_str(),
+      static_cast<long long>(written->rows), written->build_seconds + written->write_seconds,
+      written->build_seconds, written->write_seconds, migrated->applied.size(),
+      static_cast<long long>(written->pruned), written->hash.c_str());
   return 0;
 }
 

@@ -46,8 +46,18 @@ struct RecommendArgs {
 };
 int RecommendCmd(const RecommendArgs& args);
 
-// Writes every state entry of `data_dir` in a stable order to `out`.
-int StateDump(const std::string& data_dir, std::ostream& out);
+// Writes every state entry of `data_dir` in a stable order to `out`. Learned parameters
+// (blend weights) depend on the order events from different partitions arrived in, so they
+// are printed only with `learned` (the rest is a function of the events alone).
+int StateDump(const std::string& data_dir, std::ostream& out, bool learned = false);
+
+struct SnapshotArgs {
+  std::string config_path;
+  std::string data_dir;  // a state directory no engine holds open
+};
+// Writes one snapshot of `data_dir` to the configured MySQL (applying migrations first) and
+// prints its id and size. `locus serve` snapshots by itself every mysql.snapshot_interval_s.
+int Snapshot(const SnapshotArgs& args);
 
 struct EvalArgs {
   std::string config_path;

@@ -66,6 +66,16 @@ int main(int argc, char** argv) {
   state->require_subcommand(1);
   auto* dump = state->add_subcommand("dump", "every state entry in a stable order");
   dump->add_option("--data-dir", dump_dir, "state directory")->required();
+  bool dump_learned = false;
+  dump->add_flag("--learned", dump_learned,
+                 "also print learned parameters (blend weights), which depend on arrival order");
+
+  locus::cli::SnapshotArgs snapshot_args;
+  auto* snapshot = app.add_subcommand(
+      "snapshot", "write one snapshot of a state directory to MySQL (serve does it periodically)");
+  snapshot->add_option("--data-dir", snapshot_args.data_dir, "state directory no engine holds")
+      ->required();
+  snapshot->add_option("--config", config_path, "YAML config file")->check(CLI::ExistingFile);
 
   locus::cli::EvalArgs eval_args;
   auto* eval = app.add_subcommand("eval", "protocol NV-A (EVAL.md) on a check-in file");
@@ -107,8 +117,12 @@ int main(int argc, char** argv) {
     if (*radius_opt) rec.radius_km = radius;
     return locus::cli::RecommendCmd(rec);
   }
-  if (*dump) return locus::cli::StateDump(dump_dir, std::cout);
+  if (*dump) return locus::cli::StateDump(dump_dir, std::cout, dump_learned);
   if (*gen_city) return locus::cli::GenCity(gen);
+  if (*snapshot) {
+    snapshot_args.config_path = config_path;
+    return locus::cli::Snapshot(snapshot_args);
+  }
   if (*eval) {
     eval_args.config_path = config_path;
     eval_args.progress = !eval_quiet;

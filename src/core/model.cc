@@ -71,6 +71,99 @@ bool DecodeUserStat(std::string_view value, UserPlaceStat& s) {
 
 std::string I64Value(int64_t v) { return ByteWriter().I64(v).Take(); }
 
+std::string PairKey(std::string_view a, std::string_view b) {
+  return ByteWriter().Str(a).Str(b).Take();
+}
+
+bool DecodePair(std::string_view key, std::string& a, std::string& b) {
+  ByteReader r(key);
+  return r.Str(a) && r.Str(b) && r.done();
+}
+
+std::string EncodeProfile(const UserProfile& u) {
+  ByteWriter w;
+  w.Str(u.last_place ? u.last_place->str() : "").I64(u.last_position ? 1 : 0);
+  w.F64(u.last_position ? u.last_position->lat : 0).F64(u.last_position ? u.last_position->lon : 0);
+  w.I64(u.last_ts).F64(u.sum_lat).F64(u.sum_lon).I64(u.located).I64(u.visits).I64(u.repeats);
+  w.U64(u.recent.size());
+  for (const PlaceId& p : u.recent) w.Str(p.str());
+  return w.Take();
+}
+
+bool DecodeProfile(std::string_view value, UserProfile& u) {
+  ByteReader r(value);
+  std::string last;
+  int64_t has_pos = 0;
+  GeoPoint pos;
+  uint64_t n = 0;
+  if (!(r.Str(last) && r.I64(has_pos) && r.F64(pos.lat) && r.F64(pos.lon) && r.I64(u.last_ts) &&
+        r.F64(u.sum_lat) && r.F64(u.sum_lon) && r.I64(u.located) && r.I64(u.visits) &&
+        r.I64(u.repeats) && r.U64(n))) {
+    return false;
+  }
+  if (!last.empty()) u.last_place = PlaceId(last);
+  if (has_pos != 0) u.last_position = pos;
+  for (uint64_t i = 0; i < n && r.ok(); ++i) {
+    std::string p;
+    if (r.Str(p)) u.recent.emplace_back(std::move(p));
+  }
+  return r.done();
+}
+
+std::string EncodePlaceProfile(const PlaceProfile& p) {
+  ByteWriter w;
+  w.I64(p.users);
+  for (int64_t h : p.hours) w.I64(h);
+  w.F64(p.recent.mass).I64(p.recent.ref);
+  return w.Take();
+}
+
+bool DecodePlaceProfile(std::string_view value, PlaceProfile& p) {
+  ByteReader r(value);
+  r.I64(p.users);
+  for (int64_t& h : p.hours) r.I64(h);
+  r.F64(p.recent.mass) && r.I64(p.recent.ref);
+  return r.done();
+}
+
+std::string EncodeHours(const std::array<int64_t, 24>& hours) {
+  ByteWriter w;
+  for (int64_t h : hours) w.I64(h);
+  return w.Take();
+}
+
+template <size_t N>
+void PutWeights(ByteWriter& w, const Weights<N>& weights) {
+  w.U64(N);
+  for (size_t i = 0; i < N; ++i) w.F64(weights.w[i]).F64(weights.g2[i]);
+}
+
+template <size_t N>
+bool GetWeights(ByteReader& r, Weights<N>& weights) {
+  uint64_t n = 0;
+  if (!r.U64(n) || n != N) return false;
+  for (size_t i = 0; i < N; ++i) r.F64(weights.w[i]) && r.F64(weights.g2[i]);
+  return r.ok();
+}
+
+std::string EncodeBlend(const Blend& b) {
+  ByteWriter w;
+  PutWeights(w, b.gate);
+  PutWeights(w, b.ret);
+  PutWeights(w, b.explore);
+  w.I64(b.steps).F64(b.loss_sum);
+  return w.Take();
+}
+
+bool DecodeBlend(std::string_view value, Blend& b) {
+  ByteReader r(value);
+  return GetWeights(r, b.gate) && GetWeights(r, b.ret) && GetWeights(r, b.explore) &&
+         r.I64(b.steps) && r.F64(b.loss_sum) && r.done();
+}
+
+constexpr std::string_view kHoursPrefix = "hours/";
+constexpr std::string_view kBlendKey = "blend";
+
 std::string G6(double v) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.6g", v);
@@ -89,6 +182,16 @@ const char* SpaceName(Space space) {
       return "activity_place";
     case Space::kUserHistory:
       return "user_history";
+    case Space::kProfiles:
+      return "profiles";
+    case Space::kPlaceProfiles:
+      return "place_profiles";
+    case Space::kTransitions:
+      return "transitions";
+    case Space::kCovisits:
+      return "covisits";
+    case Space::kLearned:
+      return "learned";
   }
   return "?";
 }
@@ -205,6 +308,7 @@ Status Model::Apply(const Event& e) {
   if (e.type != EventType::kRating) {
     for (const ActivityId& a : *activities) {
       ++activity_hours_[a][static_cast<size_t>(((e.ts / 3'600'000) % 24 + 24) % 24)];
+      dirty_hours_.insert(a);
     }
     UpdateProfiles(e, place, seen_before, weight);
   }
@@ -243,6 +347,7 @@ void Model::TrainBlend(const Event& e, const ActivityId& activity) {
   }
   if (target == ids->size()) return;
   blend_.Train(features, ctx.gate, target);
+  dirty_blend_ = true;
 }
 
 void Model::UpdateProfiles(const Event& e, const Place& place, bool seen_before, double weight) {
@@ -258,11 +363,14 @@ void Model::UpdateProfiles(const Event& e, const Place& place, bool seen_before,
       if (h == e.place) continue;
       ++covisits_[h][e.place];
       ++covisits_[e.place][h];
+      dirty_covisits_.emplace(h, e.place);
+      dirty_covisits_.emplace(e.place, h);
     }
   }
   if (u.last_place && *u.last_place != e.place) {
     ++transitions_[*u.last_place][e.place];
     ++transitions_out_[*u.last_place];
+    dirty_transitions_.emplace(*u.last_place, e.place);
   }
   if (auto it = std::find(u.recent.begin(), u.recent.end(), e.place); it != u.recent.end()) {
     u.recent.erase(it);
@@ -279,6 +387,8 @@ void Model::UpdateProfiles(const Event& e, const Place& place, bool seen_before,
   ++u.located;
   u.last_place = e.place;
   u.last_ts = std::max(u.last_ts, e.ts);
+  dirty_profiles_.insert(e.user);
+  dirty_place_profiles_.insert(e.place);
 }
 
 void Model::CountRejected(std::string_view reason) {
@@ -302,6 +412,22 @@ void Model::Persist(StateWriter& w) {
     w.Put(Space::kUserHistory, ByteWriter().Str(u.str()).Str(a.str()).Str(p.str()).bytes(),
           EncodeUserStat(users_[u][a][p]));
   }
+  for (const UserId& u : dirty_profiles_) {
+    w.Put(Space::kProfiles, u.str(), EncodeProfile(profiles_[u]));
+  }
+  for (const PlaceId& p : dirty_place_profiles_) {
+    w.Put(Space::kPlaceProfiles, p.str(), EncodePlaceProfile(place_profiles_[p]));
+  }
+  for (const auto& [a, b] : dirty_transitions_) {
+    w.Put(Space::kTransitions, PairKey(a.str(), b.str()), I64Value(transitions_[a][b]));
+  }
+  for (const auto& [a, b] : dirty_covisits_) {
+    w.Put(Space::kCovisits, PairKey(a.str(), b.str()), I64Value(covisits_[a][b]));
+  }
+  for (const ActivityId& a : dirty_hours_) {
+    w.Put(Space::kMeta, std::string(kHoursPrefix) + a.str(), EncodeHours(activity_hours_[a]));
+  }
+  if (dirty_blend_) w.Put(Space::kLearned, kBlendKey, EncodeBlend(blend_));
   if (dirty_meta_) {
     w.Put(Space::kMeta, kEventsApplied, I64Value(events_applied_));
     w.Put(Space::kMeta, kNewestTs, I64Value(newest_ts_));
@@ -312,6 +438,12 @@ void Model::Persist(StateWriter& w) {
   dirty_places_.clear();
   dirty_stats_.clear();
   dirty_users_.clear();
+  dirty_profiles_.clear();
+  dirty_place_profiles_.clear();
+  dirty_transitions_.clear();
+  dirty_covisits_.clear();
+  dirty_hours_.clear();
+  dirty_blend_ = false;
   dirty_meta_ = false;
 }
 
@@ -348,9 +480,44 @@ Status Model::Load(const StateReader& reader) {
     users_[UserId(u)][ActivityId(a)][PlaceId(p)] = st;
   });
   if (!s.ok()) return s;
+  s = reader.Scan(Space::kProfiles, [&](std::string_view key, std::string_view value) {
+    UserProfile u;
+    if (!DecodeProfile(value, u)) return note_bad(Space::kProfiles);
+    profiles_[UserId(std::string(key))] = std::move(u);
+  });
+  if (!s.ok()) return s;
+  s = reader.Scan(Space::kPlaceProfiles, [&](std::string_view key, std::string_view value) {
+    PlaceProfile p;
+    if (!DecodePlaceProfile(value, p)) return note_bad(Space::kPlaceProfiles);
+    place_profiles_[PlaceId(std::string(key))] = p;
+  });
+  if (!s.ok()) return s;
+  for (Space space : {Space::kTransitions, Space::kCovisits}) {
+    s = reader.Scan(space, [&](std::string_view key, std::string_view value) {
+      std::string a, b;
+      int64_t n = 0;
+      ByteReader r(value);
+      if (!DecodePair(key, a, b) || !r.I64(n)) return note_bad(space);
+      if (space == Space::kTransitions) {
+        transitions_[PlaceId(a)][PlaceId(b)] = n;
+        transitions_out_[PlaceId(a)] += n;
+      } else {
+        covisits_[PlaceId(a)][PlaceId(b)] = n;
+      }
+    });
+    if (!s.ok()) return s;
+  }
+  if (auto blend = reader.Get(Space::kLearned, kBlendKey)) {
+    if (!DecodeBlend(*blend, blend_)) note_bad(Space::kLearned);
+  }
   s = reader.Scan(Space::kMeta, [&](std::string_view key, std::string_view value) {
     int64_t v = 0;
     ByteReader r(value);
+    if (key.starts_with(kHoursPrefix)) {
+      auto& hours = activity_hours_[ActivityId(std::string(key.substr(kHoursPrefix.size())))];
+      for (int64_t& h : hours) r.I64(h);
+      return;
+    }
     if (key == kEventsApplied && r.I64(v)) events_applied_ = v;
     if (key == kNewestTs && r.I64(v)) newest_ts_ = v;
     if (key.starts_with(kRejectedPrefix) && r.I64(v)) {
@@ -368,8 +535,56 @@ std::string Model::DescribeEntry(Space space, std::string_view key, std::string_
   switch (space) {
     case Space::kMeta: {
       ByteReader r(value);
-      int64_t v = 0;
-      out += std::string(key) + ' ' + (r.I64(v) && r.done() ? std::to_string(v) : "?");
+      out += std::string(key);
+      for (int64_t v = 0; r.I64(v);) out += ' ' + std::to_string(v);
+      break;
+    }
+    case Space::kProfiles: {
+      UserProfile u;
+      if (!DecodeProfile(value, u)) return out + std::string(key) + " <corrupt>";
+      out += std::string(key) + " last_place=" + (u.last_place ? u.last_place->str() : "-") +
+             " last_ts=" + std::to_string(u.last_ts) + " visits=" + std::to_string(u.visits) +
+             " repeats=" + std::to_string(u.repeats) + " located=" + std::to_string(u.located) +
+             " centre=" + (u.located ? G6(u.sum_lat / static_cast<double>(u.located)) + "," +
+                                           G6(u.sum_lon / static_cast<double>(u.located))
+                                     : "-") +
+             " recent=";
+      for (size_t i = 0; i < u.recent.size(); ++i) out += (i ? "|" : "") + u.recent[i].str();
+      break;
+    }
+    case Space::kPlaceProfiles: {
+      PlaceProfile p;
+      if (!DecodePlaceProfile(value, p)) return out + std::string(key) + " <corrupt>";
+      out += std::string(key) + " users=" + std::to_string(p.users) + " hours=";
+      for (size_t i = 0; i < p.hours.size(); ++i) out += (i ? "," : "") + std::to_string(p.hours[i]);
+      out += " recent=" + G6(p.recent.mass) + "@" + std::to_string(p.recent.ref);
+      break;
+    }
+    case Space::kTransitions:
+    case Space::kCovisits: {
+      std::string a, b;
+      ByteReader r(value);
+      int64_t n = 0;
+      if (!DecodePair(key, a, b) || !r.I64(n)) return out + "<corrupt>";
+      out += a + " -> " + b + " " + std::to_string(n);
+      break;
+    }
+    case Space::kLearned: {
+      Blend b;
+      if (key != kBlendKey || !DecodeBlend(value, b)) return out + std::string(key) + " <corrupt>";
+      out += "blend steps=" + std::to_string(b.steps) + " mean_loss=" +
+             G6(b.steps ? b.loss_sum / static_cast<double>(b.steps) : 0);
+      for (size_t i = 0; i < kNumGateFeatures; ++i) {
+        out += std::string(" gate.") + kGateFeatureNames[i] + "=" + G6(b.gate.w[i]);
+      }
+      for (size_t i = 0; i < Blend::kReturnSize; ++i) {
+        out += std::string(" return.") + kFeatureNames[Blend::kReturnFeatures[i]] + "=" +
+               G6(b.ret.w[i]);
+      }
+      for (size_t i = 0; i < Blend::kExploreSize; ++i) {
+        out += std::string(" explore.") + kFeatureNames[Blend::kExploreFeatures[i]] + "=" +
+               G6(b.explore.w[i]);
+      }
       break;
     }
     case Space::kPlaces: {

@@ -11,6 +11,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <tuple>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -167,6 +168,12 @@ class Model {
   std::set<PlaceId> dirty_places_;
   std::set<std::pair<ActivityId, PlaceId>> dirty_stats_;
   std::set<std::tuple<UserId, ActivityId, PlaceId>> dirty_users_;
+  std::set<UserId> dirty_profiles_;
+  std::set<PlaceId> dirty_place_profiles_;
+  std::set<std::pair<PlaceId, PlaceId>> dirty_transitions_;
+  std::set<std::pair<PlaceId, PlaceId>> dirty_covisits_;
+  std::set<ActivityId> dirty_hours_;
+  bool dirty_blend_ = false;
   bool dirty_meta_ = false;
 };
 

@@ -18,9 +18,16 @@ enum class Space {
   kPlaces,         // place_id -> place
   kActivityPlace,  // (activity, place) -> decayed popularity
   kUserHistory,    // (user, activity, place) -> the user's own visits
+  kProfiles,       // user -> last place and position, area, repeat counts, recent places
+  kPlaceProfiles,  // place -> distinct users, events by hour, recent popularity
+  kTransitions,    // (from place, to place) -> moves by the same user
+  kCovisits,       // (place, place) -> users who visited both
+  kLearned,        // learned parameters (blend weights); order-dependent, see DESIGN notes
 };
-inline constexpr Space kAllSpaces[] = {Space::kMeta, Space::kPlaces, Space::kActivityPlace,
-                                       Space::kUserHistory};
+inline constexpr Space kAllSpaces[] = {
+    Space::kMeta,          Space::kPlaces,      Space::kActivityPlace, Space::kUserHistory,
+    Space::kProfiles,      Space::kPlaceProfiles, Space::kTransitions, Space::kCovisits,
+    Space::kLearned};
 const char* SpaceName(Space space);
 
 // Collects changes for one atomic commit. Not thread-safe.
