@@ -236,20 +236,30 @@ std::string EncodeRequest(const Query& q) {
 
 std::string EncodeResponse(const Answer& a) {
   Json items = Json::array();
+  // Texts are cut to the schema's bounds (code points), so a response is always valid.
+  auto cut = [](const std::vector<std::string>& texts, size_t max_items) {
+    Json out = Json::array();
+    for (size_t i = 0; i < texts.size() && i < max_items; ++i) {
+      out.push_back(TruncateCodePoints(texts[i], 256));
+    }
+    return out;
+  };
   for (const ScoredPlace& s : a.items) {
-    Json item{{"place_id", s.place.str()}, {"name", s.name}, {"score", s.score},
-              {"reasons", s.reasons}};
+    Json item{{"place_id", s.place.str()},
+              {"name", TruncateCodePoints(s.name, 256)},
+              {"score", s.score},
+              {"reasons", cut(s.reasons, 16)}};
     if (s.distance_km) item["distance_km"] = std::round(*s.distance_km * 1000) / 1000;
     items.push_back(std::move(item));
   }
   Json j{{"request_id", a.request_id},
          {"status", a.ok ? "ok" : "error"},
-         {"activity", SafeUtf8Prefix(a.activity, 256)},
+         {"activity", TruncateCodePoints(SafeUtf8Prefix(a.activity, 1024), 256)},
          {"items", std::move(items)},
          {"model_version", a.model_version},
          {"took_ms", std::round(a.took_ms * 1000) / 1000}};
-  if (!a.ok) j["error"] = SafeUtf8Prefix(a.error, 4096);
-  if (!a.suggestions.empty()) j["suggestions"] = a.suggestions;
+  if (!a.ok) j["error"] = TruncateCodePoints(SafeUtf8Prefix(a.error, 16384), 4096);
+  if (!a.suggestions.empty()) j["suggestions"] = cut(a.suggestions, 10);
   return j.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 

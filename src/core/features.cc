@@ -80,7 +80,11 @@ FeatureContext MakeFeatureContext(const Model& m, const ActivityId& activity,
       c.transitions = m.TransitionsFrom(*p.last_place);
       c.transitions_out = static_cast<double>(m.TransitionsOut(*p.last_place));
     }
-    for (const PlaceId& h : p.recent) {
+    // The newest few places carry most of the co-visitation signal and keep it cheap.
+    constexpr size_t kCovisitContext = 8;
+    const size_t first = p.recent.size() > kCovisitContext ? p.recent.size() - kCovisitContext : 0;
+    for (size_t i = first; i < p.recent.size(); ++i) {
+      const PlaceId& h = p.recent[i];
       const Model::PlaceCounts* row = m.CoVisits(h);
       const PlaceProfile* info = m.PlaceInfo(h);
       if (row != nullptr && info != nullptr && info->users > 0) {

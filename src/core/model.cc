@@ -295,20 +295,20 @@ Status Model::Apply(const Event& e) {
     }
     if (weight > 0) s.popularity.Add(weight, e.ts, half_life_ms());
     s.last = std::max(s.last, e.ts);
-    dirty_stats_.emplace(a, e.place);
+    if (track_changes_) dirty_stats_.emplace(a, e.place);
     ++activity_events_[a];
 
     if (e.type != EventType::kRating) {
       UserPlaceStat& u = users_[e.user][a][e.place];
       (e.type == EventType::kVisit ? u.visits : u.clicks) += 1;
       u.last = std::max(u.last, e.ts);
-      dirty_users_.emplace(e.user, a, e.place);
+      if (track_changes_) dirty_users_.emplace(e.user, a, e.place);
     }
   }
   if (e.type != EventType::kRating) {
     for (const ActivityId& a : *activities) {
       ++activity_hours_[a][static_cast<size_t>(((e.ts / 3'600'000) % 24 + 24) % 24)];
-      dirty_hours_.insert(a);
+      if (track_changes_) dirty_hours_.insert(a);
     }
     UpdateProfiles(e, place, seen_before, weight);
   }
@@ -329,7 +329,7 @@ void Model::TrainBlend(const Event& e, const ActivityId& activity) {
       profile != nullptr ? profile->last_position : std::nullopt;
   const FeatureContext ctx = MakeFeatureContext(*this, activity, e.user, position, e.ts);
   // Large activities: a deterministic subsample of the negatives keeps a step cheap.
-  constexpr size_t kMaxCandidates = 256;
+  constexpr size_t kMaxCandidates = 64;
   const size_t stride = (ids->size() + kMaxCandidates - 1) / kMaxCandidates;
   const size_t offset = std::hash<std::string>{}(e.event_id) % stride;
   std::vector<Features> features;
@@ -363,14 +363,14 @@ void Model::UpdateProfiles(const Event& e, const Place& place, bool seen_before,
       if (h == e.place) continue;
       ++covisits_[h][e.place];
       ++covisits_[e.place][h];
-      dirty_covisits_.emplace(h, e.place);
-      dirty_covisits_.emplace(e.place, h);
+      if (track_changes_) dirty_covisits_.emplace(h, e.place);
+      if (track_changes_) dirty_covisits_.emplace(e.place, h);
     }
   }
   if (u.last_place && *u.last_place != e.place) {
     ++transitions_[*u.last_place][e.place];
     ++transitions_out_[*u.last_place];
-    dirty_transitions_.emplace(*u.last_place, e.place);
+    if (track_changes_) dirty_transitions_.emplace(*u.last_place, e.place);
   }
   if (auto it = std::find(u.recent.begin(), u.recent.end(), e.place); it != u.recent.end()) {
     u.recent.erase(it);
@@ -387,8 +387,8 @@ void Model::UpdateProfiles(const Event& e, const Place& place, bool seen_before,
   ++u.located;
   u.last_place = e.place;
   u.last_ts = std::max(u.last_ts, e.ts);
-  dirty_profiles_.insert(e.user);
-  dirty_place_profiles_.insert(e.place);
+  if (track_changes_) dirty_profiles_.insert(e.user);
+  if (track_changes_) dirty_place_profiles_.insert(e.place);
 }
 
 void Model::CountRejected(std::string_view reason) {

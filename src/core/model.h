@@ -98,6 +98,8 @@ class Model {
   // Counts an input that was rejected, by a short reason code ("invalid_json", ...).
   void CountRejected(std::string_view reason);
 
+  // Off: changes are not remembered for Persist (for replays that never persist, like eval).
+  void set_track_changes(bool on) { track_changes_ = on; }
   // Writes every change since the previous Persist into `writer`.
   void Persist(StateWriter& writer);
   // Replaces the in-memory state by what `reader` holds.
@@ -174,6 +176,7 @@ class Model {
   std::set<std::pair<PlaceId, PlaceId>> dirty_covisits_;
   std::set<ActivityId> dirty_hours_;
   bool dirty_blend_ = false;
+  bool track_changes_ = true;
   bool dirty_meta_ = false;
 };
 

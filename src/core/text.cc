@@ -68,7 +68,26 @@ char FoldLatin(uint32_t cp) {
   return 0;
 }
 
+// Punctuation and symbol blocks beyond Latin-1 (typographic quotes, dashes, ellipsis, CJK and
+// full-width punctuation): separators like ASCII punctuation.
+bool IsSeparatorBeyondLatin(uint32_t cp) {
+  return (cp >= 0x2000 && cp <= 0x2BFF) || (cp >= 0x2E00 && cp <= 0x2E7F) ||
+         (cp >= 0x3000 && cp <= 0x303F) || (cp >= 0xFE30 && cp <= 0xFE4F) ||
+         (cp >= 0xFF00 && cp <= 0xFF0F) || (cp >= 0xFF1A && cp <= 0xFF20);
+}
+
 }  // namespace
+
+std::string TruncateCodePoints(std::string_view s, size_t max_points) {
+  size_t points = 0, i = 0;
+  for (; i < s.size(); ++i) {
+    if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80) {
+      if (points == max_points) break;
+      ++points;
+    }
+  }
+  return std::string(s.substr(0, i));
+}
 
 bool ValidUtf8(std::string_view s) {
   for (size_t i = 0; i < s.size();) {
@@ -106,7 +125,7 @@ std::string FoldText(std::string_view s) {
     } else {
       c = FoldLatin(cp);
     }
-    if (c == 0 && cp >= 0x80 && cp != 0xFFFD && cp != 0xD7 && cp != 0xF7 && cp > 0x17F) {
+    if (c == 0 && cp > 0x17F && cp != 0xFFFD && !IsSeparatorBeyondLatin(cp)) {
       // Other scripts: keep the character as it is (no folding known).
       if (pending_space && !out.empty()) out.push_back(' ');
       pending_space = false;
@@ -147,7 +166,7 @@ std::string SingularWords(std::string_view folded) {
       s = s.substr(0, s.size() - 3) + "y";
     } else if (ends("sses") || ends("shes") || ends("ches") || ends("xes") || ends("zes")) {
       s.resize(s.size() - 2);
-    } else if (ends("s") && !ends("ss") && !ends("us") && !ends("is")) {
+    } else if (ends("s") && !s.ends_with("ss") && !s.ends_with("us") && !s.ends_with("is")) {
       s.pop_back();
     }
     if (!out.empty()) out.push_back(' ');

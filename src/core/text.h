@@ -28,6 +28,9 @@ size_t EditDistance(std::string_view a, std::string_view b, size_t limit);
 // Splits folded text on spaces.
 std::vector<std::string> Words(std::string_view folded);
 
+// The first `max_points` code points of well-formed UTF-8.
+std::string TruncateCodePoints(std::string_view s, size_t max_points);
+
 // Truncates to at most `max_bytes` without cutting a UTF-8 sequence, replacing bytes that are
 // not well-formed UTF-8 with U+FFFD so the result is always valid.
 std::string SafeUtf8Prefix(std::string_view s, size_t max_bytes);

@@ -13,18 +13,24 @@
 namespace locus {
 
 // A string id with a tag, so a UserId cannot be passed where a PlaceId is expected.
+// The hash is computed once: ids are hashed far more often than they are made.
 template <class Tag>
 class Id {
  public:
-  Id() = default;
-  explicit Id(std::string value) : value_(std::move(value)) {}
+  Id() : hash_(std::hash<std::string>{}(value_)) {}
+  explicit Id(std::string value)
+      : value_(std::move(value)), hash_(std::hash<std::string>{}(value_)) {}
   const std::string& str() const { return value_; }
   bool empty() const { return value_.empty(); }
-  auto operator<=>(const Id&) const = default;
-  bool operator==(const Id&) const = default;
+  size_t hash() const { return hash_; }
+  std::strong_ordering operator<=>(const Id& other) const { return value_ <=> other.value_; }
+  bool operator==(const Id& other) const {
+    return hash_ == other.hash_ && value_ == other.value_;
+  }
 
  private:
   std::string value_;
+  size_t hash_;
 };
 
 using UserId = Id<struct UserIdTag>;
@@ -103,6 +109,6 @@ const char* EventTypeName(EventType type);
 template <class Tag>
 struct std::hash<locus::Id<Tag>> {
   size_t operator()(const locus::Id<Tag>& id) const noexcept {
-    return std::hash<std::string>{}(id.str());
+    return id.hash();
   }
 };

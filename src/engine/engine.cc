@@ -91,6 +91,7 @@ bool Engine::FlushDue() const {
 }
 
 Result<std::map<std::pair<std::string, int32_t>, int64_t>> Engine::Flush() {
+  if (!commit_failure_.ok()) return commit_failure_;
   StateStore::Batch batch;
   {
     std::unique_lock lock(mu_);
@@ -99,7 +100,12 @@ Result<std::map<std::pair<std::string, int32_t>, int64_t>> Engine::Flush() {
   for (const auto& [tp, next] : pending_offsets_) batch.SetOffset(tp.first, tp.second, next);
   if (batch.entries() > 0) {
     Status s = store_->Commit(batch);
-    if (!s.ok()) return s;
+    if (!s.ok()) {
+      // The model forgot these changes when it handed them over: committing any later batch
+      // would store offsets past state that was never written. Refuse until restarted.
+      commit_failure_ = Status::Error(s.message() + " (the engine must restart from its store)");
+      return commit_failure_;
+    }
     counters_.flushes++;
   }
   auto committed = std::move(pending_offsets_);

@@ -108,6 +108,8 @@ class Engine {
   std::map<std::pair<std::string, int32_t>, int64_t> pending_offsets_;
   int pending_messages_ = 0;
   std::optional<std::chrono::steady_clock::time_point> pending_since_;
+  // Set when a commit failed; every later Flush fails with it.
+  Status commit_failure_;
 };
 
 }  // namespace locus

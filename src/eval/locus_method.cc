@@ -9,7 +9,9 @@ namespace {
 class LocusMethod final : public Method {
  public:
   LocusMethod(const ModelOptions& options, std::unique_ptr<Scorer> scorer)
-      : model_(options), scorer_(std::move(scorer)) {}
+      : model_(options), scorer_(std::move(scorer)) {
+    model_.set_track_changes(false);  // nothing is persisted during a replay
+  }
 
   std::string name() const override { return "locus"; }
 

@@ -1,0 +1,307 @@
+// Persist/Load of the Model: what is written, when, and that a reload changes nothing.
+#include "src/core/model.h"
+#include "src/core/recommend.h"
+#include "tests/unit/core/map_state.h"
+#include "tests/unit/core/model_test_util.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace locus {
+namespace {
+
+using test_support::ExpectSameAnswer;
+using test_support::kHour;
+using test_support::kT0;
+using test_support::MakeEvent;
+using test_support::MakeModel;
+using test_support::MakePlace;
+using test_support::MapState;
+using test_support::Mine;
+using test_support::Stat;
+using ::testing::HasSubstr;
+
+Model MakeModelWithHistory(MapState& state) {
+  Model m = MakeModel();
+  m.UpsertPlace(MakePlace("gone", "Closed Cafe", {40.7000, -74.0000}, {"Coffee Shop"}));
+  int n = 0;
+  auto apply = [&](EventType type, const std::string& user, const std::string& place, TimeMs ts,
+                   std::optional<std::string> activity = std::nullopt) {
+    Event e = MakeEvent("e" + std::to_string(++n), type, user, place, ts, std::move(activity));
+    if (type == EventType::kRating) e.value = 7;
+    ASSERT_TRUE(m.Apply(e).ok()) << e.event_id;
+  };
+  apply(EventType::kVisit, "u1", "p1", kT0);
+  apply(EventType::kVisit, "u1", "p1", kT0 + kHour);
+  apply(EventType::kClick, "u1", "p2", kT0 + 2 * kHour);
+  apply(EventType::kVisit, "u2", "p2", kT0 + 3 * kHour);
+  apply(EventType::kVisit, "u2", "p3", kT0 + 4 * kHour);
+  apply(EventType::kVisit, "u3", "p3", kT0 + 5 * kHour, "Bar");
+  apply(EventType::kVisit, "u3", "g1", kT0 + 6 * kHour, "Yoga Studio");
+  apply(EventType::kRating, "u3", "p1", kT0 + 7 * kHour);
+  apply(EventType::kVisit, "u4", "gone", kT0 + 8 * kHour);
+  apply(EventType::kVisit, "u4", "p2", kT0 - 24 * kHour);  // late arrival
+  m.DeletePlace(PlaceId("gone"));
+  m.CountRejected("invalid_json");
+  m.Persist(state);
+  state.TakeOps();
+  return m;
+}
+
+std::vector<Query> SomeQueries() {
+  std::vector<Query> queries;
+  for (const char* text : {"coffee", "Coffee Shop", "bar", "yoga", "gym", "karaoke"}) {
+    for (const char* user : {"", "u1", "u2", "u3", "u4", "stranger"}) {
+      Query q;
+      q.request_id = std::string(text) + "/" + user;
+      q.activity_text = text;
+      if (*user) q.user = UserId(user);
+      queries.push_back(q);
+      q.position = GeoPoint{40.7310, -74.0110};
+      queries.push_back(q);
+    }
+  }
+  return queries;
+}
+
+TEST(ModelPersistenceTest, LoadRestoresWhatPersistWrote) {
+  MapState state;
+  const Model original = MakeModelWithHistory(state);
+  Model loaded(ModelOptions{});
+  ASSERT_TRUE(loaded.Load(state).ok());
+
+  EXPECT_EQ(loaded.place_count(), original.place_count());
+  for (const auto& [id, place] : original.places()) {
+    const Place* p = loaded.FindPlace(id);
+    ASSERT_NE(p, nullptr) << id.str();
+    EXPECT_EQ(p->name, place.name);
+    EXPECT_EQ(p->position.lat, place.position.lat);
+    EXPECT_EQ(p->position.lon, place.position.lon);
+    EXPECT_EQ(p->activities, place.activities);
+    EXPECT_EQ(p->tags, place.tags);
+  }
+  EXPECT_EQ(loaded.FindPlace(PlaceId("gone")), nullptr);
+  EXPECT_EQ(loaded.events_applied(), original.events_applied());
+  EXPECT_EQ(loaded.newest_ts(), original.newest_ts());
+  EXPECT_EQ(loaded.rejected(), original.rejected());
+  for (const char* a : {"Coffee Shop", "Bar", "Gym", "Yoga Studio"}) {
+    const ActivityId activity(a);
+    EXPECT_EQ(loaded.ActivityPopularity(activity), original.ActivityPopularity(activity)) << a;
+    std::vector<PlaceId> want =
+        original.PlacesFor(activity) ? *original.PlacesFor(activity) : std::vector<PlaceId>{};
+    std::vector<PlaceId> got =
+        loaded.PlacesFor(activity) ? *loaded.PlacesFor(activity) : std::vector<PlaceId>{};
+    std::sort(want.begin(), want.end());
+    std::sort(got.begin(), got.end());
+    EXPECT_EQ(got, want) << a;
+  }
+  for (const auto& [activity, stats] : original.activity_stats()) {
+    for (const auto& [place, s] : stats) {
+      const ActivityPlaceStat* t = Stat(loaded, activity.str(), place.str());
+      ASSERT_NE(t, nullptr) << activity.str() << " " << place.str();
+      EXPECT_EQ(t->visits, s.visits);
+      EXPECT_EQ(t->clicks, s.clicks);
+      EXPECT_EQ(t->ratings, s.ratings);
+      EXPECT_EQ(t->rating_sum, s.rating_sum);
+      EXPECT_EQ(t->popularity.mass, s.popularity.mass);
+      EXPECT_EQ(t->popularity.ref, s.popularity.ref);
+      EXPECT_EQ(t->last, s.last);
+    }
+  }
+  for (const auto& [user, activities] : original.users()) {
+    for (const auto& [activity, places] : activities) {
+      for (const auto& [place, s] : places) {
+        const UserPlaceStat* t = Mine(loaded, user.str(), activity.str(), place.str());
+        ASSERT_NE(t, nullptr) << user.str() << " " << activity.str() << " " << place.str();
+        EXPECT_EQ(t->visits, s.visits);
+        EXPECT_EQ(t->clicks, s.clicks);
+        EXPECT_EQ(t->last, s.last);
+      }
+    }
+  }
+}
+
+TEST(ModelPersistenceTest, LoadedModelPersistsExactlyWhatTheOriginalPersists) {
+  MapState state;
+  Model original = MakeModelWithHistory(state);
+  Model loaded(ModelOptions{});
+  ASSERT_TRUE(loaded.Load(state).ok());
+
+  // The same new events on both: the writes must be byte for byte the same.
+  MapState a = state;
+  MapState b = state;
+  a.TakeOps();
+  b.TakeOps();
+  for (Model* m : {&original, &loaded}) {
+    ASSERT_TRUE(m->Apply(MakeEvent("n1", EventType::kVisit, "u1", "p2", kT0 + 9 * kHour)).ok());
+    ASSERT_TRUE(m->Apply(MakeEvent("n2", EventType::kClick, "u5", "p3", kT0 + 10 * kHour)).ok());
+    ASSERT_TRUE(
+        m->Apply(MakeEvent("n3", EventType::kVisit, "u3", "g1", kT0 + 2 * kHour, "Yoga Studio"))
+            .ok());
+    m->CountRejected("schema");
+  }
+  original.Persist(a);
+  loaded.Persist(b);
+  const std::vector<MapState::Op> ops_a = a.TakeOps();
+  const std::vector<MapState::Op> ops_b = b.TakeOps();
+  EXPECT_FALSE(ops_a.empty());
+  ASSERT_EQ(ops_a.size(), ops_b.size());
+  for (size_t i = 0; i < ops_a.size(); ++i) {
+    EXPECT_TRUE(ops_a[i] == ops_b[i])
+        << "write " << i << ": "
+        << Model::DescribeEntry(ops_a[i].space, ops_a[i].key, ops_a[i].value) << " vs "
+        << Model::DescribeEntry(ops_b[i].space, ops_b[i].key, ops_b[i].value);
+  }
+  EXPECT_TRUE(a.entries() == b.entries());
+}
+
+TEST(ModelPersistenceTest, LoadedModelGivesTheSameBaselineAnswers) {
+  MapState state;
+  const Model original = MakeModelWithHistory(state);
+  Model loaded(ModelOptions{});
+  ASSERT_TRUE(loaded.Load(state).ok());
+  const BaselineScorer scorer;
+  for (const Query& q : SomeQueries()) {
+    ExpectSameAnswer(Recommend(original, scorer, q, {}), Recommend(loaded, scorer, q, {}),
+                     q.request_id + (q.position ? " with position" : ""));
+  }
+}
+
+TEST(ModelPersistenceTest, LoadedModelGivesTheSameLearnedAnswers) {
+  // The engine serves with the LearnedScorer: after a restart (Load) its answers must not
+  // change, so everything the learned blend reads has to survive Persist/Load.
+  MapState state;
+  const Model original = MakeModelWithHistory(state);
+  Model loaded(ModelOptions{});
+  ASSERT_TRUE(loaded.Load(state).ok());
+  const LearnedScorer scorer;
+  for (const Query& q : SomeQueries()) {
+    ExpectSameAnswer(Recommend(original, scorer, q, {}), Recommend(loaded, scorer, q, {}),
+                     q.request_id + (q.position ? " with position" : ""));
+  }
+}
+
+TEST(ModelPersistenceTest, PersistWritesOnlyWhatChangedSinceTheLastPersist) {
+  Model m = MakeModel();
+  MapState state;
+  m.Persist(state);
+  std::vector<MapState::Op> ops = state.TakeOps();
+  EXPECT_EQ(ops.size(), 4u);  // the four places
+  for (const MapState::Op& op : ops) {
+    EXPECT_TRUE(op.put);
+    EXPECT_EQ(op.space, Space::kPlaces);
+  }
+
+  m.Persist(state);
+  EXPECT_TRUE(state.TakeOps().empty()) << "nothing changed";
+
+  ASSERT_TRUE(m.Apply(MakeEvent("e1", EventType::kVisit, "u1", "p1", kT0)).ok());
+  m.Persist(state);
+  ops = state.TakeOps();
+  std::vector<std::string> written;
+  std::set<std::pair<Space, std::string>> keys;
+  for (const MapState::Op& op : ops) {
+    ASSERT_TRUE(op.put);
+    EXPECT_NE(op.space, Space::kPlaces) << "the place itself did not change";
+    EXPECT_TRUE(keys.emplace(op.space, op.key).second) << "written twice: " << op.key;
+    written.push_back(Model::DescribeEntry(op.space, op.key, op.value));
+    // Nothing about the places, users and activities the event did not touch.
+    for (const char* other : {"p2", "p3", "g1", "Gym", "Bar"}) {
+      EXPECT_THAT(written.back(), ::testing::Not(HasSubstr(other)));
+    }
+  }
+  const std::vector<::testing::Matcher<const std::string&>> expected = {
+      HasSubstr("activity_place Coffee Shop | p1 visits=1"),
+      HasSubstr("user_history u1 | Coffee Shop | p1 visits=1"),
+      ::testing::Eq("meta events_applied 1"),
+      ::testing::Eq("meta newest_ts " + std::to_string(kT0))};
+  EXPECT_THAT(written, ::testing::IsSupersetOf(expected));
+
+  m.Persist(state);
+  EXPECT_TRUE(state.TakeOps().empty()) << "nothing changed since the last Persist";
+
+  m.CountRejected("schema");
+  m.Persist(state);
+  written.clear();
+  for (const MapState::Op& op : state.TakeOps()) {
+    EXPECT_EQ(op.space, Space::kMeta);
+    written.push_back(Model::DescribeEntry(op.space, op.key, op.value));
+  }
+  EXPECT_THAT(written, ::testing::Contains("meta rejected/schema 1"));
+
+  m.DeletePlace(PlaceId("p2"));
+  m.Persist(state);
+  ops = state.TakeOps();
+  ASSERT_EQ(ops.size(), 1u);
+  EXPECT_FALSE(ops[0].put);
+  EXPECT_EQ(ops[0].space, Space::kPlaces);
+  EXPECT_EQ(ops[0].key, "p2");
+  EXPECT_FALSE(state.Get(Space::kPlaces, "p2").has_value());
+}
+
+TEST(ModelPersistenceTest, DescribesAnEntryOfEverySpace) {
+  Model m(ModelOptions{});
+  m.UpsertPlace(
+      MakePlace("p1", "Blue Bottle", {40.72, -74.0}, {"Coffee Shop", "Cafe"}, {"quiet", "wifi"}));
+  ASSERT_TRUE(m.Apply(MakeEvent("e1", EventType::kVisit, "u1", "p1", kT0, "Coffee Shop")).ok());
+  ASSERT_TRUE(m.Apply(MakeEvent("e2", EventType::kClick, "u1", "p1", kT0, "Coffee Shop")).ok());
+  MapState state;
+  m.Persist(state);
+
+  std::map<Space, std::vector<std::string>> lines;
+  for (Space space : kAllSpaces) {
+    ASSERT_TRUE(state
+                    .Scan(space,
+                          [&](std::string_view key, std::string_view value) {
+                            lines[space].push_back(Model::DescribeEntry(space, key, value));
+                          })
+                    .ok());
+    for (const std::string& line : lines[space]) {
+      EXPECT_THAT(line, ::testing::StartsWith(std::string(SpaceName(space)) + " "));
+      EXPECT_THAT(line, ::testing::Not(HasSubstr("<corrupt>")));
+    }
+  }
+  EXPECT_THAT(lines[Space::kPlaces],
+              ::testing::ElementsAre("places p1 name=Blue Bottle lat=40.72 lon=-74 "
+                                     "activities=Coffee Shop|Cafe tags=quiet|wifi"));
+  EXPECT_THAT(lines[Space::kActivityPlace],
+              ::testing::ElementsAre("activity_place Coffee Shop | p1 visits=1 clicks=1 "
+                                     "ratings=0 rating_sum=0 popularity=1.3@" +
+                                     std::to_string(kT0) + " last=" + std::to_string(kT0)));
+  EXPECT_THAT(lines[Space::kUserHistory],
+              ::testing::ElementsAre("user_history u1 | Coffee Shop | p1 visits=1 clicks=1 last=" +
+                                     std::to_string(kT0)));
+  EXPECT_THAT(lines[Space::kMeta],
+              ::testing::IsSupersetOf(std::vector<std::string>{
+                  "meta events_applied 2", "meta newest_ts " + std::to_string(kT0)}));
+}
+
+TEST(ModelPersistenceTest, DescribesCorruptEntriesInsteadOfFailing) {
+  EXPECT_EQ(Model::DescribeEntry(Space::kPlaces, "p1", "xx"), "places p1 <corrupt>");
+  EXPECT_EQ(Model::DescribeEntry(Space::kActivityPlace, "xx", ""), "activity_place <corrupt>");
+  EXPECT_EQ(Model::DescribeEntry(Space::kUserHistory, "", ""), "user_history <corrupt>");
+  // A meta value that is not a number is not shown as one.
+  const std::string meta = Model::DescribeEntry(Space::kMeta, "events_applied", "abc");
+  EXPECT_THAT(meta, ::testing::StartsWith("meta events_applied"));
+  EXPECT_THAT(meta, ::testing::Not(::testing::ContainsRegex("[0-9]")));
+}
+
+TEST(ModelPersistenceTest, LoadReportsACorruptEntry) {
+  MapState state;
+  state.Put(Space::kPlaces, "p1", "not a place");
+  Model m(ModelOptions{});
+  const Status s = m.Load(state);
+  ASSERT_FALSE(s.ok());
+  EXPECT_THAT(s.message(), HasSubstr("places"));
+}
+
+}  // namespace
+}  // namespace locus

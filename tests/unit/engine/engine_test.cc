@@ -1,0 +1,441 @@
+#include "src/engine/engine.h"
+
+#include "src/codec/messages.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <tuple>
+#include <unistd.h>
+#include <utility>
+#include <vector>
+
+namespace locus {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+
+constexpr TimeMs kT0 = 1'333'476'009'000;  // 2012-04-03T18:00:09Z
+constexpr const char* kPlaces = "locus.places";
+constexpr const char* kEvents = "locus.events";
+
+std::string PlaceJson(const std::string& id, double lat, const std::string& activity) {
+  Place p;
+  p.id = PlaceId(id);
+  p.name = "Place " + id;
+  p.position = {lat, -74.0};
+  p.activities = {ActivityId(activity)};
+  return EncodePlace(p);
+}
+
+std::string EventJson(const std::string& id, const std::string& user, const std::string& place,
+                      TimeMs ts, EventType type = EventType::kVisit) {
+  Event e;
+  e.event_id = id;
+  e.type = type;
+  e.user = UserId(user);
+  e.place = PlaceId(place);
+  e.ts = ts;
+  return EncodeEvent(e);
+}
+
+class EngineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    static std::atomic<int> counter{0};
+    dir_ = fs::temp_directory_path() /
+           ("locus_engine_test_" + std::to_string(getpid()) + "_" + std::to_string(counter++) +
+            "_" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    // Only the message count makes a flush due, so no test depends on the clock.
+    options_.flush_events = 3;
+    options_.flush_interval_ms = 1'000'000'000;
+  }
+  void TearDown() override {
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+
+  std::unique_ptr<Engine> OpenEngine() {
+    Result<std::unique_ptr<StateStore>> store = StateStore::Open(dir_.string());
+    EXPECT_TRUE(store.ok()) << store.error();
+    if (!store.ok()) return nullptr;
+    Result<std::unique_ptr<Engine>> engine = Engine::Open(options_, std::move(store.value()));
+    EXPECT_TRUE(engine.ok()) << engine.error();
+    return engine.ok() ? std::move(engine.value()) : nullptr;
+  }
+
+  // Three coffee shops and a gym on the places topic (offsets 0..3).
+  static void AddPlaces(Engine& engine) {
+    int64_t offset = 0;
+    for (const auto& [id, lat, activity] :
+         std::vector<std::tuple<std::string, double, std::string>>{{"c1", 40.70, "Coffee Shop"},
+                                                                   {"c2", 40.71, "Coffee Shop"},
+                                                                   {"c3", 40.75, "Coffee Shop"},
+                                                                   {"g1", 40.72, "Gym"}}) {
+      const Outcome out =
+          engine.HandlePlace(kPlaces, 0, offset++, id, PlaceJson(id, lat, activity));
+      ASSERT_TRUE(out.ok) << out.code << ": " << out.reason;
+    }
+  }
+
+  static std::vector<std::string> Ids(const Answer& a) {
+    std::vector<std::string> ids;
+    for (const ScoredPlace& s : a.items) ids.push_back(s.place.str());
+    return ids;
+  }
+
+  fs::path dir_;
+  EngineOptions options_;
+};
+
+TEST_F(EngineTest, OpensOnAFreshStoreAndAppliesAPlaceThenAnEvent) {
+  std::unique_ptr<Engine> engine = OpenEngine();
+  ASSERT_NE(engine, nullptr);
+  EXPECT_EQ(engine->WithModel([](const Model& m) { return m.place_count(); }), 0u);
+
+  Outcome out = engine->HandlePlace(kPlaces, 0, 0, "c1", PlaceJson("c1", 40.70, "Coffee Shop"));
+  ASSERT_TRUE(out.ok) << out.reason;
+  out = engine->HandleEvent(kEvents, 0, 0, EventJson("e1", "u1", "c1", kT0));
+  ASSERT_TRUE(out.ok) << out.reason;
+
+  EXPECT_EQ(engine->counters().places_applied.load(), 1);
+  EXPECT_EQ(engine->counters().events_applied.load(), 1);
+  EXPECT_EQ(engine->counters().events_rejected.load(), 0);
+  engine->WithModel([](const Model& m) {
+    EXPECT_EQ(m.events_applied(), 1);
+    EXPECT_EQ(m.newest_ts(), kT0);
+    const Model::PlaceStats* stats = m.StatsFor(ActivityId("Coffee Shop"));
+    ASSERT_NE(stats, nullptr);
+    EXPECT_EQ(stats->at(PlaceId("c1")).visits, 1);
+  });
+  Query q;
+  q.request_id = "r1";
+  q.activity_text = "coffee";
+  q.user = UserId("u1");
+  const Answer a = engine->Recommend(q);
+  EXPECT_TRUE(a.ok) << a.error;
+  EXPECT_EQ(Ids(a), std::vector<std::string>{"c1"});
+  EXPECT_EQ(engine->counters().requests_ok.load(), 1);
+}
+
+TEST_F(EngineTest, InvalidEventIsRejectedWithACodeAndCounted) {
+  std::unique_ptr<Engine> engine = OpenEngine();
+  ASSERT_NE(engine, nullptr);
+  AddPlaces(*engine);
+
+  Outcome out = engine->HandleEvent(kEvents, 0, 0, "{\"event_id\":");
+  EXPECT_FALSE(out.ok);
+  EXPECT_EQ(out.code, "invalid_json");
+  EXPECT_FALSE(out.reason.empty());
+
+  out = engine->HandleEvent(kEvents, 0, 1,
+                            R"({"event_id":"e","type":"visit","place_id":"c1","ts":0})");
+  EXPECT_FALSE(out.ok);
+  EXPECT_EQ(out.code, "schema");
+  EXPECT_THAT(out.reason, HasSubstr("user_id"));
+
+  EXPECT_EQ(engine->counters().events_rejected.load(), 2);
+  EXPECT_EQ(engine->counters().events_applied.load(), 0);
+  engine->WithModel([](const Model& m) {
+    EXPECT_EQ(m.events_applied(), 0);
+    EXPECT_EQ(m.rejected().at("invalid_json"), 1);
+    EXPECT_EQ(m.rejected().at("schema"), 1);
+  });
+  // Bad input is consumed, not retried forever, and its count is durable.
+  ASSERT_TRUE(engine->Flush().ok());
+  EXPECT_EQ(engine->StoredOffset(kEvents, 0), 2);
+  engine.reset();
+  engine = OpenEngine();
+  ASSERT_NE(engine, nullptr);
+  engine->WithModel([](const Model& m) {
+    EXPECT_EQ(m.rejected().at("invalid_json"), 1);
+    EXPECT_EQ(m.rejected().at("schema"), 1);
+  });
+}
+
+TEST_F(EngineTest, EventForAnUnknownPlaceIsAppliedAfterTheCatchUpMadeItKnown) {
+  std::unique_ptr<Engine> engine = OpenEngine();
+  ASSERT_NE(engine, nullptr);
+  int calls = 0;
+  const Outcome out = engine->HandleEvent(kEvents, 0, 0, EventJson("e1", "u1", "late", kT0), [&] {
+    ++calls;
+    const Outcome place =
+        engine->HandlePlace(kPlaces, 0, 0, "late", PlaceJson("late", 40.7, "Coffee Shop"));
+    EXPECT_TRUE(place.ok) << place.reason;
+  });
+  EXPECT_TRUE(out.ok) << out.code << ": " << out.reason;
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(engine->counters().events_applied.load(), 1);
+  EXPECT_EQ(engine->counters().events_rejected.load(), 0);
+  engine->WithModel([](const Model& m) {
+    EXPECT_EQ(m.StatsFor(ActivityId("Coffee Shop"))->at(PlaceId("late")).visits, 1);
+  });
+}
+
+TEST_F(EngineTest, EventForAPlaceTheCatchUpDidNotFindIsRejectedAfterOneTry) {
+  std::unique_ptr<Engine> engine = OpenEngine();
+  ASSERT_NE(engine, nullptr);
+  AddPlaces(*engine);
+  int calls = 0;
+  Outcome out =
+      engine->HandleEvent(kEvents, 0, 0, EventJson("e1", "u1", "nowhere", kT0), [&] { ++calls; });
+  EXPECT_FALSE(out.ok);
+  EXPECT_EQ(out.code, "unknown_place");
+  EXPECT_THAT(out.reason, HasSubstr("nowhere"));
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(engine->counters().events_rejected.load(), 1);
+
+  // A known place needs no catch-up.
+  out = engine->HandleEvent(kEvents, 0, 1, EventJson("e2", "u1", "c1", kT0), [&] { ++calls; });
+  EXPECT_TRUE(out.ok) << out.reason;
+  EXPECT_EQ(calls, 1);
+  // An invalid event never triggers one either.
+  out = engine->HandleEvent(kEvents, 0, 2, "[]", [&] { ++calls; });
+  EXPECT_FALSE(out.ok);
+  EXPECT_EQ(calls, 1);
+}
+
+TEST_F(EngineTest, FlushWritesOffsetsAndStateTogether) {
+  std::unique_ptr<Engine> engine = OpenEngine();
+  ASSERT_NE(engine, nullptr);
+  EXPECT_FALSE(engine->FlushDue());
+  AddPlaces(*engine);  // places offsets 0..3
+  EXPECT_TRUE(engine->FlushDue()) << "flush_events is 3";
+  ASSERT_TRUE(engine->HandleEvent(kEvents, 1, 10, EventJson("e1", "u1", "c1", kT0)).ok);
+  ASSERT_TRUE(engine->HandleEvent(kEvents, 1, 11, EventJson("e2", "u2", "c2", kT0)).ok);
+
+  // Nothing is durable before the flush.
+  EXPECT_EQ(engine->StoredOffset(kEvents, 1), std::nullopt);
+  EXPECT_EQ(engine->StoredOffset(kPlaces, 0), std::nullopt);
+  EXPECT_EQ(engine->store().Get(Space::kPlaces, "c1"), std::nullopt);
+
+  auto committed = engine->Flush();
+  ASSERT_TRUE(committed.ok()) << committed.error();
+  const std::map<std::pair<std::string, int32_t>, int64_t> want = {{{kPlaces, 0}, 4},
+                                                                   {{kEvents, 1}, 12}};
+  EXPECT_EQ(*committed, want);
+  EXPECT_FALSE(engine->FlushDue());
+  EXPECT_EQ(engine->StoredOffset(kEvents, 1), 12);
+  EXPECT_EQ(engine->StoredOffset(kPlaces, 0), 4);
+  EXPECT_EQ(engine->StoredOffset(kEvents, 0), std::nullopt);
+  EXPECT_TRUE(engine->store().Get(Space::kPlaces, "c1").has_value());
+  EXPECT_TRUE(engine->store().Get(Space::kPlaces, "g1").has_value());
+  size_t stats = 0;
+  ASSERT_TRUE(engine->store()
+                  .Scan(Space::kActivityPlace, [&](std::string_view, std::string_view) { ++stats; })
+                  .ok());
+  EXPECT_EQ(stats, 2u);
+  EXPECT_EQ(engine->counters().flushes.load(), 1);
+
+  // Nothing new: nothing committed, offsets stay.
+  committed = engine->Flush();
+  ASSERT_TRUE(committed.ok());
+  EXPECT_TRUE(committed->empty());
+  EXPECT_EQ(engine->StoredOffset(kEvents, 1), 12);
+
+  // The next message moves only its own partition's offset.
+  ASSERT_TRUE(engine->HandleEvent(kEvents, 1, 12, EventJson("e3", "u1", "c1", kT0 + 1)).ok);
+  ASSERT_TRUE(engine->Flush().ok());
+  EXPECT_EQ(engine->StoredOffset(kEvents, 1), 13);
+  EXPECT_EQ(engine->StoredOffset(kPlaces, 0), 4);
+}
+
+TEST_F(EngineTest, NewEngineOnTheSameDirectoryAfterFlushAnswersTheSame) {
+  std::vector<Query> queries;
+  for (const char* text : {"coffee", "gym", "cofee shop", "karaoke"}) {
+    for (const char* user : {"", "u1", "u2", "u3"}) {
+      Query q;
+      q.request_id = std::string("r-") + text + "-" + user;
+      q.activity_text = text;
+      if (*user) q.user = UserId(user);
+      queries.push_back(q);
+      q.position = GeoPoint{40.705, -74.0};
+      q.request_id += "-near";
+      queries.push_back(q);
+    }
+  }
+  std::vector<Answer> before;
+  {
+    std::unique_ptr<Engine> engine = OpenEngine();
+    ASSERT_NE(engine, nullptr);
+    AddPlaces(*engine);
+    int64_t offset = 0;
+    int n = 0;
+    for (const auto& [user, place] :
+         std::vector<std::pair<std::string, std::string>>{{"u1", "c1"},
+                                                          {"u1", "c1"},
+                                                          {"u1", "c2"},
+                                                          {"u2", "c2"},
+                                                          {"u2", "c3"},
+                                                          {"u2", "g1"},
+                                                          {"u3", "c3"},
+                                                          {"u3", "c1"},
+                                                          {"u1", "g1"},
+                                                          {"u3", "c3"}}) {
+      ++n;
+      const Outcome out =
+          engine->HandleEvent(kEvents, 0, offset++,
+                              EventJson("e" + std::to_string(n), user, place, kT0 + n * 600'000LL,
+                                        n % 3 == 0 ? EventType::kClick : EventType::kVisit));
+      ASSERT_TRUE(out.ok) << out.reason;
+    }
+    ASSERT_TRUE(engine->Flush().ok());
+    for (const Query& q : queries) before.push_back(engine->Recommend(q));
+  }
+  std::unique_ptr<Engine> engine = OpenEngine();
+  ASSERT_NE(engine, nullptr);
+  EXPECT_EQ(engine->StoredOffset(kEvents, 0), 10);
+  EXPECT_EQ(engine->StoredOffset(kPlaces, 0), 4);
+  for (size_t i = 0; i < queries.size(); ++i) {
+    const Answer after = engine->Recommend(queries[i]);
+    const std::string& what = queries[i].request_id;
+    EXPECT_EQ(after.ok, before[i].ok) << what;
+    EXPECT_EQ(after.activity, before[i].activity) << what;
+    EXPECT_EQ(after.error, before[i].error) << what;
+    EXPECT_EQ(after.suggestions, before[i].suggestions) << what;
+    ASSERT_EQ(Ids(after), Ids(before[i])) << what;
+    for (size_t j = 0; j < after.items.size(); ++j) {
+      EXPECT_DOUBLE_EQ(after.items[j].score, before[i].items[j].score) << what << " #" << j;
+      EXPECT_EQ(after.items[j].distance_km, before[i].items[j].distance_km) << what;
+      EXPECT_EQ(after.items[j].reasons, before[i].items[j].reasons) << what << " #" << j;
+    }
+  }
+}
+
+TEST_F(EngineTest, AnswerRequestOnInvalidJsonUsesTheKeyAsRequestId) {
+  std::unique_ptr<Engine> engine = OpenEngine();
+  ASSERT_NE(engine, nullptr);
+  auto [id, json] = engine->AnswerRequest("key-7", "{not json");
+  EXPECT_EQ(id, "key-7");
+  Decoded<Answer> d = DecodeResponse(json);
+  ASSERT_TRUE(d.ok()) << d.error << "\n" << json;
+  EXPECT_FALSE(d.value->ok);
+  EXPECT_EQ(d.value->request_id, "key-7");
+  EXPECT_THAT(d.value->error, HasSubstr("JSON"));
+  EXPECT_TRUE(d.value->items.empty());
+  EXPECT_EQ(engine->counters().requests_error.load(), 1);
+
+  // A key that is not an id is not used: the response stays valid with an empty id.
+  std::tie(id, json) = engine->AnswerRequest("", "{not json");
+  EXPECT_EQ(id, "");
+  d = DecodeResponse(json);
+  ASSERT_TRUE(d.ok()) << d.error << "\n" << json;
+  EXPECT_EQ(d.value->request_id, "");
+}
+
+TEST_F(EngineTest, AnswerRequestPrefersTheBodysRequestIdAndNamesTheBadField) {
+  std::unique_ptr<Engine> engine = OpenEngine();
+  ASSERT_NE(engine, nullptr);
+  auto [id, json] =
+      engine->AnswerRequest("user-1", R"({"request_id":"req-5","activity":"gym","k":1000})");
+  EXPECT_EQ(id, "req-5");
+  const Decoded<Answer> d = DecodeResponse(json);
+  ASSERT_TRUE(d.ok()) << d.error << "\n" << json;
+  EXPECT_FALSE(d.value->ok);
+  EXPECT_EQ(d.value->request_id, "req-5");
+  EXPECT_THAT(d.value->error, HasSubstr("k:"));
+}
+
+TEST_F(EngineTest, AnswerRequestAnswersAValidRequest) {
+  std::unique_ptr<Engine> engine = OpenEngine();
+  ASSERT_NE(engine, nullptr);
+  AddPlaces(*engine);
+  ASSERT_TRUE(engine->HandleEvent(kEvents, 0, 0, EventJson("e1", "u1", "c2", kT0)).ok);
+  auto [id, json] = engine->AnswerRequest(
+      "u1", R"({"request_id":"req-6","activity":"Coffee Shops","user_id":"u1","k":2})");
+  EXPECT_EQ(id, "req-6");
+  const Decoded<Answer> d = DecodeResponse(json);
+  ASSERT_TRUE(d.ok()) << d.error << "\n" << json;
+  EXPECT_TRUE(d.value->ok);
+  EXPECT_EQ(d.value->activity, "Coffee Shop");
+  EXPECT_EQ(d.value->items.size(), 2u);
+  EXPECT_EQ(d.value->model_version, options_.recommend.model_version);
+  EXPECT_EQ(engine->counters().requests_ok.load(), 1);
+
+  // An unknown activity is an error response with suggestions, not a failure.
+  std::tie(id, json) =
+      engine->AnswerRequest("u1", R"({"request_id":"req-7","activity":"karaoke"})");
+  const Decoded<Answer> unknown = DecodeResponse(json);
+  ASSERT_TRUE(unknown.ok()) << unknown.error;
+  EXPECT_FALSE(unknown.value->ok);
+  EXPECT_FALSE(unknown.value->suggestions.empty());
+  EXPECT_THAT(unknown.value->error, HasSubstr("karaoke"));
+}
+
+TEST_F(EngineTest, ResponsesStayValidWhenAReasonQuotesALongPlaceName) {
+  std::unique_ptr<Engine> engine = OpenEngine();
+  ASSERT_NE(engine, nullptr);
+  // Place names may have 256 characters (place.schema.json); reasons at most 256.
+  Place long_named;
+  long_named.id = PlaceId("long");
+  long_named.name = std::string(256, 'N');
+  long_named.position = {40.70, -74.0};
+  long_named.activities = {ActivityId("Coffee Shop")};
+  ASSERT_TRUE(engine->HandlePlace(kPlaces, 0, 0, "long", EncodePlace(long_named)).ok);
+  ASSERT_TRUE(
+      engine->HandlePlace(kPlaces, 0, 1, "next", PlaceJson("next", 40.71, "Coffee Shop")).ok);
+  // u1 goes from "long" to "next" and is now at "long" again: "next" is where people go next.
+  int64_t offset = 0;
+  for (const char* place : {"long", "next", "long"}) {
+    ASSERT_TRUE(engine
+                    ->HandleEvent(kEvents, 0, offset,
+                                  EventJson("e" + std::to_string(offset), "u1", place,
+                                            kT0 + offset * 600'000LL))
+                    .ok);
+    ++offset;
+  }
+  auto [id, json] =
+      engine->AnswerRequest("u1", R"({"request_id":"req-8","activity":"coffee","user_id":"u1"})");
+  const Decoded<Answer> d = DecodeResponse(json);
+  ASSERT_TRUE(d.ok()) << d.error << "\n" << json;
+  EXPECT_TRUE(d.value->ok);
+  EXPECT_EQ(d.value->items.size(), 2u);
+}
+
+TEST_F(EngineTest, TombstoneDeletesAPlace) {
+  std::unique_ptr<Engine> engine = OpenEngine();
+  ASSERT_NE(engine, nullptr);
+  AddPlaces(*engine);
+  ASSERT_TRUE(engine->Flush().ok());
+  ASSERT_TRUE(engine->store().Get(Space::kPlaces, "c2").has_value());
+
+  const Outcome out = engine->HandlePlace(kPlaces, 0, 4, "c2", std::nullopt);
+  EXPECT_TRUE(out.ok) << out.reason;
+  engine->WithModel([](const Model& m) { EXPECT_EQ(m.FindPlace(PlaceId("c2")), nullptr); });
+  Query q;
+  q.request_id = "r";
+  q.activity_text = "coffee";
+  EXPECT_THAT(Ids(engine->Recommend(q)), ::testing::UnorderedElementsAre("c1", "c3"));
+  ASSERT_TRUE(engine->Flush().ok());
+  EXPECT_EQ(engine->store().Get(Space::kPlaces, "c2"), std::nullopt);
+  EXPECT_EQ(engine->StoredOffset(kPlaces, 0), 5);
+
+  // A tombstone whose key is not a place id is rejected, and the place stays.
+  const Outcome bad = engine->HandlePlace(kPlaces, 0, 5, "", std::nullopt);
+  EXPECT_FALSE(bad.ok);
+  EXPECT_EQ(bad.code, "schema");
+  EXPECT_EQ(engine->counters().places_rejected.load(), 1);
+}
+
+TEST_F(EngineTest, PlaceWhoseKeyDiffersFromItsIdIsRejected) {
+  std::unique_ptr<Engine> engine = OpenEngine();
+  ASSERT_NE(engine, nullptr);
+  const Outcome out =
+      engine->HandlePlace(kPlaces, 0, 0, "other", PlaceJson("c1", 40.7, "Coffee Shop"));
+  EXPECT_FALSE(out.ok);
+  EXPECT_EQ(out.code, "schema");
+  EXPECT_THAT(out.reason, HasSubstr("other"));
+  engine->WithModel([](const Model& m) { EXPECT_EQ(m.place_count(), 0u); });
+  EXPECT_EQ(engine->counters().places_rejected.load(), 1);
+}
+
+}  // namespace
+}  // namespace locus
