@@ -9,19 +9,20 @@ const std::array<const char*, kNumFeatures> kFeatureNames = {
     "own_log",    "own_any",     "own_share",     "own_recency",  "is_last_place",
     "favourite",  "pop_log",     "pop_recent_log", "pop_users_log", "dist_log",
     "has_dist",   "dist_area_log", "dist_home_log", "trans_log",    "trans_prob",
-    "covisit",    "hour_affinity"};
+    "covisit",    "hour_affinity", "factor", "near"};
 
 const std::array<const char*, kNumGateFeatures> kGateFeatureNames = {
     "bias",          "own_places_log", "own_visits_log", "repeat_logit", "user_visits_log",
-    "concentration", "nearest_own_log", "since_own_log", "last_is_own"};
+    "concentration", "nearest_own_log", "since_own_log", "last_is_own", "activity_repeat",
+    "user_activity_repeat"};
 
 const std::array<Feature, Blend::kReturnSize> Blend::kReturnFeatures = {
     kOwnLog, kOwnShare, kOwnRecency, kIsLastPlace, kOwnFavourite,
-    kPopLog, kDistLog,  kTransLog,   kTransProb,   kHourAffinity};
+    kPopLog, kDistLog,  kTransLog,   kTransProb,   kHourAffinity, kFactor};
 
 const std::array<Feature, Blend::kExploreSize> Blend::kExploreFeatures = {
     kPopLog,     kPopRecentLog, kPopUsersLog, kDistLog, kDistAreaLog,
-    kDistHomeLog, kTransLog,    kTransProb,   kCovisit, kHourAffinity};
+    kDistHomeLog, kTransLog,    kTransProb,   kCovisit, kHourAffinity, kFactor, kNear};
 
 namespace {
 

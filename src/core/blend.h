@@ -37,6 +37,8 @@ enum Feature : size_t {
   kTransProb,      // share of moves out of the previous place that came here
   kCovisit,        // co-visitation with the user's recent places (cosine over users)
   kHourAffinity,   // log-lift of this hour of day here vs the activity overall
+  kFactor,         // latent-factor affinity of the user and the place (u·p)
+  kNear,           // exp(-km / 1 km): walking distance, beyond the log-linear decay
   kNumFeatures
 };
 using Features = std::array<double, kNumFeatures>;
@@ -53,6 +55,8 @@ enum GateFeature : size_t {
   kGateNearestOwnLog,  // log(1 + km to the nearest own place), 0 without a position
   kGateSinceOwnLog,    // log(1 + days since the last own visit for this activity)
   kGateLastIsOwn,      // the previous place is one of the user's places for this activity
+  kGateActivityRepeat,  // log-odds that a visit for this activity (anyone's) is a return
+  kGateUserActivityRepeat,  // the user's own log-odds of returning for this activity
   kNumGateFeatures
 };
 using GateFeatures = std::array<double, kNumGateFeatures>;
@@ -75,8 +79,8 @@ class Blend {
   // One step on -log P(target); returns the loss before the step.
   double Train(const std::vector<Features>& candidates, const GateFeatures& gate, size_t target);
 
-  static constexpr size_t kReturnSize = 10;
-  static constexpr size_t kExploreSize = 10;
+  static constexpr size_t kReturnSize = 11;
+  static constexpr size_t kExploreSize = 12;
   Weights<kNumGateFeatures> gate;
   Weights<kReturnSize> ret;
   Weights<kExploreSize> explore;

@@ -21,6 +21,7 @@ FeatureContext MakeFeatureContext(const Model& m, const ActivityId& activity,
   c.activity = activity;
   c.position = position;
   c.t = t;
+  c.user = user;
   c.hour = static_cast<int>(((t / 3'600'000) % 24 + 24) % 24);
   c.stats = m.StatsFor(activity);
   c.activity_hours = m.ActivityHours(activity);
@@ -48,6 +49,11 @@ FeatureContext MakeFeatureContext(const Model& m, const ActivityId& activity,
     if (n > 0) c.area = GeoPoint{sum_lat / n, sum_lon / n};
   }
   c.gate[kGateBias] = 1;
+  {
+    const auto [visits, repeats] = m.ActivityRepeats(activity);
+    c.gate[kGateActivityRepeat] = std::log((static_cast<double>(repeats) + 1) /
+                                           (static_cast<double>(visits - repeats) + 1));
+  }
   if (c.mine != nullptr) {
     double best = 0, nearest = INFINITY;
     TimeMs last = 0;
@@ -59,6 +65,11 @@ FeatureContext MakeFeatureContext(const Model& m, const ActivityId& activity,
       if (position && p != nullptr) nearest = std::min(nearest, HaversineKm(*position, p->position));
     }
     c.gate[kGateOwnPlacesLog] = std::log1p(static_cast<double>(c.mine->size()));
+    double own_visits = 0;
+    for (const auto& [place, st] : *c.mine) own_visits += static_cast<double>(st.visits);
+    const double distinct = static_cast<double>(c.mine->size());
+    c.gate[kGateUserActivityRepeat] =
+        std::log((std::max(0.0, own_visits - distinct) + 1) / (distinct + 1));
     c.gate[kGateOwnVisitsLog] = std::log1p(c.mine_total);
     c.gate[kGateConcentration] = c.mine_total > 0 ? best / c.mine_total : 0;
     if (std::isfinite(nearest)) c.gate[kGateNearestOwnLog] = std::log1p(nearest);
@@ -135,6 +146,7 @@ Features ComputeFeatures(const FeatureContext& c, const Place& place,
   if (distance_km) {
     x[kDistLog] = std::log1p(*distance_km);
     x[kHasDist] = 1;
+    x[kNear] = std::exp(-*distance_km);
   }
   if (c.area) x[kDistAreaLog] = std::log1p(HaversineKm(*c.area, place.position));
   if (c.home) x[kDistHomeLog] = std::log1p(HaversineKm(*c.home, place.position));
@@ -165,6 +177,7 @@ Features ComputeFeatures(const FeatureContext& c, const Place& place,
     const double pw = (static_cast<double>(info->hours[h]) + 2 * pa) / (total + 2);
     x[kHourAffinity] = std::log(pw / pa);
   }
+  if (c.user) x[kFactor] = m.factors().Score(*c.user, place.id);
   return x;
 }
 

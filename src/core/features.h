@@ -16,6 +16,7 @@ struct FeatureContext {
   const Model* model = nullptr;
   ActivityId activity;
   std::optional<GeoPoint> position;
+  std::optional<UserId> user;
   TimeMs t = 0;
   int hour = 0;
   const Model::PlaceStats* stats = nullptr;

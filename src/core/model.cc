@@ -163,6 +163,9 @@ bool DecodeBlend(std::string_view value, Blend& b) {
 
 constexpr std::string_view kHoursPrefix = "hours/";
 constexpr std::string_view kBlendKey = "blend";
+constexpr std::string_view kRepeatsPrefix = "repeats/";
+constexpr std::string_view kUserFactorPrefix = "factor/user/";
+constexpr std::string_view kPlaceFactorPrefix = "factor/place/";
 
 std::string G6(double v) {
   char buf[32];
@@ -255,7 +258,9 @@ Status Model::Apply(const Event& e) {
   if (pit == places_.end()) return Status::Error("unknown place '" + e.place.str() + "'");
   Place& place = pit->second;
   if (e.type != EventType::kRating && !place.activities.empty()) {
-    TrainBlend(e, e.activity ? *e.activity : place.activities.front());
+    const ActivityId& primary = e.activity ? *e.activity : place.activities.front();
+    TrainBlend(e, primary);
+    TrainFactors(e, primary);
   }
   bool seen_before = false;
   if (auto u = users_.find(e.user); u != users_.end()) {
@@ -309,6 +314,12 @@ Status Model::Apply(const Event& e) {
     for (const ActivityId& a : *activities) {
       ++activity_hours_[a][static_cast<size_t>(((e.ts / 3'600'000) % 24 + 24) % 24)];
       if (track_changes_) dirty_hours_.insert(a);
+      if (e.type == EventType::kVisit) {
+        auto& [visits, repeats] = activity_repeats_[a];
+        ++visits;
+        repeats += seen_before;
+        if (track_changes_) dirty_repeats_.insert(a);
+      }
     }
     UpdateProfiles(e, place, seen_before, weight);
   }
@@ -348,6 +359,25 @@ void Model::TrainBlend(const Event& e, const ActivityId& activity) {
   if (target == ids->size()) return;
   blend_.Train(features, ctx.gate, target);
   dirty_blend_ = true;
+}
+
+void Model::TrainFactors(const Event& e, const ActivityId& activity) {
+  const std::vector<PlaceId>* ids = PlacesFor(activity);
+  if (ids == nullptr || ids->size() < 2) return;
+  // A few negatives of the same activity, chosen by a hash of the event (deterministic).
+  constexpr int kNegatives = 4;
+  std::vector<const PlaceId*> negatives;
+  size_t h = std::hash<std::string>{}(e.event_id);
+  for (int k = 0; k < kNegatives; ++k) {
+    h = h * 6364136223846793005ULL + 1442695040888963407ULL;
+    negatives.push_back(&(*ids)[(h >> 17) % ids->size()]);
+  }
+  factors_.Observe(e.user, e.place, negatives);
+  if (track_changes_) {
+    dirty_user_factors_.insert(e.user);
+    dirty_place_factors_.insert(e.place);
+    for (const PlaceId* n : negatives) dirty_place_factors_.insert(*n);
+  }
 }
 
 void Model::UpdateProfiles(const Event& e, const Place& place, bool seen_before, double weight) {
@@ -427,7 +457,23 @@ void Model::Persist(StateWriter& w) {
   for (const ActivityId& a : dirty_hours_) {
     w.Put(Space::kMeta, std::string(kHoursPrefix) + a.str(), EncodeHours(activity_hours_[a]));
   }
+  for (const ActivityId& a : dirty_repeats_) {
+    const auto& [visits, repeats] = activity_repeats_[a];
+    w.Put(Space::kMeta, std::string(kRepeatsPrefix) + a.str(),
+          ByteWriter().I64(visits).I64(repeats).bytes());
+  }
+  dirty_repeats_.clear();
   if (dirty_blend_) w.Put(Space::kLearned, kBlendKey, EncodeBlend(blend_));
+  for (const UserId& u : dirty_user_factors_) {
+    w.Put(Space::kLearned, std::string(kUserFactorPrefix) + u.str(),
+          FactorModel::Encode(factors_.users().at(u)));
+  }
+  for (const PlaceId& p : dirty_place_factors_) {
+    w.Put(Space::kLearned, std::string(kPlaceFactorPrefix) + p.str(),
+          FactorModel::Encode(factors_.places().at(p)));
+  }
+  dirty_user_factors_.clear();
+  dirty_place_factors_.clear();
   if (dirty_meta_) {
     w.Put(Space::kMeta, kEventsApplied, I64Value(events_applied_));
     w.Put(Space::kMeta, kNewestTs, I64Value(newest_ts_));
@@ -507,12 +553,28 @@ Status Model::Load(const StateReader& reader) {
     });
     if (!s.ok()) return s;
   }
-  if (auto blend = reader.Get(Space::kLearned, kBlendKey)) {
-    if (!DecodeBlend(*blend, blend_)) note_bad(Space::kLearned);
-  }
+  s = reader.Scan(Space::kLearned, [&](std::string_view key, std::string_view value) {
+    FactorModel::Vector v;
+    if (key == kBlendKey) {
+      if (!DecodeBlend(value, blend_)) note_bad(Space::kLearned);
+    } else if (key.starts_with(kUserFactorPrefix) && FactorModel::Decode(value, v)) {
+      factors_.mutable_users()[UserId(std::string(key.substr(kUserFactorPrefix.size())))] = v;
+    } else if (key.starts_with(kPlaceFactorPrefix) && FactorModel::Decode(value, v)) {
+      factors_.mutable_places()[PlaceId(std::string(key.substr(kPlaceFactorPrefix.size())))] = v;
+    } else {
+      note_bad(Space::kLearned);
+    }
+  });
+  if (!s.ok()) return s;
   s = reader.Scan(Space::kMeta, [&](std::string_view key, std::string_view value) {
     int64_t v = 0;
     ByteReader r(value);
+    if (key.starts_with(kRepeatsPrefix)) {
+      auto& [visits, repeats] =
+          activity_repeats_[ActivityId(std::string(key.substr(kRepeatsPrefix.size())))];
+      r.I64(visits) && r.I64(repeats);
+      return;
+    }
     if (key.starts_with(kHoursPrefix)) {
       auto& hours = activity_hours_[ActivityId(std::string(key.substr(kHoursPrefix.size())))];
       for (int64_t& h : hours) r.I64(h);
@@ -570,8 +632,15 @@ std::string Model::DescribeEntry(Space space, std::string_view key, std::string_
       break;
     }
     case Space::kLearned: {
+      FactorModel::Vector v;
+      if (key != kBlendKey) {
+        if (!FactorModel::Decode(value, v)) return out + std::string(key) + " <corrupt>";
+        out += std::string(key) + " norm=" + G6(v.norm()) + " head=";
+        for (int i = 0; i < 4; ++i) out += (i ? "," : "") + G6(v[i]);
+        break;
+      }
       Blend b;
-      if (key != kBlendKey || !DecodeBlend(value, b)) return out + std::string(key) + " <corrupt>";
+      if (!DecodeBlend(value, b)) return out + std::string(key) + " <corrupt>";
       out += "blend steps=" + std::to_string(b.steps) + " mean_loss=" +
              G6(b.steps ? b.loss_sum / static_cast<double>(b.steps) : 0);
       for (size_t i = 0; i < kNumGateFeatures; ++i) {
@@ -671,6 +740,11 @@ const Model::PlaceCounts* Model::CoVisits(const PlaceId& place) const {
 const std::array<int64_t, 24>* Model::ActivityHours(const ActivityId& activity) const {
   auto it = activity_hours_.find(activity);
   return it == activity_hours_.end() ? nullptr : &it->second;
+}
+
+std::pair<int64_t, int64_t> Model::ActivityRepeats(const ActivityId& activity) const {
+  auto it = activity_repeats_.find(activity);
+  return it == activity_repeats_.end() ? std::pair<int64_t, int64_t>{0, 0} : it->second;
 }
 
 double Model::ActivityPopularity(const ActivityId& activity) const {

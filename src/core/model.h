@@ -22,6 +22,7 @@
 #include "src/core/activity_resolver.h"
 #include "src/core/blend.h"
 #include "src/core/decay.h"
+#include "src/core/factors.h"
 #include "src/core/state_io.h"
 #include "src/core/status.h"
 #include "src/core/types.h"
@@ -135,7 +136,10 @@ class Model {
   // Users who visited both `place` and each other place.
   const PlaceCounts* CoVisits(const PlaceId& place) const;
   const std::array<int64_t, 24>* ActivityHours(const ActivityId& activity) const;
+  // Visits for an activity, and how many of them returned to a place the user knew.
+  std::pair<int64_t, int64_t> ActivityRepeats(const ActivityId& activity) const;
   const Blend& blend() const { return blend_; }
+  const FactorModel& factors() const { return factors_; }
   // Mean loss of the blend's prequential steps so far (a live quality signal).
   double blend_loss() const {
     return blend_.steps ? blend_.loss_sum / static_cast<double>(blend_.steps) : 0;
@@ -145,6 +149,8 @@ class Model {
   void Link(const PlaceId& place, const ActivityId& activity);
   // One prequential step of the blend on the event before it is applied.
   void TrainBlend(const Event& event, const ActivityId& activity);
+  // One BPR step of the latent factors on the event.
+  void TrainFactors(const Event& event, const ActivityId& activity);
   void UpdateProfiles(const Event& event, const Place& place, bool seen_before, double weight);
   void Unlink(const PlaceId& place, const ActivityId& activity);
 
@@ -161,7 +167,9 @@ class Model {
   std::unordered_map<PlaceId, int64_t> transitions_out_;
   std::unordered_map<PlaceId, PlaceCounts> covisits_;
   std::unordered_map<ActivityId, std::array<int64_t, 24>> activity_hours_;
+  std::unordered_map<ActivityId, std::pair<int64_t, int64_t>> activity_repeats_;
   Blend blend_;
+  FactorModel factors_;
   TimeMs newest_ts_ = 0;
   int64_t events_applied_ = 0;
   std::map<std::string, int64_t> rejected_;
@@ -175,7 +183,10 @@ class Model {
   std::set<std::pair<PlaceId, PlaceId>> dirty_transitions_;
   std::set<std::pair<PlaceId, PlaceId>> dirty_covisits_;
   std::set<ActivityId> dirty_hours_;
+  std::set<ActivityId> dirty_repeats_;
   bool dirty_blend_ = false;
+  std::set<UserId> dirty_user_factors_;
+  std::set<PlaceId> dirty_place_factors_;
   bool track_changes_ = true;
   bool dirty_meta_ = false;
 };
