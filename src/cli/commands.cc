@@ -19,6 +19,7 @@
 #include "src/core/bytes.h"
 #include "src/engine/engine.h"
 #include "src/eval/locus_method.h"
+#include "src/eval/ratings.h"
 #include "src/eval/reference_methods.h"
 #include "src/eval/report.h"
 #include "src/io/progress.h"
@@ -279,6 +280,17 @@ int Snapshot(const SnapshotArgs& args) {
 int Eval(const EvalArgs& args) {
   auto config = Load(args.config_path);
   if (!config) return 2;
+  if (eval::IsRatingsDir(args.data)) {  // explicit ratings: RMSE/MAE on a seeded 80/20 split
+    auto report = eval::EvaluateRatings(args.data);
+    Status written = report.ok() ? eval::WriteRatingsReport(*report, args.out) : report.status();
+    if (!written.ok()) {
+      std::cerr << "locus eval: " << written.message() << "\n";
+      return 1;
+    }
+    eval::PrintRatingsTable(*report, std::cout);
+    std::cout << "wrote " << args.out << "/ratings.json\n";
+    return 0;
+  }
   auto data = eval::LoadCheckins(args.data);
   if (!data.ok()) {
     std::cerr << "locus eval: " << data.error() << "\n";

@@ -112,7 +112,7 @@ bool DecodeProfile(std::string_view value, UserProfile& u) {
 
 std::string EncodePlaceProfile(const PlaceProfile& p) {
   ByteWriter w;
-  w.I64(p.users);
+  w.I64(p.first_seq).I64(p.users);
   for (int64_t h : p.hours) w.I64(h);
   w.F64(p.recent.mass).I64(p.recent.ref);
   return w.Take();
@@ -120,7 +120,7 @@ std::string EncodePlaceProfile(const PlaceProfile& p) {
 
 bool DecodePlaceProfile(std::string_view value, PlaceProfile& p) {
   ByteReader r(value);
-  r.I64(p.users);
+  r.I64(p.first_seq) && r.I64(p.users);
   for (int64_t& h : p.hours) r.I64(h);
   r.F64(p.recent.mass) && r.I64(p.recent.ref);
   return r.done();
@@ -330,11 +330,10 @@ Status Model::Apply(const Event& e) {
 }
 
 void Model::TrainBlend(const Event& e, const ActivityId& activity) {
-  const std::vector<PlaceId>* ids = PlacesFor(activity);
-  if (ids == nullptr || ids->size() < 2) return;
   // A place nobody has been to yet tells the blend nothing about how to weigh the signals
-  // (and would teach it that being unknown is good): learn only from places with history.
-  if (PlaceInfo(e.place) == nullptr) return;
+  // (and would teach it that being unknown is good): learn only among places with history.
+  const std::vector<PlaceId>* ids = ActivePlacesFor(activity);
+  if (ids == nullptr || ids->size() < 2 || PlaceInfo(e.place) == nullptr) return;
   const UserProfile* profile = Profile(e.user);
   const std::optional<GeoPoint> position =
       profile != nullptr ? profile->last_position : std::nullopt;
@@ -362,7 +361,7 @@ void Model::TrainBlend(const Event& e, const ActivityId& activity) {
 }
 
 void Model::TrainFactors(const Event& e, const ActivityId& activity) {
-  const std::vector<PlaceId>* ids = PlacesFor(activity);
+  const std::vector<PlaceId>* ids = ActivePlacesFor(activity);
   if (ids == nullptr || ids->size() < 2) return;
   // A few negatives of the same activity, chosen by a hash of the event (deterministic).
   constexpr int kNegatives = 4;
@@ -382,7 +381,12 @@ void Model::TrainFactors(const Event& e, const ActivityId& activity) {
 
 void Model::UpdateProfiles(const Event& e, const Place& place, bool seen_before, double weight) {
   UserProfile& u = profiles_[e.user];
-  PlaceProfile& p = place_profiles_[e.place];
+  auto [pit, first_event] = place_profiles_.try_emplace(e.place);
+  PlaceProfile& p = pit->second;
+  if (first_event) {
+    p.first_seq = events_applied_;
+    for (const ActivityId& a : place.activities) active_places_[a].push_back(e.place);
+  }
   if (e.type == EventType::kVisit) {
     ++u.visits;
     if (seen_before) ++u.repeats;
@@ -538,6 +542,17 @@ Status Model::Load(const StateReader& reader) {
     place_profiles_[PlaceId(std::string(key))] = p;
   });
   if (!s.ok()) return s;
+  {
+    // The learners' candidate lists, in the order places got their first event.
+    std::vector<std::pair<int64_t, PlaceId>> order;
+    for (const auto& [id, profile] : place_profiles_) order.emplace_back(profile.first_seq, id);
+    std::sort(order.begin(), order.end());
+    for (const auto& [seq, id] : order) {
+      if (const Place* p = FindPlace(id)) {
+        for (const ActivityId& a : p->activities) active_places_[a].push_back(id);
+      }
+    }
+  }
   for (Space space : {Space::kTransitions, Space::kCovisits}) {
     s = reader.Scan(space, [&](std::string_view key, std::string_view value) {
       std::string a, b;
@@ -617,7 +632,8 @@ std::string Model::DescribeEntry(Space space, std::string_view key, std::string_
     case Space::kPlaceProfiles: {
       PlaceProfile p;
       if (!DecodePlaceProfile(value, p)) return out + std::string(key) + " <corrupt>";
-      out += std::string(key) + " users=" + std::to_string(p.users) + " hours=";
+      out += std::string(key) + " first_seq=" + std::to_string(p.first_seq) +
+             " users=" + std::to_string(p.users) + " hours=";
       for (size_t i = 0; i < p.hours.size(); ++i) out += (i ? "," : "") + std::to_string(p.hours[i]);
       out += " recent=" + G6(p.recent.mass) + "@" + std::to_string(p.recent.ref);
       break;
@@ -697,6 +713,11 @@ std::string Model::DescribeEntry(Space space, std::string_view key, std::string_
 const std::vector<PlaceId>* Model::PlacesFor(const ActivityId& activity) const {
   auto it = activity_places_.find(activity);
   return it == activity_places_.end() ? nullptr : &it->second;
+}
+
+const std::vector<PlaceId>* Model::ActivePlacesFor(const ActivityId& activity) const {
+  auto it = active_places_.find(activity);
+  return it == active_places_.end() ? nullptr : &it->second;
 }
 
 const Model::PlaceStats* Model::StatsFor(const ActivityId& activity) const {

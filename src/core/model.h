@@ -75,6 +75,7 @@ struct UserProfile {
 
 // Per-place aggregates across users.
 struct PlaceProfile {
+  int64_t first_seq = 0;              // events_applied when the place got its first event
   int64_t users = 0;                  // distinct users
   std::array<int64_t, 24> hours{};    // events by UTC hour
   DecayedValue recent;                // short half-life popularity
@@ -120,6 +121,9 @@ class Model {
   }
   const ActivityResolver& resolver() const { return resolver_; }
   const std::vector<PlaceId>* PlacesFor(const ActivityId& activity) const;
+  // Places of an activity that have had events, in the order they got their first one: the
+  // candidates the learners train on (a place without history teaches them nothing).
+  const std::vector<PlaceId>* ActivePlacesFor(const ActivityId& activity) const;
   const PlaceStats* StatsFor(const ActivityId& activity) const;
   const UserPlaces* UserHistory(const UserId& user, const ActivityId& activity) const;
   // Event count of an activity (the resolver's tie-breaker among equal matches).
@@ -158,6 +162,7 @@ class Model {
   ActivityResolver resolver_;
   std::unordered_map<PlaceId, Place> places_;
   std::unordered_map<ActivityId, std::vector<PlaceId>> activity_places_;
+  std::unordered_map<ActivityId, std::vector<PlaceId>> active_places_;
   std::unordered_map<ActivityId, PlaceStats> activity_stats_;
   std::unordered_map<ActivityId, int64_t> activity_events_;
   std::unordered_map<UserId, std::unordered_map<ActivityId, UserPlaces>> users_;
