@@ -71,6 +71,22 @@ bool DecodeUserStat(std::string_view value, UserPlaceStat& s) {
 
 std::string I64Value(int64_t v) { return ByteWriter().I64(v).Take(); }
 
+// A pseudo-random key of (event, place) for order-independent sampling.
+uint64_t SampleKey(size_t event_hash, const PlaceId& place) {
+  uint64_t z = (static_cast<uint64_t>(event_hash) ^ (place.hash() * 0x9E3779B97F4A7C15ULL)) +
+               0x9E3779B97F4A7C15ULL;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  return z ^ (z >> 31);
+}
+
+void RemoveFrom(std::vector<PlaceId>& v, const PlaceId& place) {
+  if (auto pos = std::find(v.begin(), v.end(), place); pos != v.end()) {
+    *pos = v.back();
+    v.pop_back();
+  }
+}
+
 std::string PairKey(std::string_view a, std::string_view b) {
   return ByteWriter().Str(a).Str(b).Take();
 }
@@ -218,15 +234,15 @@ Model::Model(ModelOptions options) : options_(std::move(options)) {
 void Model::Link(const PlaceId& place, const ActivityId& activity) {
   resolver_.Add(activity);
   activity_places_[activity].push_back(place);
+  if (place_profiles_.contains(place)) active_places_[activity].push_back(place);
 }
 
 void Model::Unlink(const PlaceId& place, const ActivityId& activity) {
-  auto it = activity_places_.find(activity);
-  if (it == activity_places_.end()) return;
-  auto& v = it->second;
-  if (auto pos = std::find(v.begin(), v.end(), place); pos != v.end()) {
-    *pos = v.back();
-    v.pop_back();
+  if (auto it = activity_places_.find(activity); it != activity_places_.end()) {
+    RemoveFrom(it->second, place);
+  }
+  if (auto it = active_places_.find(activity); it != active_places_.end()) {
+    RemoveFrom(it->second, place);
   }
 }
 
@@ -338,17 +354,18 @@ void Model::TrainBlend(const Event& e, const ActivityId& activity) {
   const std::optional<GeoPoint> position =
       profile != nullptr ? profile->last_position : std::nullopt;
   const FeatureContext ctx = MakeFeatureContext(*this, activity, e.user, position, e.ts);
-  // Large activities: a deterministic subsample of the negatives keeps a step cheap.
+  // Large activities: a subsample of the negatives keeps a step cheap. Membership is a hash of
+  // (event, place), so it does not depend on the order the candidates are stored in.
   constexpr size_t kMaxCandidates = 64;
-  const size_t stride = (ids->size() + kMaxCandidates - 1) / kMaxCandidates;
-  const size_t offset = std::hash<std::string>{}(e.event_id) % stride;
+  const uint64_t stride = (ids->size() + kMaxCandidates - 1) / kMaxCandidates;
+  const size_t event_hash = std::hash<std::string>{}(e.event_id);
   std::vector<Features> features;
-  features.reserve(std::min(ids->size(), kMaxCandidates + 1));
+  features.reserve(std::min(ids->size(), kMaxCandidates * 2));
   size_t target = ids->size();
-  for (size_t i = 0; i < ids->size(); ++i) {
-    const bool is_target = (*ids)[i] == e.place;
-    if (!is_target && i % stride != offset) continue;
-    const Place* p = FindPlace((*ids)[i]);
+  for (const PlaceId& id : *ids) {
+    const bool is_target = id == e.place;
+    if (!is_target && SampleKey(event_hash, id) % stride != 0) continue;
+    const Place* p = FindPlace(id);
     if (p == nullptr) continue;
     if (is_target) target = features.size();
     std::optional<double> d;
@@ -363,14 +380,26 @@ void Model::TrainBlend(const Event& e, const ActivityId& activity) {
 void Model::TrainFactors(const Event& e, const ActivityId& activity) {
   const std::vector<PlaceId>* ids = ActivePlacesFor(activity);
   if (ids == nullptr || ids->size() < 2) return;
-  // A few negatives of the same activity, chosen by a hash of the event (deterministic).
-  constexpr int kNegatives = 4;
-  std::vector<const PlaceId*> negatives;
-  size_t h = std::hash<std::string>{}(e.event_id);
-  for (int k = 0; k < kNegatives; ++k) {
-    h = h * 6364136223846793005ULL + 1442695040888963407ULL;
-    negatives.push_back(&(*ids)[(h >> 17) % ids->size()]);
+  // A few negatives of the same activity: those with the smallest hash of (event, place), so
+  // the choice is deterministic and independent of storage order.
+  constexpr size_t kNegatives = 4;
+  const size_t event_hash = std::hash<std::string>{}(e.event_id);
+  std::vector<std::pair<uint64_t, const PlaceId*>> best;
+  for (const PlaceId& id : *ids) {
+    if (id == e.place) continue;
+    const uint64_t key = SampleKey(event_hash, id);
+    if (best.size() < kNegatives) {
+      best.emplace_back(key, &id);
+      std::push_heap(best.begin(), best.end());
+    } else if (key < best.front().first) {
+      std::pop_heap(best.begin(), best.end());
+      best.back() = {key, &id};
+      std::push_heap(best.begin(), best.end());
+    }
   }
+  std::sort(best.begin(), best.end());
+  std::vector<const PlaceId*> negatives;
+  for (const auto& [key, id] : best) negatives.push_back(id);
   factors_.Observe(e.user, e.place, negatives);
   if (track_changes_) {
     dirty_user_factors_.insert(e.user);
