@@ -63,10 +63,6 @@ class LagProbe {
   int32_t partitions_ = 0;
 };
 
-std::string PlaceName(const Checkin& c) {
-  return c.activity + " " + c.venue.substr(0, std::min<size_t>(c.venue.size(), 8));
-}
-
 }  // namespace
 
 Result<ImportStats> ImportCheckins(const std::string& path, const ImportOptions& o) {
@@ -101,7 +97,8 @@ Result<ImportStats> ImportCheckins(const std::string& path, const ImportOptions&
   std::unordered_map<std::string, bool> seen;
   for (const Checkin& c : rows) {
     if (!seen.emplace(c.venue, true).second) continue;
-    Place p{PlaceId(c.venue), PlaceName(c), c.position, {ActivityId(c.activity)}, {}};
+    Place p{PlaceId(c.venue), CheckinPlaceName(c.activity, c.venue), c.position,
+            {ActivityId(c.activity)}, {}};
     Status s = out.Produce(o.kafka.places_topic, c.venue, EncodePlace(p));
     if (!s.ok()) return s;
     ++stats.places;
@@ -116,16 +113,14 @@ Result<ImportStats> ImportCheckins(const std::string& path, const ImportOptions&
     lag.emplace(std::move(*probe));
   }
   Progress progress("events", static_cast<int64_t>(rows.size()), o.progress);
-  std::string base = path.substr(path.find_last_of('/') + 1);
-  base = base.substr(0, base.find('.'));
   for (size_t i = 0; i < rows.size(); ++i) {
     const Checkin& c = rows[i];
     Event e;
-    e.event_id = base.substr(0, 100) + "-" + std::to_string(i);
+    e.event_id = CheckinEventId(path, i);
     e.type = EventType::kVisit;
     e.user = UserId(c.user);
     e.place = PlaceId(c.venue);
-    e.activity = ActivityId(c.activity);
+    // No activity: the place's own (its first check-in's) applies, as in `locus eval`.
     e.ts = c.ts;
     e.position = c.position;
     s = out.Produce(o.kafka.events_topic, c.user, EncodeEvent(e));

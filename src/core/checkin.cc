@@ -1,5 +1,6 @@
 #include "src/core/checkin.h"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cstdlib>
@@ -9,6 +10,16 @@
 #include "src/core/time_format.h"
 
 namespace locus {
+
+std::string CheckinEventId(std::string_view path, size_t index) {
+  std::string_view base = path.substr(path.find_last_of('/') + 1);
+  base = base.substr(0, std::min(base.find('.'), size_t{100}));
+  return std::string(base) + "-" + std::to_string(index);
+}
+
+std::string CheckinPlaceName(std::string_view activity, std::string_view venue) {
+  return std::string(activity) + " " + std::string(venue.substr(0, 8));
+}
 
 std::optional<Checkin> ParseCheckinLine(std::string_view line) {
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);

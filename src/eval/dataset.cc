@@ -25,6 +25,7 @@ Result<Dataset> LoadCheckins(const std::string& path) {
   std::vector<Checkin> checkins;
   Dataset d;
   d.name = path.substr(path.find_last_of('/') + 1);
+  d.path = path;
   std::string line;
   while ((*reader)->Next(line)) {
     if (line.empty()) continue;

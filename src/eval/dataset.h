@@ -21,7 +21,8 @@ struct Row {
 };
 
 struct Dataset {
-  std::string name;
+  std::string name;  // the file name
+  std::string path;
   std::vector<Row> rows;
   std::vector<std::string> users;
   std::vector<std::string> venues;

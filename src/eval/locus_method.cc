@@ -1,6 +1,8 @@
 #include "src/eval/locus_method.h"
 
 #include <cstdio>
+
+#include "src/core/checkin.h"
 #include <unordered_map>
 
 namespace locus::eval {
@@ -9,36 +11,26 @@ namespace {
 class LocusMethod final : public Method {
  public:
   LocusMethod(const ModelOptions& options, std::unique_ptr<Scorer> scorer)
-      : model_(options), scorer_(std::move(scorer)) {
-    model_.set_track_changes(false);  // nothing is persisted during a replay
-  }
+      : options_(options), scorer_(std::move(scorer)) {}
 
   std::string name() const override { return "locus"; }
 
   void Bind(const ReplayState& state) override {
-    data_ = &state.data;
-    seen_.assign(data_->venues.size(), false);
-    for (uint32_t v = 0; v < data_->venues.size(); ++v) index_.emplace(data_->venues[v], v);
+    replay_ = std::make_unique<LocusReplay>(state.data, options_, std::move(scorer_));
   }
 
   void Rank(const Query& q, const std::vector<uint32_t>& candidates,
             std::vector<uint32_t>& top) override {
     top.clear();
-    if (candidates.empty()) return;
-    locus::Query query;
-    query.activity_text = data_->activities[q.activity];
-    query.user = UserId(data_->users[q.user]);
-    query.position = q.position;
-    query.at = q.ts;
-    query.k = 10;
-    const Answer a = Recommend(model_, *scorer_, query, options_);
-    for (const ScoredPlace& item : a.items) top.push_back(index_.at(item.place.str()));
+    if (!candidates.empty()) top = replay_->Rank(q.user, q.activity, q.position, q.ts);
   }
 
+  void Reveal(const Row& row, size_t index) override { replay_->Reveal(row, index); }
+
   std::string Notes() const override {
-    const Blend& b = model_.blend();
+    const Blend& b = replay_->model().blend();
     std::string s = "blend after " + std::to_string(b.steps) + " steps (mean loss " +
-                    std::to_string(model_.blend_loss()) + ")\n  gate:";
+                    std::to_string(replay_->model().blend_loss()) + ")\n  gate:";
     auto add = [&s](const char* name, double w) {
       char buf[64];
       std::snprintf(buf, sizeof buf, " %s=%.3f", name, w);
@@ -56,34 +48,54 @@ class LocusMethod final : public Method {
     return s;
   }
 
-  void Reveal(const Row& row, size_t index) override {
-    if (!seen_[row.venue]) {
-      seen_[row.venue] = true;
-      model_.UpsertPlace(PlaceOf(*data_, row.venue));
-    }
-    model_.Apply(EventOf(*data_, row, index)).IgnoreError();  // the place was just upserted
-  }
-
  private:
-  Model model_;
+  ModelOptions options_;
   std::unique_ptr<Scorer> scorer_;
-  RecommendOptions options_;
-  const Dataset* data_ = nullptr;
-  std::vector<bool> seen_;
-  std::unordered_map<std::string, uint32_t> index_;
+  std::unique_ptr<LocusReplay> replay_;
 };
 
 }  // namespace
 
+LocusReplay::LocusReplay(const Dataset& data, const ModelOptions& options,
+                         std::unique_ptr<Scorer> scorer)
+    : data_(data), model_(options), scorer_(std::move(scorer)) {
+  model_.set_track_changes(false);  // nothing is persisted during a replay
+  seen_.assign(data_.venues.size(), false);
+  for (uint32_t v = 0; v < data_.venues.size(); ++v) index_.emplace(data_.venues[v], v);
+}
+
+void LocusReplay::Reveal(const Row& row, size_t index) {
+  if (!seen_[row.venue]) {
+    seen_[row.venue] = true;
+    model_.UpsertPlace(PlaceOf(data_, row.venue));
+  }
+  model_.Apply(EventOf(data_, row, index)).IgnoreError();  // the place was just upserted
+}
+
+std::vector<uint32_t> LocusReplay::Rank(uint32_t user, uint32_t activity,
+                                        const std::optional<GeoPoint>& position,
+                                        TimeMs at) const {
+  locus::Query query;
+  query.activity_text = data_.activities[activity];
+  query.user = UserId(data_.users[user]);
+  query.position = position;
+  query.at = at;
+  query.k = 10;
+  const Answer a = Recommend(model_, *scorer_, query, RecommendOptions{});
+  std::vector<uint32_t> top;
+  for (const ScoredPlace& item : a.items) top.push_back(index_.at(item.place.str()));
+  return top;
+}
+
 Place PlaceOf(const Dataset& d, uint32_t v) {
   const std::string& activity = d.activities[d.venue_activity[v]];
-  return Place{PlaceId(d.venues[v]), activity + " " + d.venues[v].substr(0, 8),
+  return Place{PlaceId(d.venues[v]), CheckinPlaceName(activity, d.venues[v]),
                d.venue_position[v], {ActivityId(activity)}, {}};
 }
 
 Event EventOf(const Dataset& d, const Row& row, size_t index) {
   Event e;
-  e.event_id = d.name.substr(0, 64) + "-" + std::to_string(index);
+  e.event_id = CheckinEventId(d.path, index);
   e.type = EventType::kVisit;
   e.user = UserId(d.users[row.user]);
   e.place = PlaceId(d.venues[row.venue]);

@@ -3,12 +3,36 @@
 #pragma once
 
 #include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
 
 #include "src/core/model.h"
 #include "src/core/recommend.h"
 #include "src/eval/replay.h"
 
 namespace locus::eval {
+
+// The replay of a data set through locus's core, as `locus eval` runs it: rows become place
+// upserts (at a venue's first check-in) and visit events; questions go through Recommend.
+class LocusReplay {
+ public:
+  LocusReplay(const Dataset& data, const ModelOptions& options, std::unique_ptr<Scorer> scorer);
+  // Learns row `index` (upserting its venue first when new).
+  void Reveal(const Row& row, size_t index);
+  // The top-10 venues for a question, best first.
+  std::vector<uint32_t> Rank(uint32_t user, uint32_t activity,
+                             const std::optional<GeoPoint>& position, TimeMs at) const;
+  const Model& model() const { return model_; }
+
+ private:
+  const Dataset& data_;
+  Model model_;
+  std::unique_ptr<Scorer> scorer_;
+  std::vector<bool> seen_;
+  std::unordered_map<std::string, uint32_t> index_;
+};
 
 std::unique_ptr<Method> MakeLocusMethod(const ModelOptions& options,
                                         std::unique_ptr<Scorer> scorer);
