@@ -1,5 +1,8 @@
 #include "src/eval/ratings.h"
 
+#include "src/core/geo.h"
+#include "src/eval/replay.h"
+
 #include <Eigen/Dense>
 #include <nlohmann/json.hpp>
 
@@ -9,13 +12,11 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <set>
 #include <sstream>
 #include <unordered_map>
-
-#include "src/core/geo.h"
-#include "src/eval/replay.h"
 
 namespace locus::eval {
 namespace {
@@ -69,13 +70,10 @@ uint32_t Intern(std::vector<std::string>& names, std::unordered_map<std::string,
   return it->second;
 }
 
-void AddUnique(std::vector<uint32_t>& v, uint32_t x) {
-  if (std::find(v.begin(), v.end(), x) == v.end()) v.push_back(x);
-}
-
 // Fills place names, positions and one-hot attributes from geoplaces2.csv.
 Status ReadPlaces(std::string_view bytes, const std::unordered_map<std::string, uint32_t>& ids,
                   RatingsData& d) {
+  if (bytes.empty()) return Status::Ok();
   auto t = ReadTable(bytes, "geoplaces2.csv", {"placeID", "latitude", "longitude"});
   if (!t.ok()) return t.status();
   for (const char* col : kPlaceAttributeColumns) {
@@ -97,8 +95,7 @@ Status ReadPlaces(std::string_view bytes, const std::unordered_map<std::string, 
   for (const auto& row : t->rows) {
     auto p = ids.find(row[t->column["placeID"]]);
     if (p == ids.end()) continue;
-    d.place_position[p->second] =
-        Position(row[t->column["latitude"]], row[t->column["longitude"]]);
+    d.place_position[p->second] = Position(row[t->column["latitude"]], row[t->column["longitude"]]);
     if (t->column.contains("name")) d.place_names[p->second] = row[t->column["name"]];
   }
   return Status::Ok();
@@ -109,12 +106,31 @@ Status ReadCuisines(std::string_view bytes, const std::string& file, const char*
                     const std::unordered_map<std::string, uint32_t>& ids,
                     std::unordered_map<std::string, uint32_t>& cuisine_ids, RatingsData& d,
                     std::vector<std::vector<uint32_t>>& out) {
+  if (bytes.empty()) return Status::Ok();
   auto t = ReadTable(bytes, file, {key, "Rcuisine"});
   if (!t.ok()) return t.status();
   for (const auto& row : t->rows) {
     auto it = ids.find(row[t->column[key]]);
     if (it == ids.end()) continue;
-    AddUnique(out[it->second], Intern(d.cuisines, cuisine_ids, row[t->column["Rcuisine"]]));
+    const uint32_t c = Intern(d.cuisines, cuisine_ids, row[t->column["Rcuisine"]]);
+    if (std::find(out[it->second].begin(), out[it->second].end(), c) == out[it->second].end()) {
+      out[it->second].push_back(c);
+    }
+  }
+  return Status::Ok();
+}
+
+// Fills home coordinates from userprofile.csv ("?" or out of range: none).
+Status ReadHomes(std::string_view bytes, const std::unordered_map<std::string, uint32_t>& ids,
+                 RatingsData& d) {
+  if (bytes.empty()) return Status::Ok();
+  auto t = ReadTable(bytes, "userprofile.csv", {"userID", "latitude", "longitude"});
+  if (!t.ok()) return t.status();
+  for (const auto& row : t->rows) {
+    auto u = ids.find(row[t->column["userID"]]);
+    if (u != ids.end()) {
+      d.user_home[u->second] = Position(row[t->column["latitude"]], row[t->column["longitude"]]);
+    }
   }
   return Status::Ok();
 }
@@ -134,7 +150,9 @@ double Clip(double v) { return std::clamp(v, 0.0, 2.0); }
 Result<Records> ParseCsv(std::string_view b) {
   Records records;
   const size_t n = b.size();
-  auto line_end = [&](size_t i) { return b[i] == '\n' || (b[i] == '\r' && i + 1 < n && b[i + 1] == '\n'); };
+  auto line_end = [&](size_t i) {
+    return b[i] == '\n' || (b[i] == '\r' && i + 1 < n && b[i + 1] == '\n');
+  };
   size_t i = 0;
   while (i < n) {
     std::vector<std::string> record;
@@ -143,7 +161,8 @@ Result<Records> ParseCsv(std::string_view b) {
       if (i < n && b[i] == '"') {
         const size_t open = i++;
         while (true) {
-          if (i >= n) return Status::Error("quote opened at byte " + std::to_string(open) + " never closes");
+          if (i >= n)
+            return Status::Error("quote opened at byte " + std::to_string(open) + " never closes");
           if (b[i] != '"') {
             field += b[i++];
           } else if (i + 1 < n && b[i + 1] == '"') {
@@ -199,28 +218,18 @@ Result<RatingsData> ParseRatings(const RatingsFiles& files) {
   d.place_attributes.assign(d.places.size(), {});
   d.user_cuisines.assign(d.users.size(), {});
   d.user_home.assign(d.users.size(), std::nullopt);
-  if (!files.geoplaces.empty()) {
-    if (Status s = ReadPlaces(files.geoplaces, place_ids, d); !s.ok()) return s;
+  // Side files are optional (empty bytes); cuisines are numbered by first appearance.
+  Status s = ReadPlaces(files.geoplaces, place_ids, d);
+  if (s.ok()) {
+    s = ReadCuisines(files.chefmozcuisine, "chefmozcuisine.csv", "placeID", place_ids, cuisine_ids,
+                     d, d.place_cuisines);
   }
-  if (!files.chefmozcuisine.empty()) {
-    Status s = ReadCuisines(files.chefmozcuisine, "chefmozcuisine.csv", "placeID", place_ids,
-                            cuisine_ids, d, d.place_cuisines);
-    if (!s.ok()) return s;
+  if (s.ok()) {
+    s = ReadCuisines(files.usercuisine, "usercuisine.csv", "userID", user_ids, cuisine_ids, d,
+                     d.user_cuisines);
   }
-  if (!files.usercuisine.empty()) {
-    Status s = ReadCuisines(files.usercuisine, "usercuisine.csv", "userID", user_ids,
-                            cuisine_ids, d, d.user_cuisines);
-    if (!s.ok()) return s;
-  }
-  if (!files.userprofile.empty()) {
-    auto p = ReadTable(files.userprofile, "userprofile.csv", {"userID", "latitude", "longitude"});
-    if (!p.ok()) return p.status();
-    for (const auto& row : p->rows) {
-      auto u = user_ids.find(row[p->column["userID"]]);
-      if (u == user_ids.end()) continue;
-      d.user_home[u->second] = Position(row[p->column["latitude"]], row[p->column["longitude"]]);
-    }
-  }
+  if (s.ok()) s = ReadHomes(files.userprofile, user_ids, d);
+  if (!s.ok()) return s;
   return d;
 }
 
@@ -275,15 +284,6 @@ ErrorMetrics ScoreRatings(std::span<const double> predicted, std::span<const dou
   return m;
 }
 
-double Value(const RatingRow& row, Criterion c) {
-  switch (c) {
-    case Criterion::kFood: return row.food;
-    case Criterion::kService: return row.service;
-    case Criterion::kRating: break;
-  }
-  return row.rating;
-}
-
 BiasModel FitBiases(const RatingsData& data, std::span<const uint32_t> rows, Criterion c,
                     const BiasOptions& o) {
   BiasModel m;
@@ -292,7 +292,7 @@ BiasModel FitBiases(const RatingsData& data, std::span<const uint32_t> rows, Cri
   if (rows.empty()) return m;
   std::vector<double> n_user(data.users.size(), 0), n_place(data.places.size(), 0);
   for (uint32_t r : rows) {
-    m.mu += Value(data.rows[r], c);
+    m.mu += data.rows[r].*c;
     n_user[data.rows[r].user] += 1;
     n_place[data.rows[r].place] += 1;
   }
@@ -304,7 +304,7 @@ BiasModel FitBiases(const RatingsData& data, std::span<const uint32_t> rows, Cri
     sum.assign(data.places.size(), 0);
     for (uint32_t r : rows) {
       const RatingRow& x = data.rows[r];
-      sum[x.place] += Value(x, c) - m.mu - m.user[x.user];
+      sum[x.place] += x.*c - m.mu - m.user[x.user];
     }
     for (size_t p = 0; p < sum.size(); ++p) {
       m.place[p] = n_place[p] > 0 ? sum[p] / (o.lambda + n_place[p]) : 0;
@@ -312,7 +312,7 @@ BiasModel FitBiases(const RatingsData& data, std::span<const uint32_t> rows, Cri
     sum.assign(data.users.size(), 0);
     for (uint32_t r : rows) {
       const RatingRow& x = data.rows[r];
-      sum[x.user] += Value(x, c) - m.mu - m.place[x.place];
+      sum[x.user] += x.*c - m.mu - m.place[x.place];
     }
     for (size_t u = 0; u < sum.size(); ++u) {
       m.user[u] = n_user[u] > 0 ? sum[u] / (o.lambda + n_user[u]) : 0;
@@ -336,9 +336,9 @@ constexpr size_t kFixedFeatures = 10;
 LocusRatingModel::Evidence Gather(const RatingsData& d, std::span<const uint32_t> rows,
                                   const LocusRatingOptions& o) {
   LocusRatingModel::Evidence ev;
-  ev.rating = FitBiases(d, rows, Criterion::kRating, o.bias);
-  ev.food = FitBiases(d, rows, Criterion::kFood, o.bias);
-  ev.service = FitBiases(d, rows, Criterion::kService, o.bias);
+  ev.rating = FitBiases(d, rows, &RatingRow::rating, o.bias);
+  ev.food = FitBiases(d, rows, &RatingRow::food, o.bias);
+  ev.service = FitBiases(d, rows, &RatingRow::service, o.bias);
   for (uint32_t r : rows) {
     const RatingRow& x = d.rows[r];
     const double residual = x.rating - ev.rating.Predict(x.user, x.place);
@@ -362,19 +362,16 @@ void Features(const RatingsData& d, const LocusRatingModel::Evidence& ev,
   x[4] = ev.service.user[u];
   x[5] = ev.food.place[p];
   x[6] = ev.service.place[p];
-  double affinity = 0;
-  int known = 0;
-  for (uint32_t c : d.place_cuisines[p]) {
-    auto it = ev.affinity.find((uint64_t{u} << 32) | c);
-    if (it == ev.affinity.end()) continue;
-    affinity += it->second.first / (it->second.second + o.affinity_prior);
-    ++known;
-  }
-  x[7] = known > 0 ? affinity / known : 0;
+  int known = 0;  // x[7]: mean shrunk residual over the place's cuisines the user has rated
   for (uint32_t c : d.place_cuisines[p]) {
     const auto& liked = d.user_cuisines[u];
     if (std::find(liked.begin(), liked.end(), c) != liked.end()) x[8] = 1;
+    auto it = ev.affinity.find((uint64_t{u} << 32) | c);
+    if (it == ev.affinity.end()) continue;
+    x[7] += it->second.first / (it->second.second + o.affinity_prior);
+    ++known;
   }
+  if (known > 0) x[7] /= known;
   if (d.user_home[u] && d.place_position[p]) {
     x[9] = std::log1p(HaversineKm(*d.user_home[u], *d.place_position[p]));
   }
@@ -384,10 +381,10 @@ void Features(const RatingsData& d, const LocusRatingModel::Evidence& ev,
 }  // namespace
 
 std::vector<std::string> LocusRatingModel::FeatureNames(const RatingsData& data) {
-  std::vector<std::string> names = {
-      "intercept",       "user_bias",          "place_bias",        "user_food_bias",
-      "user_service_bias", "place_food_bias",  "place_service_bias", "cuisine_affinity",
-      "preferred_cuisine", "log1p_home_km"};
+  std::vector<std::string> names = {"intercept",          "user_bias",         "place_bias",
+                                    "user_food_bias",     "user_service_bias", "place_food_bias",
+                                    "place_service_bias", "cuisine_affinity",  "preferred_cuisine",
+                                    "log1p_home_km"};
   for (const auto& a : data.attributes) names.push_back(a);
   return names;
 }
@@ -399,28 +396,27 @@ LocusRatingModel LocusRatingModel::Fit(const RatingsData& data, std::span<const 
   m.options_ = options;
   const size_t dim = kFixedFeatures + data.attributes.size();
   const uint64_t folds = static_cast<uint64_t>(std::max(2, options.folds));
-  Eigen::MatrixXd x(train.size(), dim);
-  Eigen::VectorXd y(train.size());
-  std::vector<double> row(dim);
-  size_t filled = 0;
+  auto fold_of = [&](uint32_t r) { return SplitMix64((options.fold_seed << 32) + r) % folds; };
+  std::vector<double> xs(train.size() * dim), ys;  // out-of-fold features, row-major
   for (uint64_t k = 0; k < folds; ++k) {
-    auto fold_of = [&](uint32_t r) { return SplitMix64((options.fold_seed << 32) + r) % folds; };
     std::vector<uint32_t> rest;
-    for (uint32_t r : train) {
-      if (fold_of(r) != k) rest.push_back(r);
-    }
+    std::copy_if(train.begin(), train.end(), std::back_inserter(rest),
+                 [&](uint32_t r) { return fold_of(r) != k; });
     const Evidence ev = Gather(data, rest, options);
     for (uint32_t r : train) {
       if (fold_of(r) != k) continue;
-      Features(data, ev, options, data.rows[r].user, data.rows[r].place, row.data());
-      for (size_t j = 0; j < dim; ++j) x(static_cast<Eigen::Index>(filled), static_cast<Eigen::Index>(j)) = row[j];
-      y(static_cast<Eigen::Index>(filled++)) = data.rows[r].rating;
+      Features(data, ev, options, data.rows[r].user, data.rows[r].place, &xs[ys.size() * dim]);
+      ys.push_back(data.rows[r].rating);
     }
   }
-  Eigen::MatrixXd a = x.transpose() * x;
-  for (size_t j = 1; j < dim; ++j) a(static_cast<Eigen::Index>(j), static_cast<Eigen::Index>(j)) += options.ridge;
-  // A tiny jitter keeps the system solvable with ridge = 0 and constant columns.
-  a.diagonal().array() += 1e-9;
+  using RowMajor = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  const Eigen::Map<const RowMajor> x(xs.data(), static_cast<Eigen::Index>(ys.size()),
+                                     static_cast<Eigen::Index>(dim));
+  const Eigen::Map<const Eigen::VectorXd> y(ys.data(), static_cast<Eigen::Index>(ys.size()));
+  // Ridge on every weight but the intercept; a tiny jitter keeps ridge = 0 solvable.
+  Eigen::VectorXd penalty = Eigen::VectorXd::Constant(x.cols(), options.ridge + 1e-9);
+  penalty(0) = 1e-9;
+  const Eigen::MatrixXd a = x.transpose() * x + Eigen::MatrixXd(penalty.asDiagonal());
   const Eigen::VectorXd w = a.ldlt().solve(x.transpose() * y);
   m.weights_.assign(w.data(), w.data() + w.size());
   m.evidence_ = std::make_shared<const Evidence>(Gather(data, train, options));

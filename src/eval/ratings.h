@@ -8,6 +8,9 @@
 // bytes on every platform and compiler.
 #pragma once
 
+#include "src/core/status.h"
+#include "src/core/types.h"
+
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -16,9 +19,6 @@
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include "src/core/status.h"
-#include "src/core/types.h"
 
 namespace locus::eval {
 
@@ -41,9 +41,9 @@ struct RatingRow {
 // The rating table with its side information, users and places numbered by first appearance
 // in rating_final.csv (places only in side files are ignored).
 struct RatingsData {
-  std::vector<RatingRow> rows;    // file order
-  std::vector<std::string> users;   // "U1077"
-  std::vector<std::string> places;  // "135085"
+  std::vector<RatingRow> rows;           // file order
+  std::vector<std::string> users;        // "U1077"
+  std::vector<std::string> places;       // "135085"
   std::vector<std::string> place_names;  // bytes as in geoplaces2.csv ("" if absent)
   std::vector<std::optional<GeoPoint>> place_position;
   // Cuisines are the places' activities (chefmozcuisine.csv); places without one have none.
@@ -60,8 +60,8 @@ struct RatingsData {
 };
 
 inline constexpr const char* kPlaceAttributeColumns[] = {
-    "alcohol", "smoking_area", "dress_code",     "accessibility", "price",
-    "Rambience", "franchise",  "area",           "other_services"};
+    "alcohol",   "smoking_area", "dress_code", "accessibility", "price",
+    "Rambience", "franchise",    "area",       "other_services"};
 
 // Builds RatingsData from file contents (empty views for absent optional files).
 // rating_final is required; the rest may be empty. Errors name the file and record.
@@ -96,8 +96,8 @@ ErrorMetrics ScoreRatings(std::span<const double> predicted, std::span<const dou
 
 // ---- Models ------------------------------------------------------------------------------
 
-enum class Criterion { kRating, kFood, kService };
-double Value(const RatingRow& row, Criterion c);
+// Which of a row's three ratings a model fits: &RatingRow::rating, ::food or ::service.
+using Criterion = double RatingRow::*;
 
 // Baseline predictors (Koren 2010, eq. 2): r ≈ mu + b_user + b_place, fitted by alternating
 // closed-form ridge passes (place biases first, from zero) with shrinkage `lambda` towards 0.
@@ -112,7 +112,7 @@ struct BiasModel {
   double Predict(uint32_t u, uint32_t p) const { return mu + user[u] + place[p]; }
 };
 BiasModel FitBiases(const RatingsData& data, std::span<const uint32_t> rows,
-                    Criterion criterion = Criterion::kRating, const BiasOptions& options = {});
+                    Criterion criterion = &RatingRow::rating, const BiasOptions& options = {});
 
 // locus's rating model: a ridge regression on features of (user, place) computed from the
 // training rows only: the user's and place's rating, food and service biases; the user's
@@ -122,8 +122,8 @@ BiasModel FitBiases(const RatingsData& data, std::span<const uint32_t> rows,
 // other folds) so they are not fooled by a row explaining itself. Predictions clip to [0, 2].
 // Every setting is a fixed default, checked only on inner splits of the training rows.
 struct LocusRatingOptions {
-  BiasOptions bias;           // for every bias feature
-  int folds = 5;              // out-of-fold feature folds: splitmix64((fold_seed << 32) + row) % folds
+  BiasOptions bias;  // for every bias feature
+  int folds = 5;     // out-of-fold feature folds: splitmix64((fold_seed << 32) + row) % folds
   uint64_t fold_seed = 99;
   double ridge = 1.0;         // L2 on every weight but the intercept
   double affinity_prior = 2;  // pseudo-count shrinking a (user, cuisine) mean residual to 0
