@@ -7,12 +7,12 @@
 // Lifecycle: lives until destroyed; destruction stops the brokers.
 #pragma once
 
+#include "consumers/kafka_client.h"
+#include "src/core/status.h"
+
 #include <memory>
 #include <string>
 #include <vector>
-
-#include "consumers/kafka_client.h"
-#include "src/core/status.h"
 
 struct rd_kafka_mock_cluster_s;
 

@@ -51,9 +51,9 @@ Result<std::unique_ptr<EngineLoop>> EngineLoop::Create(Engine& engine, LoopOptio
   auto conf = NewConf(c);
   if (!conf.ok()) return conf.status();
   rd_kafka_conf_set_rebalance_cb(
-      *conf, reinterpret_cast<void (*)(rd_kafka_t*, rd_kafka_resp_err_t,
-                                       rd_kafka_topic_partition_list_t*, void*)>(
-                 &EngineLoop::RebalanceThunk));
+      *conf,
+      reinterpret_cast<void (*)(rd_kafka_t*, rd_kafka_resp_err_t, rd_kafka_topic_partition_list_t*,
+                                void*)>(&EngineLoop::RebalanceThunk));
   rd_kafka_conf_set_opaque(*conf, loop.get());
   auto h = NewClient(Role::kConsumer, c, *conf);
   if (!h.ok()) return h.status();
@@ -96,9 +96,10 @@ void EngineLoop::OnRebalance(int err, void* raw) {
           engine_.CountRejected("offset_lost");
           tp.offset = w->low;
         } else if (w.ok() && *stored > w->high) {
-          spdlog::error("{}/{}: stored offset {} is past the end of the log ({}); was the topic "
-                        "recreated? Reading from its end.",
-                        tp.topic, tp.partition, *stored, w->high);
+          spdlog::error(
+              "{}/{}: stored offset {} is past the end of the log ({}); was the topic "
+              "recreated? Reading from its end.",
+              tp.topic, tp.partition, *stored, w->high);
           counters_.offsets_lost++;
         }
       }
@@ -145,9 +146,9 @@ void EngineLoop::HandleMessage(void* raw) {
     if (!o.ok) DeadLetter(topic, m->partition, m->offset, key, value, o);
   } else if (topic == options_.kafka.requests_topic) {
     auto [request_id, response] = engine_.AnswerRequest(key, value);
-    Status s = producer_->Produce(options_.kafka.responses_topic,
-                                  request_id.empty() ? key : std::string_view(request_id),
-                                  response);
+    Status s =
+        producer_->Produce(options_.kafka.responses_topic,
+                           request_id.empty() ? key : std::string_view(request_id), response);
     if (!s.ok()) spdlog::error("response to {}: {}", request_id, s.message());
     counters_.responses++;
     engine_.MarkConsumed(topic, m->partition, m->offset);

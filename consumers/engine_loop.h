@@ -10,15 +10,15 @@
 // after each batch only so that standard tools can show the lag.
 #pragma once
 
-#include <atomic>
-#include <map>
-#include <memory>
-#include <string>
-
 #include "consumers/kafka_client.h"
 #include "consumers/places_reader.h"
 #include "src/config/config.h"
 #include "src/engine/engine.h"
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <string>
 
 namespace locus::kafka {
 
@@ -53,8 +53,8 @@ class EngineLoop {
   void OnRebalance(int err, void* partitions);
   static void RebalanceThunk(rd_kafka_s* rk, int err, void* partitions, void* opaque);
   void HandleMessage(void* message);
-  void DeadLetter(const std::string& topic, int32_t partition, int64_t offset,
-                  std::string_view key, std::string_view payload, const Outcome& outcome);
+  void DeadLetter(const std::string& topic, int32_t partition, int64_t offset, std::string_view key,
+                  std::string_view payload, const Outcome& outcome);
   Status FlushAndMirror();
   // True when partitions are assigned and every one, and the places topic, is read to its end.
   bool AllRead() const;

@@ -1,20 +1,20 @@
 #include "consumers/importer.h"
 
+#include "src/codec/messages.h"
+#include "src/core/checkin.h"
+#include "src/io/line_reader.h"
+#include "src/io/progress.h"
+
 #include <librdkafka/rdkafka.h>
 #include <spdlog/spdlog.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <thread>
+#include <unistd.h>
 #include <unordered_map>
 #include <vector>
-
-#include "src/io/progress.h"
-#include "src/codec/messages.h"
-#include "src/core/checkin.h"
-#include "src/io/line_reader.h"
 
 namespace locus::kafka {
 namespace {
@@ -78,7 +78,8 @@ Result<ImportStats> ImportCheckins(const std::string& path, const ImportOptions&
       rows.push_back(std::move(*c));
     } else {
       ++stats.skipped;
-      if (stats.skipped <= 5) spdlog::warn("{}:{}: not a check-in line, skipped", path, stats.lines);
+      if (stats.skipped <= 5)
+        spdlog::warn("{}:{}: not a check-in line, skipped", path, stats.lines);
     }
   }
   if (!(*reader)->error().empty()) return Status::Error(path + ": " + (*reader)->error());
@@ -97,8 +98,11 @@ Result<ImportStats> ImportCheckins(const std::string& path, const ImportOptions&
   std::unordered_map<std::string, bool> seen;
   for (const Checkin& c : rows) {
     if (!seen.emplace(c.venue, true).second) continue;
-    Place p{PlaceId(c.venue), CheckinPlaceName(c.activity, c.venue), c.position,
-            {ActivityId(c.activity)}, {}};
+    Place p{PlaceId(c.venue),
+            CheckinPlaceName(c.activity, c.venue),
+            c.position,
+            {ActivityId(c.activity)},
+            {}};
     Status s = out.Produce(o.kafka.places_topic, c.venue, EncodePlace(p));
     if (!s.ok()) return s;
     ++stats.places;

@@ -3,12 +3,12 @@
 // small per-partition log never drops what the engine has not read.
 #pragma once
 
+#include "consumers/kafka_client.h"
+#include "src/config/config.h"
+
 #include <cstdint>
 #include <functional>
 #include <string>
-
-#include "consumers/kafka_client.h"
-#include "src/config/config.h"
 
 namespace locus::kafka {
 

@@ -3,6 +3,8 @@
 // librdkafka.
 #pragma once
 
+#include "src/core/status.h"
+
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -10,8 +12,6 @@
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include "src/core/status.h"
 
 struct rd_kafka_s;
 struct rd_kafka_conf_s;

@@ -31,9 +31,10 @@ Result<std::unique_ptr<PlacesReader>> PlacesReader::Create(Engine& engine, const
     if (stored) {
       auto w = QueryWatermarks(r->rk_.get(), topic, part);
       if (w.ok() && *stored < w->low) {
-        spdlog::error("OFFSET LOST: {}/{} stored offset {} fell off the log (oldest is {}); "
-                      "{} place updates were never read",
-                      topic, part, *stored, w->low, w->low - *stored);
+        spdlog::error(
+            "OFFSET LOST: {}/{} stored offset {} fell off the log (oldest is {}); "
+            "{} place updates were never read",
+            topic, part, *stored, w->low, w->low - *stored);
         engine.CountRejected("offset_lost");
       }
     }
@@ -60,7 +61,8 @@ Result<bool> PlacesReader::ConsumeOne(int timeout_ms) {
   } else {
     std::string_view key(static_cast<const char*>(m->key), m->key_len);
     std::optional<std::string_view> value;
-    if (m->payload != nullptr) value = std::string_view(static_cast<const char*>(m->payload), m->len);
+    if (m->payload != nullptr)
+      value = std::string_view(static_cast<const char*>(m->payload), m->len);
     Outcome o = engine_.HandlePlace(topic_, m->partition, m->offset, key, value);
     if (!o.ok) {
       spdlog::warn("place rejected at {}/{}@{}: {}", topic_, m->partition, m->offset, o.reason);

@@ -3,12 +3,12 @@
 // Single-threaded: owned and polled by the engine loop's thread.
 #pragma once
 
+#include "consumers/kafka_client.h"
+#include "src/engine/engine.h"
+
 #include <map>
 #include <memory>
 #include <string>
-
-#include "consumers/kafka_client.h"
-#include "src/engine/engine.h"
 
 namespace locus::kafka {
 

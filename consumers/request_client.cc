@@ -1,12 +1,12 @@
 #include "consumers/request_client.h"
 
+#include "src/codec/messages.h"
+
 #include <librdkafka/rdkafka.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <random>
-
-#include "src/codec/messages.h"
+#include <unistd.h>
 
 namespace locus::kafka {
 
@@ -67,8 +67,7 @@ Result<Answer> RequestClient::AskRaw(const std::string& key, const std::string& 
   if (!s.ok()) return s;
   s = producer_->Flush(timeout_ms);
   if (!s.ok()) return s;
-  const auto deadline =
-      std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   while (std::chrono::steady_clock::now() < deadline) {
     rd_kafka_message_t* m = rd_kafka_consumer_poll(consumer_.get(), 100);
     if (m == nullptr) continue;

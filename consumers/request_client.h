@@ -3,12 +3,12 @@
 // Not thread-safe; one instance per thread.
 #pragma once
 
-#include <memory>
-#include <string>
-
 #include "consumers/kafka_client.h"
 #include "src/config/config.h"
 #include "src/core/types.h"
+
+#include <memory>
+#include <string>
 
 namespace locus::kafka {
 

@@ -1,5 +1,7 @@
 #include "state/state_store.h"
 
+#include "src/core/bytes.h"
+
 #include <rocksdb/db.h>
 #include <rocksdb/options.h>
 #include <rocksdb/write_batch.h>
@@ -7,8 +9,6 @@
 #include <algorithm>
 #include <filesystem>
 #include <vector>
-
-#include "src/core/bytes.h"
 
 namespace locus {
 namespace {
@@ -88,8 +88,9 @@ Result<std::unique_ptr<StateStore>> StateStore::Open(const std::string& dir, boo
   if (!s.ok()) names = {rocksdb::kDefaultColumnFamilyName};
   for (Space space : kAllSpaces) {
     if (std::find(names.begin(), names.end(), SpaceName(space)) == names.end()) {
-      if (read_only) return Status::Error("state in " + dir + " has no column family " +
-                                          SpaceName(space) + " (not a locus data directory?)");
+      if (read_only)
+        return Status::Error("state in " + dir + " has no column family " + SpaceName(space) +
+                             " (not a locus data directory?)");
       names.emplace_back(SpaceName(space));
     }
   }
@@ -126,9 +127,8 @@ Status StateStore::Commit(Batch& batch) {
   return st;
 }
 
-Status StateStore::Scan(Space space,
-                        const std::function<void(std::string_view, std::string_view)>& visit)
-    const {
+Status StateStore::Scan(
+    Space space, const std::function<void(std::string_view, std::string_view)>& visit) const {
   rocksdb::ReadOptions ro;
   std::unique_ptr<rocksdb::Iterator> it(
       impl_->db->NewIterator(ro, impl_->handles[SpaceIndex(space)]));
@@ -156,8 +156,8 @@ class SnapshotView final : public StateReader {
       : db_(db), handles_(handles), snapshot_(db->GetSnapshot()) {}
   ~SnapshotView() override { db_->ReleaseSnapshot(snapshot_); }
 
-  Status Scan(Space space, const std::function<void(std::string_view, std::string_view)>& visit)
-      const override {
+  Status Scan(Space space,
+              const std::function<void(std::string_view, std::string_view)>& visit) const override {
     rocksdb::ReadOptions ro;
     ro.snapshot = snapshot_;
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, handles_[SpaceIndex(space)]));

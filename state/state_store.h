@@ -7,14 +7,14 @@
 // after a crash the store holds either all of a batch or none of it.
 #pragma once
 
+#include "src/core/state_io.h"
+#include "src/core/status.h"
+
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
-
-#include "src/core/state_io.h"
-#include "src/core/status.h"
 
 namespace locus {
 
@@ -45,8 +45,8 @@ class StateStore final : public StateReader {
 
   Status Commit(Batch& batch);
 
-  Status Scan(Space space, const std::function<void(std::string_view, std::string_view)>& visit)
-      const override;
+  Status Scan(Space space,
+              const std::function<void(std::string_view, std::string_view)>& visit) const override;
   std::optional<std::string> Get(Space space, std::string_view key) const override;
 
   // A read-only view of the state as it is now (a RocksDB snapshot): later commits do not

@@ -1,14 +1,5 @@
 #include "src/cli/commands.h"
 
-#include <spdlog/spdlog.h>
-
-#include <csignal>
-#include <cstdio>
-#include <fstream>
-#include <iostream>
-#include <sstream>
-#include <thread>
-
 #include "consumers/embedded_cluster.h"
 #include "consumers/engine_loop.h"
 #include "consumers/importer.h"
@@ -25,6 +16,15 @@
 #include "src/io/progress.h"
 #include "src/synth/synth_city.h"
 #include "state/state_store.h"
+
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <thread>
 
 namespace locus::cli {
 namespace {
@@ -43,8 +43,7 @@ std::optional<Config> Load(const std::string& path) {
 }
 
 std::vector<std::string> Topics(const KafkaConfig& k) {
-  return {k.places_topic, k.events_topic, k.requests_topic, k.responses_topic,
-          k.deadletter_topic};
+  return {k.places_topic, k.events_topic, k.requests_topic, k.responses_topic, k.deadletter_topic};
 }
 
 kafka::Properties Client(const KafkaConfig& k) { return KafkaClientProperties(k); }
@@ -84,8 +83,8 @@ void InstallSignalHandlers() {
 int Broker(const std::string& config_path, int brokers) {
   auto config = Load(config_path);
   if (!config) return 2;
-  auto cluster = kafka::EmbeddedCluster::Start(brokers, Topics(config->kafka),
-                                               config->kafka.partitions);
+  auto cluster =
+      kafka::EmbeddedCluster::Start(brokers, Topics(config->kafka), config->kafka.partitions);
   if (!cluster.ok()) {
     std::cerr << "locus broker: " << cluster.error() << "\n";
     return 1;
@@ -129,8 +128,7 @@ int Serve(const ServeArgs& args) {
     return 1;
   }
   (*engine)->WithModel([](const Model& m) {
-    spdlog::info("state loaded: {} places, {} events applied", m.place_count(),
-                 m.events_applied());
+    spdlog::info("state loaded: {} places, {} events applied", m.place_count(), m.events_applied());
     return 0;
   });
   // MySQL snapshots on their own thread: they read RocksDB snapshots of the store, never the
@@ -316,9 +314,8 @@ int Eval(const EvalArgs& args) {
     }
   }
   Progress progress("check-ins", static_cast<int64_t>(data->rows.size()), args.progress);
-  eval::ReplayResult result = eval::Replay(*data, methods, [&](size_t done, size_t) {
-    progress.Update(static_cast<int64_t>(done));
-  });
+  eval::ReplayResult result = eval::Replay(
+      *data, methods, [&](size_t done, size_t) { progress.Update(static_cast<int64_t>(done)); });
   progress.Finish(static_cast<int64_t>(data->rows.size()));
   eval::PrintTable(result, std::cout);
   Status s = eval::WriteReport(result, args.out);

@@ -2,12 +2,12 @@
 // Each returns a process exit code: 0 success, 1 runtime failure, 2 bad usage or config.
 #pragma once
 
+#include "src/config/config.h"
+
 #include <atomic>
 #include <optional>
 #include <ostream>
 #include <string>
-
-#include "src/config/config.h"
 
 namespace locus::cli {
 

@@ -1,13 +1,13 @@
 // `locus`: the command line. Flags are parsed here; the work is in commands.cc.
 // Exit codes: 0 ok; 1 runtime failure; 2 bad usage or configuration; 3 `recommend` got an
 // error answer (unknown activity, invalid request).
+#include "src/cli/commands.h"
+
 #include <CLI/CLI.hpp>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <iostream>
-
-#include "src/cli/commands.h"
 
 int main(int argc, char** argv) {
   // Logs go to stderr: stdout carries results (the bootstrap line, tables, dumps).

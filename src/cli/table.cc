@@ -1,9 +1,9 @@
 #include "src/cli/table.h"
 
+#include "src/core/text.h"
+
 #include <cstdio>
 #include <string>
-
-#include "src/core/text.h"
 
 namespace locus::cli {
 namespace {
@@ -15,9 +15,12 @@ std::string Cell(const std::string& s, size_t width) {
   for (size_t i = 0; i < s.size() && points < width; ++points) {
     size_t n = 1;
     const auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0xF0) n = 4;
-    else if (c >= 0xE0) n = 3;
-    else if (c >= 0xC0) n = 2;
+    if (c >= 0xF0)
+      n = 4;
+    else if (c >= 0xE0)
+      n = 3;
+    else if (c >= 0xC0)
+      n = 2;
     out.append(s, i, n);
     i += n;
   }
@@ -45,8 +48,8 @@ void PrintAnswer(const Query& q, const Answer& a, std::ostream& out) {
     return;
   }
   char head[160];
-  std::snprintf(head, sizeof head, " -> %s  (%zu places, %.2f ms, model %s)\n",
-                a.activity.c_str(), a.items.size(), a.took_ms, a.model_version.c_str());
+  std::snprintf(head, sizeof head, " -> %s  (%zu places, %.2f ms, model %s)\n", a.activity.c_str(),
+                a.items.size(), a.took_ms, a.model_version.c_str());
   out << head;
   out << "   #  " << Cell("place", 34) << Cell("id", 26) << "  score     km  reasons\n";
   int rank = 0;

@@ -1,9 +1,9 @@
 // Readable text tables of answers for terminals and logs.
 #pragma once
 
-#include <ostream>
-
 #include "src/core/types.h"
+
+#include <ostream>
 
 namespace locus::cli {
 

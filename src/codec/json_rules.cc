@@ -1,11 +1,11 @@
 #include "src/codec/json_rules.h"
 
-#include <cmath>
-#include <set>
-
 #include "src/codec/messages.h"
 #include "src/core/text.h"
 #include "src/core/time_format.h"
+
+#include <cmath>
+#include <set>
 
 namespace locus::codec {
 namespace {

@@ -2,14 +2,14 @@
 // Each check returns an error text naming the field, or an empty string when the rule holds.
 #pragma once
 
+#include "src/core/types.h"
+
 #include <nlohmann/json.hpp>
 
 #include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
-
-#include "src/core/types.h"
 
 namespace locus::codec {
 

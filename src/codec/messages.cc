@@ -1,10 +1,10 @@
 #include "src/codec/messages.h"
 
-#include <cmath>
-
 #include "src/codec/json_rules.h"
 #include "src/core/text.h"
 #include "src/core/time_format.h"
+
+#include <cmath>
 
 namespace locus {
 namespace {
@@ -68,10 +68,9 @@ Decoded<Place> DecodePlace(std::string_view bytes) {
 
 Decoded<Event> DecodeEvent(std::string_view bytes) {
   return DecodeWith<Event>(bytes, [](const Json& j, std::string& error) {
-    ObjectReader r(j,
-                   {"event_id", "type", "user_id", "place_id", "activity", "ts", "lat", "lon",
-                    "value"},
-                   {"event_id", "type", "user_id", "place_id", "ts"});
+    ObjectReader r(
+        j, {"event_id", "type", "user_id", "place_id", "activity", "ts", "lat", "lon", "value"},
+        {"event_id", "type", "user_id", "place_id", "ts"});
     Event e;
     if (r.ok()) e.event_id = r.Id("event_id");
     if (r.ok()) {
@@ -102,10 +101,9 @@ Decoded<Event> DecodeEvent(std::string_view bytes) {
 
 Decoded<Query> DecodeRequest(std::string_view bytes) {
   return DecodeWith<Query>(bytes, [](const Json& j, std::string& error) {
-    ObjectReader r(j,
-                   {"request_id", "activity", "user_id", "lat", "lon", "radius_km", "k", "at",
-                    "exclude"},
-                   {"request_id", "activity"});
+    ObjectReader r(
+        j, {"request_id", "activity", "user_id", "lat", "lon", "radius_km", "k", "at", "exclude"},
+        {"request_id", "activity"});
     Query q;
     if (r.ok()) q.request_id = r.Id("request_id");
     if (r.ok()) q.activity_text = r.Text("activity", 1, 64);
@@ -190,7 +188,8 @@ Decoded<DeadLetter> DecodeDeadLetter(std::string_view bytes) {
     DeadLetter d;
     if (r.ok()) d.reason = r.Text("reason", 1, 1024);
     if (r.ok()) d.topic = r.Text("topic", 1, 249);
-    if (r.ok()) d.partition = static_cast<int32_t>(r.Integer("partition", 0, INT32_MAX).value_or(0));
+    if (r.ok())
+      d.partition = static_cast<int32_t>(r.Integer("partition", 0, INT32_MAX).value_or(0));
     if (r.ok()) d.offset = r.Integer("offset", 0, INT64_MAX).value_or(0);
     if (r.ok()) d.payload = r.Text("payload", 0, 4096);
     if (r.ok() && r.has("key")) d.key = r.Text("key", 0, 4096);
@@ -200,8 +199,8 @@ Decoded<DeadLetter> DecodeDeadLetter(std::string_view bytes) {
 }
 
 std::string EncodePlace(const Place& p) {
-  Json j{{"place_id", p.id.str()}, {"name", p.name}, {"lat", p.position.lat},
-         {"lon", p.position.lon}};
+  Json j{
+      {"place_id", p.id.str()}, {"name", p.name}, {"lat", p.position.lat}, {"lon", p.position.lon}};
   Json acts = Json::array();
   for (const ActivityId& a : p.activities) acts.push_back(a.str());
   j["activities"] = std::move(acts);
@@ -210,8 +209,10 @@ std::string EncodePlace(const Place& p) {
 }
 
 std::string EncodeEvent(const Event& e) {
-  Json j{{"event_id", e.event_id},   {"type", EventTypeName(e.type)},
-         {"user_id", e.user.str()},  {"place_id", e.place.str()},
+  Json j{{"event_id", e.event_id},
+         {"type", EventTypeName(e.type)},
+         {"user_id", e.user.str()},
+         {"place_id", e.place.str()},
          {"ts", FormatRfc3339(e.ts)}};
   if (e.activity) j["activity"] = e.activity->str();
   if (e.position) j.update(PositionJson(*e.position));

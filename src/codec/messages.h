@@ -4,12 +4,12 @@
 // All functions are pure and thread-safe.
 #pragma once
 
+#include "src/core/types.h"
+
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
-
-#include "src/core/types.h"
 
 namespace locus {
 

@@ -1,9 +1,9 @@
 #include "src/core/activity_resolver.h"
 
+#include "src/core/text.h"
+
 #include <algorithm>
 #include <limits>
-
-#include "src/core/text.h"
 
 namespace locus {
 namespace {
@@ -104,8 +104,8 @@ Resolution ActivityResolver::Resolve(std::string_view text, const Popularity& po
         cost += best_word;
       }
       // Extra words in the name cost a little, so "bar" prefers "Bar" over "Wine Bar".
-      cost = cost * 16 + (activities_[i].words.size() - std::min(activities_[i].words.size(),
-                                                                   words.size()));
+      cost = cost * 16 +
+             (activities_[i].words.size() - std::min(activities_[i].words.size(), words.size()));
       if (!all) continue;
       if (cost < best_cost) {
         best_cost = cost;

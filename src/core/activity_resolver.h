@@ -4,6 +4,8 @@
 // config. Not thread-safe: the engine guards it with its model lock.
 #pragma once
 
+#include "src/core/types.h"
+
 #include <functional>
 #include <map>
 #include <optional>
@@ -11,8 +13,6 @@
 #include <string_view>
 #include <unordered_map>
 #include <vector>
-
-#include "src/core/types.h"
 
 namespace locus {
 

@@ -6,23 +6,30 @@
 namespace locus {
 
 const std::array<const char*, kNumFeatures> kFeatureNames = {
-    "own_log",    "own_any",     "own_share",     "own_recency",  "is_last_place",
-    "favourite",  "pop_log",     "pop_recent_log", "pop_users_log", "dist_log",
-    "has_dist",   "dist_area_log", "dist_home_log", "trans_log",    "trans_prob",
-    "covisit",    "hour_affinity", "factor", "near"};
+    "own_log",   "own_any",       "own_share",      "own_recency",   "is_last_place",
+    "favourite", "pop_log",       "pop_recent_log", "pop_users_log", "dist_log",
+    "has_dist",  "dist_area_log", "dist_home_log",  "trans_log",     "trans_prob",
+    "covisit",   "hour_affinity", "factor",         "near"};
 
-const std::array<const char*, kNumGateFeatures> kGateFeatureNames = {
-    "bias",          "own_places_log", "own_visits_log", "repeat_logit", "user_visits_log",
-    "concentration", "nearest_own_log", "since_own_log", "last_is_own", "activity_repeat",
-    "user_activity_repeat"};
+const std::array<const char*, kNumGateFeatures> kGateFeatureNames = {"bias",
+                                                                     "own_places_log",
+                                                                     "own_visits_log",
+                                                                     "repeat_logit",
+                                                                     "user_visits_log",
+                                                                     "concentration",
+                                                                     "nearest_own_log",
+                                                                     "since_own_log",
+                                                                     "last_is_own",
+                                                                     "activity_repeat",
+                                                                     "user_activity_repeat"};
 
 const std::array<Feature, Blend::kReturnSize> Blend::kReturnFeatures = {
-    kOwnLog, kOwnShare, kOwnRecency, kIsLastPlace, kOwnFavourite,
-    kPopLog, kDistLog,  kTransLog,   kTransProb,   kHourAffinity, kFactor};
+    kOwnLog,  kOwnShare, kOwnRecency, kIsLastPlace,  kOwnFavourite, kPopLog,
+    kDistLog, kTransLog, kTransProb,  kHourAffinity, kFactor};
 
 const std::array<Feature, Blend::kExploreSize> Blend::kExploreFeatures = {
-    kPopLog,     kPopRecentLog, kPopUsersLog, kDistLog, kDistAreaLog,
-    kDistHomeLog, kTransLog,    kTransProb,   kCovisit, kHourAffinity, kFactor, kNear};
+    kPopLog,   kPopRecentLog, kPopUsersLog, kDistLog,      kDistAreaLog, kDistHomeLog,
+    kTransLog, kTransProb,    kCovisit,     kHourAffinity, kFactor,      kNear};
 
 namespace {
 
@@ -63,9 +70,9 @@ void LogSoftmax(const Weights<N>& w, const std::array<Feature, N>& index,
 
 // Gradient step of -log softmax(target) over `members` given their log-probabilities.
 template <size_t N>
-void SoftmaxStep(Weights<N>& w, const std::array<Feature, N>& index,
-                 const std::vector<Features>& c, const std::vector<size_t>& members,
-                 const std::vector<double>& logp, size_t target) {
+void SoftmaxStep(Weights<N>& w, const std::array<Feature, N>& index, const std::vector<Features>& c,
+                 const std::vector<size_t>& members, const std::vector<double>& logp,
+                 size_t target) {
   std::array<double, N> grad{};
   for (size_t i : members) {
     const double p = std::exp(logp[i]);
@@ -81,10 +88,10 @@ Blend::Blend() {
   // A hand-made prior so the first answers are sensible before anything is learned:
   // returns are likely, own visits and popularity count, distance hurts.
   gate.w[kGateBias] = 1.0;
-  ret.w[0] = 1.0;      // own_log
-  ret.w[6] = -0.5;     // dist_log
-  explore.w[0] = 1.0;  // pop_log
-  explore.w[3] = -1.0; // dist_log
+  ret.w[0] = 1.0;       // own_log
+  ret.w[6] = -0.5;      // dist_log
+  explore.w[0] = 1.0;   // pop_log
+  explore.w[3] = -1.0;  // dist_log
   gate.g2.fill(1.0);
   ret.g2.fill(1.0);
   explore.g2.fill(1.0);

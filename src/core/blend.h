@@ -20,25 +20,25 @@ namespace locus {
 
 // Per-candidate features (features.cc computes them).
 enum Feature : size_t {
-  kOwnLog,         // log(1 + the user's own visits here for this activity)
-  kOwnAny,         // 1 when the user has been here
-  kOwnShare,       // share of the user's visits for this activity that were here
-  kOwnRecency,     // decays with time since the user's last visit here
-  kIsLastPlace,    // the user's previous place
-  kOwnFavourite,   // the user's most visited place for this activity
-  kPopLog,         // log(1 + visits by everyone)
-  kPopRecentLog,   // log(1 + recent visits, short half-life)
-  kPopUsersLog,    // log(1 + distinct visitors)
-  kDistLog,        // log(1 + km from the question's position)
-  kHasDist,        // 1 when the question has a position
-  kDistAreaLog,    // log(1 + km from the user's own places for this activity)
-  kDistHomeLog,    // log(1 + km from the centre of the user's events)
-  kTransLog,       // log(1 + moves from the user's previous place to here)
-  kTransProb,      // share of moves out of the previous place that came here
-  kCovisit,        // co-visitation with the user's recent places (cosine over users)
-  kHourAffinity,   // log-lift of this hour of day here vs the activity overall
-  kFactor,         // latent-factor affinity of the user and the place (u·p)
-  kNear,           // exp(-km / 1 km): walking distance, beyond the log-linear decay
+  kOwnLog,        // log(1 + the user's own visits here for this activity)
+  kOwnAny,        // 1 when the user has been here
+  kOwnShare,      // share of the user's visits for this activity that were here
+  kOwnRecency,    // decays with time since the user's last visit here
+  kIsLastPlace,   // the user's previous place
+  kOwnFavourite,  // the user's most visited place for this activity
+  kPopLog,        // log(1 + visits by everyone)
+  kPopRecentLog,  // log(1 + recent visits, short half-life)
+  kPopUsersLog,   // log(1 + distinct visitors)
+  kDistLog,       // log(1 + km from the question's position)
+  kHasDist,       // 1 when the question has a position
+  kDistAreaLog,   // log(1 + km from the user's own places for this activity)
+  kDistHomeLog,   // log(1 + km from the centre of the user's events)
+  kTransLog,      // log(1 + moves from the user's previous place to here)
+  kTransProb,     // share of moves out of the previous place that came here
+  kCovisit,       // co-visitation with the user's recent places (cosine over users)
+  kHourAffinity,  // log-lift of this hour of day here vs the activity overall
+  kFactor,        // latent-factor affinity of the user and the place (u·p)
+  kNear,          // exp(-km / 1 km): walking distance, beyond the log-linear decay
   kNumFeatures
 };
 using Features = std::array<double, kNumFeatures>;
@@ -47,15 +47,15 @@ extern const std::array<const char*, kNumFeatures> kFeatureNames;
 // Per-question features of the gate.
 enum GateFeature : size_t {
   kGateBias,
-  kGateOwnPlacesLog,   // log(1 + distinct own places for this activity)
-  kGateOwnVisitsLog,   // log(1 + own visits for this activity)
-  kGateRepeatLogit,    // the user's smoothed log-odds of returning
-  kGateUserVisitsLog,  // log(1 + all the user's visits)
-  kGateConcentration,  // share of the favourite among own visits
-  kGateNearestOwnLog,  // log(1 + km to the nearest own place), 0 without a position
-  kGateSinceOwnLog,    // log(1 + days since the last own visit for this activity)
-  kGateLastIsOwn,      // the previous place is one of the user's places for this activity
-  kGateActivityRepeat,  // log-odds that a visit for this activity (anyone's) is a return
+  kGateOwnPlacesLog,        // log(1 + distinct own places for this activity)
+  kGateOwnVisitsLog,        // log(1 + own visits for this activity)
+  kGateRepeatLogit,         // the user's smoothed log-odds of returning
+  kGateUserVisitsLog,       // log(1 + all the user's visits)
+  kGateConcentration,       // share of the favourite among own visits
+  kGateNearestOwnLog,       // log(1 + km to the nearest own place), 0 without a position
+  kGateSinceOwnLog,         // log(1 + days since the last own visit for this activity)
+  kGateLastIsOwn,           // the previous place is one of the user's places for this activity
+  kGateActivityRepeat,      // log-odds that a visit for this activity (anyone's) is a return
   kGateUserActivityRepeat,  // the user's own log-odds of returning for this activity
   kNumGateFeatures
 };

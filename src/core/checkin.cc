@@ -1,13 +1,13 @@
 #include "src/core/checkin.h"
 
+#include "src/core/geo.h"
+#include "src/core/time_format.h"
+
 #include <algorithm>
 #include <array>
 #include <charconv>
 #include <cstdlib>
 #include <string>
-
-#include "src/core/geo.h"
-#include "src/core/time_format.h"
 
 namespace locus {
 
@@ -28,8 +28,8 @@ std::optional<Checkin> ParseCheckinLine(std::string_view line) {
   for (size_t i = 0; i < col.size(); ++i) {
     const size_t tab = line.find('\t', start);
     if ((tab == std::string_view::npos) != (i == col.size() - 1)) return std::nullopt;
-    col[i] = line.substr(start, tab == std::string_view::npos ? std::string_view::npos
-                                                              : tab - start);
+    col[i] =
+        line.substr(start, tab == std::string_view::npos ? std::string_view::npos : tab - start);
     start = tab + 1;
   }
   Checkin c;

@@ -1,11 +1,11 @@
 // One line of a check-in file (the TSV format of shared/data, EVAL.md "Data").
 #pragma once
 
+#include "src/core/types.h"
+
 #include <optional>
 #include <string>
 #include <string_view>
-
-#include "src/core/types.h"
 
 namespace locus {
 

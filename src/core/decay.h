@@ -1,9 +1,9 @@
 // Exponentially time-decayed counters driven by event time (never the wall clock).
 #pragma once
 
-#include <cmath>
-
 #include "src/core/types.h"
+
+#include <cmath>
 
 namespace locus {
 

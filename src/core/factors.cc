@@ -33,13 +33,15 @@ FactorModel::Vector Initial(size_t hash, uint64_t salt) {
 
 FactorModel::Vector& FactorModel::UserVector(const UserId& user) {
   auto it = users_.find(user);
-  if (it == users_.end()) it = users_.emplace(user, Initial(user.hash(), 0x5553455255534552ULL)).first;
+  if (it == users_.end())
+    it = users_.emplace(user, Initial(user.hash(), 0x5553455255534552ULL)).first;
   return it->second;
 }
 
 FactorModel::Vector& FactorModel::PlaceVector(const PlaceId& place) {
   auto it = places_.find(place);
-  if (it == places_.end()) it = places_.emplace(place, Initial(place.hash(), 0x504c414345504cULL)).first;
+  if (it == places_.end())
+    it = places_.emplace(place, Initial(place.hash(), 0x504c414345504cULL)).first;
   return it->second;
 }
 

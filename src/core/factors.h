@@ -5,14 +5,14 @@
 // Not thread-safe; owned by the Model.
 #pragma once
 
+#include "src/core/types.h"
+
 #include <Eigen/Core>
 
 #include <cstdint>
 #include <string>
 #include <unordered_map>
 #include <vector>
-
-#include "src/core/types.h"
 
 namespace locus {
 
@@ -24,7 +24,8 @@ class FactorModel {
   // u·p, or 0 when either is unknown.
   double Score(const UserId& user, const PlaceId& place) const;
   // One BPR step for `user` picking `place` over each of `negatives`.
-  void Observe(const UserId& user, const PlaceId& place, const std::vector<const PlaceId*>& negatives);
+  void Observe(const UserId& user, const PlaceId& place,
+               const std::vector<const PlaceId*>& negatives);
 
   const std::unordered_map<UserId, Vector>& users() const { return users_; }
   const std::unordered_map<PlaceId, Vector>& places() const { return places_; }

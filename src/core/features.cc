@@ -1,9 +1,9 @@
 #include "src/core/features.h"
 
+#include "src/core/geo.h"
+
 #include <algorithm>
 #include <cmath>
-
-#include "src/core/geo.h"
 
 namespace locus {
 namespace {
@@ -33,8 +33,8 @@ FeatureContext MakeFeatureContext(const Model& m, const ActivityId& activity,
   if (c.mine != nullptr) {
     double best = -1, sum_lat = 0, sum_lon = 0, n = 0;
     for (const auto& [place, s] : *c.mine) {
-      const double own = static_cast<double>(s.visits) +
-                         m.options().click_weight * static_cast<double>(s.clicks);
+      const double own =
+          static_cast<double>(s.visits) + m.options().click_weight * static_cast<double>(s.clicks);
       c.mine_total += own;
       if (own > best || (own == best && c.favourite && place < *c.favourite)) {
         best = own;
@@ -51,8 +51,8 @@ FeatureContext MakeFeatureContext(const Model& m, const ActivityId& activity,
   c.gate[kGateBias] = 1;
   {
     const auto [visits, repeats] = m.ActivityRepeats(activity);
-    c.gate[kGateActivityRepeat] = std::log((static_cast<double>(repeats) + 1) /
-                                           (static_cast<double>(visits - repeats) + 1));
+    c.gate[kGateActivityRepeat] =
+        std::log((static_cast<double>(repeats) + 1) / (static_cast<double>(visits - repeats) + 1));
   }
   if (c.mine != nullptr) {
     double best = 0, nearest = INFINITY;
@@ -62,7 +62,8 @@ FeatureContext MakeFeatureContext(const Model& m, const ActivityId& activity,
                                 m.options().click_weight * static_cast<double>(st.clicks));
       last = std::max(last, st.last);
       const Place* p = m.FindPlace(place);
-      if (position && p != nullptr) nearest = std::min(nearest, HaversineKm(*position, p->position));
+      if (position && p != nullptr)
+        nearest = std::min(nearest, HaversineKm(*position, p->position));
     }
     c.gate[kGateOwnPlacesLog] = std::log1p(static_cast<double>(c.mine->size()));
     double own_visits = 0;

@@ -3,11 +3,11 @@
 // The learned blend (blend.h) weighs them; the live engine and `locus eval` share this code.
 #pragma once
 
-#include <optional>
-#include <vector>
-
 #include "src/core/blend.h"
 #include "src/core/model.h"
+
+#include <optional>
+#include <vector>
 
 namespace locus {
 

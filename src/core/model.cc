@@ -1,12 +1,12 @@
 #include "src/core/model.h"
 
-#include <algorithm>
-#include <cinttypes>
-#include <cstdio>
-
 #include "src/core/bytes.h"
 #include "src/core/features.h"
 #include "src/core/geo.h"
+
+#include <algorithm>
+#include <cinttypes>
+#include <cstdio>
 
 namespace locus {
 namespace {
@@ -651,9 +651,10 @@ std::string Model::DescribeEntry(Space space, std::string_view key, std::string_
       out += std::string(key) + " last_place=" + (u.last_place ? u.last_place->str() : "-") +
              " last_ts=" + std::to_string(u.last_ts) + " visits=" + std::to_string(u.visits) +
              " repeats=" + std::to_string(u.repeats) + " located=" + std::to_string(u.located) +
-             " centre=" + (u.located ? G6(u.sum_lat / static_cast<double>(u.located)) + "," +
-                                           G6(u.sum_lon / static_cast<double>(u.located))
-                                     : "-") +
+             " centre=" +
+             (u.located ? G6(u.sum_lat / static_cast<double>(u.located)) + "," +
+                              G6(u.sum_lon / static_cast<double>(u.located))
+                        : "-") +
              " recent=";
       for (size_t i = 0; i < u.recent.size(); ++i) out += (i ? "|" : "") + u.recent[i].str();
       break;
@@ -663,7 +664,8 @@ std::string Model::DescribeEntry(Space space, std::string_view key, std::string_
       if (!DecodePlaceProfile(value, p)) return out + std::string(key) + " <corrupt>";
       out += std::string(key) + " first_seq=" + std::to_string(p.first_seq) +
              " users=" + std::to_string(p.users) + " hours=";
-      for (size_t i = 0; i < p.hours.size(); ++i) out += (i ? "," : "") + std::to_string(p.hours[i]);
+      for (size_t i = 0; i < p.hours.size(); ++i)
+        out += (i ? "," : "") + std::to_string(p.hours[i]);
       out += " recent=" + G6(p.recent.mass) + "@" + std::to_string(p.recent.ref);
       break;
     }
@@ -686,8 +688,8 @@ std::string Model::DescribeEntry(Space space, std::string_view key, std::string_
       }
       Blend b;
       if (!DecodeBlend(value, b)) return out + std::string(key) + " <corrupt>";
-      out += "blend steps=" + std::to_string(b.steps) + " mean_loss=" +
-             G6(b.steps ? b.loss_sum / static_cast<double>(b.steps) : 0);
+      out += "blend steps=" + std::to_string(b.steps) +
+             " mean_loss=" + G6(b.steps ? b.loss_sum / static_cast<double>(b.steps) : 0);
       for (size_t i = 0; i < kNumGateFeatures; ++i) {
         out += std::string(" gate.") + kGateFeatureNames[i] + "=" + G6(b.gate.w[i]);
       }
@@ -720,8 +722,8 @@ std::string Model::DescribeEntry(Space space, std::string_view key, std::string_
       if (!k.Str(a) || !k.Str(p) || !DecodeStat(value, s)) return out + "<corrupt>";
       out += a + " | " + p + " visits=" + std::to_string(s.visits) +
              " clicks=" + std::to_string(s.clicks) + " ratings=" + std::to_string(s.ratings) +
-             " rating_sum=" + G6(s.rating_sum) + " popularity=" + G6(s.popularity.mass) +
-             "@" + std::to_string(s.popularity.ref) + " last=" + std::to_string(s.last);
+             " rating_sum=" + G6(s.rating_sum) + " popularity=" + G6(s.popularity.mass) + "@" +
+             std::to_string(s.popularity.ref) + " last=" + std::to_string(s.last);
       break;
     }
     case Space::kUserHistory: {
@@ -754,8 +756,7 @@ const Model::PlaceStats* Model::StatsFor(const ActivityId& activity) const {
   return it == activity_stats_.end() ? nullptr : &it->second;
 }
 
-const Model::UserPlaces* Model::UserHistory(const UserId& user,
-                                            const ActivityId& activity) const {
+const Model::UserPlaces* Model::UserHistory(const UserId& user, const ActivityId& activity) const {
   auto u = users_.find(user);
   if (u == users_.end()) return nullptr;
   auto a = u->second.find(activity);

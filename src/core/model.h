@@ -7,18 +7,6 @@
 // State depends only on the events applied (time comes from each event's ts).
 #pragma once
 
-#include <array>
-#include <map>
-#include <optional>
-#include <set>
-#include <tuple>
-#include <string>
-#include <string_view>
-#include <unordered_map>
-#include <unordered_set>
-#include <utility>
-#include <vector>
-
 #include "src/core/activity_resolver.h"
 #include "src/core/blend.h"
 #include "src/core/decay.h"
@@ -26,6 +14,18 @@
 #include "src/core/state_io.h"
 #include "src/core/status.h"
 #include "src/core/types.h"
+
+#include <array>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <unordered_map>
+#include <unordered_set>
+#include <utility>
+#include <vector>
 
 namespace locus {
 
@@ -75,10 +75,10 @@ struct UserProfile {
 
 // Per-place aggregates across users.
 struct PlaceProfile {
-  int64_t first_seq = 0;              // events_applied when the place got its first event
-  int64_t users = 0;                  // distinct users
-  std::array<int64_t, 24> hours{};    // events by UTC hour
-  DecayedValue recent;                // short half-life popularity
+  int64_t first_seq = 0;            // events_applied when the place got its first event
+  int64_t users = 0;                // distinct users
+  std::array<int64_t, 24> hours{};  // events by UTC hour
+  DecayedValue recent;              // short half-life popularity
 };
 
 class Model {

@@ -1,12 +1,12 @@
 #include "src/core/recommend.h"
 
+#include "src/core/features.h"
+#include "src/core/geo.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <unordered_set>
-
-#include "src/core/features.h"
-#include "src/core/geo.h"
 
 namespace locus {
 namespace {

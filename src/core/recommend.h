@@ -2,13 +2,13 @@
 // Scorer, filter, explain. Pure: time comes in with the query or from the model.
 #pragma once
 
+#include "src/core/model.h"
+#include "src/core/types.h"
+
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include "src/core/model.h"
-#include "src/core/types.h"
 
 namespace locus {
 

@@ -3,12 +3,12 @@
 // tests can implement them over a map. Keys and values are opaque bytes to the store.
 #pragma once
 
+#include "src/core/status.h"
+
 #include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
-
-#include "src/core/status.h"
 
 namespace locus {
 
@@ -24,10 +24,9 @@ enum class Space {
   kCovisits,       // (place, place) -> users who visited both
   kLearned,        // learned parameters (blend weights); order-dependent, see DESIGN notes
 };
-inline constexpr Space kAllSpaces[] = {
-    Space::kMeta,          Space::kPlaces,      Space::kActivityPlace, Space::kUserHistory,
-    Space::kProfiles,      Space::kPlaceProfiles, Space::kTransitions, Space::kCovisits,
-    Space::kLearned};
+inline constexpr Space kAllSpaces[] = {Space::kMeta,        Space::kPlaces,   Space::kActivityPlace,
+                                       Space::kUserHistory, Space::kProfiles, Space::kPlaceProfiles,
+                                       Space::kTransitions, Space::kCovisits, Space::kLearned};
 const char* SpaceName(Space space);
 
 // Collects changes for one atomic commit. Not thread-safe.
@@ -42,9 +41,9 @@ class StateWriter {
 class StateReader {
  public:
   virtual ~StateReader() = default;
-  virtual Status Scan(Space space,
-                      const std::function<void(std::string_view key, std::string_view value)>&
-                          visit) const = 0;
+  virtual Status Scan(
+      Space space,
+      const std::function<void(std::string_view key, std::string_view value)>& visit) const = 0;
   virtual std::optional<std::string> Get(Space space, std::string_view key) const = 0;
 };
 

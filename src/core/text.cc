@@ -54,10 +54,9 @@ char FoldLatin(uint32_t cp) {
     static constexpr struct {
       int count;
       char letter;
-    } kRuns[] = {{6, 'a'},  {8, 'c'}, {4, 'd'}, {10, 'e'}, {8, 'g'}, {4, 'h'},
-                 {10, 'i'}, {4, 'j'}, {3, 'k'}, {10, 'l'}, {9, 'n'}, {8, 'o'},
-                 {6, 'r'},  {8, 's'}, {6, 't'}, {12, 'u'}, {2, 'w'}, {3, 'y'},
-                 {6, 'z'},  {1, 's'}};
+    } kRuns[] = {{6, 'a'}, {8, 'c'},  {4, 'd'},  {10, 'e'}, {8, 'g'}, {4, 'h'}, {10, 'i'},
+                 {4, 'j'}, {3, 'k'},  {10, 'l'}, {9, 'n'},  {8, 'o'}, {6, 'r'}, {8, 's'},
+                 {6, 't'}, {12, 'u'}, {2, 'w'},  {3, 'y'},  {6, 'z'}, {1, 's'}};
     uint32_t offset = cp - 0x100;
     for (const auto& run : kRuns) {
       if (offset < static_cast<uint32_t>(run.count)) return run.letter;

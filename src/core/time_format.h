@@ -1,11 +1,11 @@
 // Event and request times: RFC 3339 UTC strings and the check-in files' time format.
 #pragma once
 
+#include "src/core/types.h"
+
 #include <optional>
 #include <string>
 #include <string_view>
-
-#include "src/core/types.h"
 
 namespace locus {
 

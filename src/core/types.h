@@ -24,9 +24,7 @@ class Id {
   bool empty() const { return value_.empty(); }
   size_t hash() const { return hash_; }
   std::strong_ordering operator<=>(const Id& other) const { return value_ <=> other.value_; }
-  bool operator==(const Id& other) const {
-    return hash_ == other.hash_ && value_ == other.value_;
-  }
+  bool operator==(const Id& other) const { return hash_ == other.hash_ && value_ == other.value_; }
 
  private:
   std::string value_;
@@ -108,7 +106,5 @@ const char* EventTypeName(EventType type);
 
 template <class Tag>
 struct std::hash<locus::Id<Tag>> {
-  size_t operator()(const locus::Id<Tag>& id) const noexcept {
-    return id.hash();
-  }
+  size_t operator()(const locus::Id<Tag>& id) const noexcept { return id.hash(); }
 };

@@ -11,8 +11,8 @@ Result<std::unique_ptr<Engine>> Engine::Open(EngineOptions options,
                                              std::unique_ptr<StateStore> store) {
   std::unique_ptr<Engine> engine(new Engine(std::move(options), std::move(store)));
   Status s = engine->model_.Load(*engine->store_);
-  if (!s.ok()) return Status::Error("loading state from " + engine->store_->dir() + ": " +
-                                    s.message());
+  if (!s.ok())
+    return Status::Error("loading state from " + engine->store_->dir() + ": " + s.message());
   return engine;
 }
 
@@ -42,8 +42,9 @@ Outcome Engine::HandlePlace(std::string_view topic, int32_t partition, int64_t o
     if (!d.ok()) {
       out = {false, d.code, d.error};
     } else if (!key.empty() && key != d.value->id.str()) {
-      out = {false, "schema", "message key '" + std::string(key.substr(0, 128)) +
-                                  "' differs from place_id '" + d.value->id.str() + "'"};
+      out = {false, "schema",
+             "message key '" + std::string(key.substr(0, 128)) + "' differs from place_id '" +
+                 d.value->id.str() + "'"};
     } else {
       std::unique_lock lock(mu_);
       model_.UpsertPlace(std::move(*d.value));
@@ -67,8 +68,7 @@ Outcome Engine::ApplyEvent(const Event& event) {
 }
 
 Outcome Engine::HandleEvent(std::string_view topic, int32_t partition, int64_t offset,
-                            std::string_view value,
-                            const std::function<void()>& catch_up_places) {
+                            std::string_view value, const std::function<void()>& catch_up_places) {
   Decoded<Event> d = DecodeEvent(value);
   Outcome out = d.ok() ? ApplyEvent(*d.value) : Outcome{false, d.code, d.error};
   if (!out.ok && out.code == "unknown_place" && catch_up_places) {
@@ -132,7 +132,7 @@ Answer Engine::Recommend(const Query& query) {
 }
 
 std::pair<std::string, std::string> Engine::AnswerRequest(std::string_view key,
-                                                           std::string_view value) {
+                                                          std::string_view value) {
   Decoded<Query> d = DecodeRequest(value);
   Answer a;
   if (d.ok()) {

@@ -6,6 +6,11 @@
 // Answer/Recommend concurrently (they take a shared lock on the model).
 #pragma once
 
+#include "src/codec/messages.h"
+#include "src/core/model.h"
+#include "src/core/recommend.h"
+#include "state/state_store.h"
+
 #include <atomic>
 #include <chrono>
 #include <functional>
@@ -17,11 +22,6 @@
 #include <string>
 #include <string_view>
 #include <utility>
-
-#include "src/codec/messages.h"
-#include "src/core/model.h"
-#include "src/core/recommend.h"
-#include "state/state_store.h"
 
 namespace locus {
 

@@ -1,10 +1,10 @@
 #include "src/eval/dataset.h"
 
-#include <algorithm>
-#include <unordered_map>
-
 #include "src/core/checkin.h"
 #include "src/io/line_reader.h"
+
+#include <algorithm>
+#include <unordered_map>
 
 namespace locus::eval {
 namespace {

@@ -3,12 +3,12 @@
 // from its first check-in.
 #pragma once
 
+#include "src/core/status.h"
+#include "src/core/types.h"
+
 #include <cstdint>
 #include <string>
 #include <vector>
-
-#include "src/core/status.h"
-#include "src/core/types.h"
 
 namespace locus::eval {
 

@@ -1,8 +1,8 @@
 #include "src/eval/locus_method.h"
 
-#include <cstdio>
-
 #include "src/core/checkin.h"
+
+#include <cstdio>
 #include <unordered_map>
 
 namespace locus::eval {
@@ -73,8 +73,7 @@ void LocusReplay::Reveal(const Row& row, size_t index) {
 }
 
 std::vector<uint32_t> LocusReplay::Rank(uint32_t user, uint32_t activity,
-                                        const std::optional<GeoPoint>& position,
-                                        TimeMs at) const {
+                                        const std::optional<GeoPoint>& position, TimeMs at) const {
   locus::Query query;
   query.activity_text = data_.activities[activity];
   query.user = UserId(data_.users[user]);
@@ -89,8 +88,11 @@ std::vector<uint32_t> LocusReplay::Rank(uint32_t user, uint32_t activity,
 
 Place PlaceOf(const Dataset& d, uint32_t v) {
   const std::string& activity = d.activities[d.venue_activity[v]];
-  return Place{PlaceId(d.venues[v]), CheckinPlaceName(activity, d.venues[v]),
-               d.venue_position[v], {ActivityId(activity)}, {}};
+  return Place{PlaceId(d.venues[v]),
+               CheckinPlaceName(activity, d.venues[v]),
+               d.venue_position[v],
+               {ActivityId(activity)},
+               {}};
 }
 
 Event EventOf(const Dataset& d, const Row& row, size_t index) {

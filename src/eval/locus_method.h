@@ -2,15 +2,15 @@
 // fed the replay as place upserts and visit events, asked through Recommend.
 #pragma once
 
+#include "src/core/model.h"
+#include "src/core/recommend.h"
+#include "src/eval/replay.h"
+
 #include <memory>
 #include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
-
-#include "src/core/model.h"
-#include "src/core/recommend.h"
-#include "src/eval/replay.h"
 
 namespace locus::eval {
 

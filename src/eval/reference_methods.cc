@@ -1,8 +1,8 @@
 #include "src/eval/reference_methods.h"
 
-#include <cmath>
-
 #include "src/core/geo.h"
+
+#include <cmath>
 
 namespace locus::eval {
 namespace {
@@ -27,7 +27,12 @@ class Pop final : public Reference {
  public:
   std::string name() const override { return "pop"; }
   void Rank(const Query&, const std::vector<uint32_t>& c, std::vector<uint32_t>& top) override {
-    TopByKeys(c, [&](uint32_t v) { return std::array<double, 2>{Count(v), 0}; }, top);
+    TopByKeys(
+        c,
+        [&](uint32_t v) {
+          return std::array<double, 2>{Count(v), 0};
+        },
+        top);
   }
 };
 
@@ -35,7 +40,12 @@ class PopNear final : public Reference {
  public:
   std::string name() const override { return "pop_near"; }
   void Rank(const Query& q, const std::vector<uint32_t>& c, std::vector<uint32_t>& top) override {
-    TopByKeys(c, [&](uint32_t v) { return std::array<double, 2>{PopNearKey(q, v), 0}; }, top);
+    TopByKeys(
+        c,
+        [&](uint32_t v) {
+          return std::array<double, 2>{PopNearKey(q, v), 0};
+        },
+        top);
   }
 };
 

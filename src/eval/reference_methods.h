@@ -2,9 +2,9 @@
 // published figures proves the replay, split, candidates and tie-breaking are the peers'.
 #pragma once
 
-#include <memory>
-
 #include "src/eval/replay.h"
+
+#include <memory>
 
 namespace locus::eval {
 

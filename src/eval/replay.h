@@ -3,6 +3,8 @@
 // then revealed to every method. Methods are compared on exactly the same queries.
 #pragma once
 
+#include "src/eval/dataset.h"
+
 #include <array>
 #include <cstdint>
 #include <functional>
@@ -11,8 +13,6 @@
 #include <string>
 #include <unordered_map>
 #include <vector>
-
-#include "src/eval/dataset.h"
 
 namespace locus::eval {
 
@@ -24,10 +24,10 @@ struct ReplayState {
   const Dataset& data;
   std::vector<bool> venue_seen;
   std::vector<bool> user_seen;
-  std::vector<int64_t> venue_count;                      // check-ins at the venue so far
-  std::vector<std::vector<uint32_t>> by_activity;        // seen venues per (first) activity
+  std::vector<int64_t> venue_count;                         // check-ins at the venue so far
+  std::vector<std::vector<uint32_t>> by_activity;           // seen venues per (first) activity
   std::vector<std::unordered_map<uint32_t, int64_t>> mine;  // per user: venue -> check-ins
-  std::vector<std::optional<GeoPoint>> last_position;    // per user: previous row's coordinates
+  std::vector<std::optional<GeoPoint>> last_position;       // per user: previous row's coordinates
 };
 
 struct Query {

@@ -41,9 +41,9 @@ void PrintTable(const ReplayResult& r, std::ostream& out) {
   out << "dataset " << r.dataset << ": " << r.rows << " check-ins, " << r.users << " users, "
       << r.venues << " venues, " << r.activities << " activities\n";
   out << r.queries << " queries (warm " << r.warm << ", novel " << r.novel << "); ceiling "
-      << Fmt("%.4f", r.ceiling) << "; cold venue " << Fmt("%.4f", r.cold_venue)
-      << "; cold user " << Fmt("%.4f", r.cold_user) << "; mean candidates "
-      << Fmt("%.0f", r.mean_candidates) << "\n\n";
+      << Fmt("%.4f", r.ceiling) << "; cold venue " << Fmt("%.4f", r.cold_venue) << "; cold user "
+      << Fmt("%.4f", r.cold_user) << "; mean candidates " << Fmt("%.0f", r.mean_candidates)
+      << "\n\n";
   out << "| method | HR@1 | HR@5 | HR@10 | NDCG@10 | MRR@10 | warm HR@10 | warm NDCG@10 | novel "
          "HR@10 | novel NDCG@10 | seconds |\n";
   out << "|---|---|---|---|---|---|---|---|---|---|---|\n";

@@ -2,11 +2,11 @@
 // plot (HR@K per method for K = 1..10, and locus's HR@10 over the replay).
 #pragma once
 
-#include <ostream>
-#include <string>
-
 #include "src/core/status.h"
 #include "src/eval/replay.h"
+
+#include <ostream>
+#include <string>
 
 namespace locus::eval {
 

@@ -1,11 +1,11 @@
 // Reads a text file line by line, decompressing .xz files on the fly (liblzma).
 #pragma once
 
+#include "src/core/status.h"
+
 #include <cstdio>
 #include <memory>
 #include <string>
-
-#include "src/core/status.h"
 
 namespace locus {
 

@@ -1,9 +1,8 @@
 #include "src/io/progress.h"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <cstdio>
+#include <unistd.h>
 
 namespace locus {
 
