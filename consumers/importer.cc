@@ -67,6 +67,7 @@ class LagProbe {
 
 Result<ImportStats> ImportCheckins(const std::string& path, const ImportOptions& o) {
   const auto start = Clock::now();
+  auto stopped = [&o] { return o.stop != nullptr && o.stop->load(); };
   ImportStats stats;
   auto reader = LineReader::Open(path);
   if (!reader.ok()) return reader.status();
@@ -133,10 +134,13 @@ Result<ImportStats> ImportCheckins(const std::string& path, const ImportOptions&
     if (i % 4096 == 4095) {
       out.Poll(0);
       progress.Update(stats.events);
-      if (lag && lag->MaxLag() > o.max_lag_per_partition) {
+      if (stopped()) return Status::Error("stopped");
+      if (lag) {
+        // Count what is still queued here too: deliver it before measuring the lag.
         s = out.Flush(60000);
         if (!s.ok()) return s;
-        while (lag->MaxLag() > o.max_lag_per_partition / 2) {
+        while (lag->MaxLag() > o.max_lag_per_partition) {
+          if (stopped()) return Status::Error("stopped");
           progress.Update(stats.events, "waiting for the engine");
           std::this_thread::sleep_for(std::chrono::milliseconds(50));
         }
@@ -154,6 +158,7 @@ Result<ImportStats> ImportCheckins(const std::string& path, const ImportOptions&
     const auto deadline = Clock::now() + std::chrono::duration<double>(o.wait_for_engine_s);
     int64_t remaining = 0;
     while ((remaining = lag->MaxLag()) > 0) {
+      if (stopped()) return Status::Error("stopped");
       if (Clock::now() > deadline) {
         return Status::Error("the engine has not read everything after " +
                              std::to_string(o.wait_for_engine_s) + " s (lag " +

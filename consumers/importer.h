@@ -6,6 +6,7 @@
 #include "consumers/kafka_client.h"
 #include "src/config/config.h"
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -21,6 +22,8 @@ struct ImportOptions {
   // After publishing, wait up to this long until the engine group has committed everything
   // (0: do not wait). Needs pacing on (max_lag_per_partition > 0).
   double wait_for_engine_s = 0;
+  // Set (e.g. by SIGINT/SIGTERM) to stop early; the import then fails with "stopped".
+  const std::atomic<bool>* stop = nullptr;
   // Progress to stderr: a bar on a terminal, plain lines otherwise.
   bool progress = true;
 };

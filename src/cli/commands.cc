@@ -179,6 +179,7 @@ int Import(const ImportArgs& args) {
   o.max_lag_per_partition = args.max_lag;
   o.progress = args.progress;
   o.wait_for_engine_s = args.wait_s;
+  o.stop = &g_stop;
   auto stats = kafka::ImportCheckins(args.file, o);
   if (!stats.ok()) {
     std::cerr << "locus import: " << stats.error() << "\n";

@@ -128,7 +128,7 @@ bool DecodeProfile(std::string_view value, UserProfile& u) {
 
 std::string EncodePlaceProfile(const PlaceProfile& p) {
   ByteWriter w;
-  w.I64(p.first_seq).I64(p.users);
+  w.I64(p.users);
   for (int64_t h : p.hours) w.I64(h);
   w.F64(p.recent.mass).I64(p.recent.ref);
   return w.Take();
@@ -136,7 +136,7 @@ std::string EncodePlaceProfile(const PlaceProfile& p) {
 
 bool DecodePlaceProfile(std::string_view value, PlaceProfile& p) {
   ByteReader r(value);
-  r.I64(p.first_seq) && r.I64(p.users);
+  r.I64(p.users);
   for (int64_t& h : p.hours) r.I64(h);
   r.F64(p.recent.mass) && r.I64(p.recent.ref);
   return r.done();
@@ -413,7 +413,6 @@ void Model::UpdateProfiles(const Event& e, const Place& place, bool seen_before,
   auto [pit, first_event] = place_profiles_.try_emplace(e.place);
   PlaceProfile& p = pit->second;
   if (first_event) {
-    p.first_seq = events_applied_;
     for (const ActivityId& a : place.activities) active_places_[a].push_back(e.place);
   }
   if (e.type == EventType::kVisit) {
@@ -572,11 +571,11 @@ Status Model::Load(const StateReader& reader) {
   });
   if (!s.ok()) return s;
   {
-    // The learners' candidate lists, in the order places got their first event.
-    std::vector<std::pair<int64_t, PlaceId>> order;
-    for (const auto& [id, profile] : place_profiles_) order.emplace_back(profile.first_seq, id);
+    // The learners' candidate lists: places with history (sorted only to be reproducible).
+    std::vector<PlaceId> order;
+    for (const auto& [id, profile] : place_profiles_) order.push_back(id);
     std::sort(order.begin(), order.end());
-    for (const auto& [seq, id] : order) {
+    for (const PlaceId& id : order) {
       if (const Place* p = FindPlace(id)) {
         for (const ActivityId& a : p->activities) active_places_[a].push_back(id);
       }
@@ -662,8 +661,7 @@ std::string Model::DescribeEntry(Space space, std::string_view key, std::string_
     case Space::kPlaceProfiles: {
       PlaceProfile p;
       if (!DecodePlaceProfile(value, p)) return out + std::string(key) + " <corrupt>";
-      out += std::string(key) + " first_seq=" + std::to_string(p.first_seq) +
-             " users=" + std::to_string(p.users) + " hours=";
+      out += std::string(key) + " users=" + std::to_string(p.users) + " hours=";
       for (size_t i = 0; i < p.hours.size(); ++i)
         out += (i ? "," : "") + std::to_string(p.hours[i]);
       out += " recent=" + G6(p.recent.mass) + "@" + std::to_string(p.recent.ref);

@@ -121,8 +121,8 @@ class Model {
   }
   const ActivityResolver& resolver() const { return resolver_; }
   const std::vector<PlaceId>* PlacesFor(const ActivityId& activity) const;
-  // Places of an activity that have had events, in the order they got their first one: the
-  // candidates the learners train on (a place without history teaches them nothing).
+  // Places of an activity that have had events: the candidates the learners train on (a place
+  // without history teaches them nothing). Order carries no meaning; sampling is by hash.
   const std::vector<PlaceId>* ActivePlacesFor(const ActivityId& activity) const;
   const PlaceStats* StatsFor(const ActivityId& activity) const;
   const UserPlaces* UserHistory(const UserId& user, const ActivityId& activity) const;
