@@ -11,6 +11,8 @@
 //    for S seconds, once with no snapshots and once with PeriodicSnapshots every --interval
 //    seconds on the same store, alternating N times. Events go through Engine::HandleEvent
 //    (JSON decode + apply) and Flush when due, exactly as the Kafka loop drives them.
+//    Reported per run: events per wall second, events per CPU second of the ingest thread
+//    (robust to other processes on a shared machine) and the load average.
 //
 // Prints plain "key: value" lines; MySQL connection from LOCUS_MYSQL_* (defaults: the
 // project's server, 127.0.0.1:3307, user locus).
