@@ -1,0 +1,60 @@
+#include "src/core/blend.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <vector>
+
+namespace locus {
+namespace {
+
+Features Candidate(double own, double pop, double dist) {
+  Features x{};
+  x[kOwnLog] = std::log1p(own);
+  x[kOwnAny] = own > 0 ? 1 : 0;
+  x[kPopLog] = std::log1p(pop);
+  x[kDistLog] = std::log1p(dist);
+  x[kHasDist] = 1;
+  return x;
+}
+
+GateFeatures Gate() {
+  GateFeatures g{};
+  g[kGateBias] = 1;
+  return g;
+}
+
+TEST(BlendTest, AStepLowersTheLossOnTheQuestionJustSeen) {
+  Blend b;
+  const std::vector<Features> c = {Candidate(0, 50, 0.2), Candidate(0, 5, 3.0),
+                                   Candidate(2, 10, 1.0), Candidate(0, 1, 0.5)};
+  const double first = b.Train(c, Gate(), 3);  // an explore target
+  Blend copy = b;
+  const double second = copy.Train(c, Gate(), 3);
+  EXPECT_LT(second, first);
+}
+
+TEST(BlendTest, ScoresAreLogProbabilitiesOfTheMixture) {
+  Blend b;
+  const std::vector<Features> c = {Candidate(3, 5, 1), Candidate(0, 50, 0.2), Candidate(0, 5, 3)};
+  std::vector<double> s;
+  b.Score(c, Gate(), s);
+  double total = 0;
+  for (double v : s) total += std::exp(v);
+  EXPECT_NEAR(total, 1.0, 1e-9);
+}
+
+TEST(BlendTest, LearnsThatThisStreamReturnsToKnownPlaces) {
+  Blend b;
+  const std::vector<Features> c = {Candidate(1, 5, 1), Candidate(0, 50, 0.2),
+                                   Candidate(0, 20, 0.3)};
+  std::vector<double> before, after;
+  b.Score(c, Gate(), before);
+  for (int i = 0; i < 300; ++i) b.Train(c, Gate(), 0);
+  b.Score(c, Gate(), after);
+  EXPECT_GT(after[0], before[0]);
+  EXPECT_GT(after[0], after[1]);
+}
+
+}  // namespace
+}  // namespace locus
