@@ -65,7 +65,7 @@ class SnapshotContentTest : public ::testing::Test {
   void Apply(const Event& e) { ASSERT_TRUE(model_.Apply(e).ok()); }
   void Persist() { model_.Persist(state_); }
 
-  SnapshotContent Build(ContentOptions options = {}) {
+  SnapshotContent Build(const ContentOptions& options = {}) {
     auto c = BuildContent(state_, options);
     EXPECT_TRUE(c.ok()) << c.error();
     return c.ok() ? *c : SnapshotContent{};
