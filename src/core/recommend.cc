@@ -17,6 +17,19 @@ std::string KmAway(double km) {
   return buf;
 }
 
+// The reasons every scorer gives: own visits, popularity, distance.
+void AddBasicReasons(const ActivityId& activity, int64_t own_visits, int64_t visits, Candidate& c) {
+  if (own_visits > 0) {
+    c.reasons.push_back("you have been here " + std::to_string(own_visits) +
+                        (own_visits == 1 ? " time" : " times"));
+  }
+  if (visits > 0) {
+    c.reasons.push_back("popular for " + activity.str() + ": " + std::to_string(visits) +
+                        (visits == 1 ? " visit" : " visits"));
+  }
+  if (c.distance_km) c.reasons.push_back(KmAway(*c.distance_km));
+}
+
 }  // namespace
 
 void BaselineScorer::Score(const ScoreContext& ctx, std::vector<Candidate>& candidates) const {
@@ -45,15 +58,7 @@ void BaselineScorer::Score(const ScoreContext& ctx, std::vector<Candidate>& cand
     c.score = std::log1p(popularity) + 3.0 * std::log1p(own);
     if (c.distance_km) c.score -= std::log1p(*c.distance_km / opt.distance_scale_km);
 
-    if (own_visits > 0) {
-      c.reasons.push_back("you have been here " + std::to_string(own_visits) +
-                          (own_visits == 1 ? " time" : " times"));
-    }
-    if (visits > 0) {
-      c.reasons.push_back("popular for " + ctx.activity.str() + ": " + std::to_string(visits) +
-                          (visits == 1 ? " visit" : " visits"));
-    }
-    if (c.distance_km) c.reasons.push_back(KmAway(*c.distance_km));
+    AddBasicReasons(ctx.activity, own_visits, visits, c);
     if (c.reasons.empty()) c.reasons.push_back("listed for " + ctx.activity.str());
   }
 }
@@ -84,15 +89,7 @@ void LearnedScorer::Score(const ScoreContext& ctx, std::vector<Candidate>& candi
         visits = it->second.visits + it->second.clicks;
       }
     }
-    if (own_visits > 0) {
-      c.reasons.push_back("you have been here " + std::to_string(own_visits) +
-                          (own_visits == 1 ? " time" : " times"));
-    }
-    if (visits > 0) {
-      c.reasons.push_back("popular for " + ctx.activity.str() + ": " + std::to_string(visits) +
-                          (visits == 1 ? " visit" : " visits"));
-    }
-    if (c.distance_km) c.reasons.push_back(KmAway(*c.distance_km));
+    AddBasicReasons(ctx.activity, own_visits, visits, c);
     if (x[kTransLog] > 0 && fc.profile != nullptr && fc.profile->last_place) {
       const Place* from = ctx.model.FindPlace(*fc.profile->last_place);
       c.reasons.push_back("people often come here next from " +
