@@ -20,6 +20,18 @@ Status FromRocks(const rocksdb::Status& s, std::string_view what) {
 
 size_t SpaceIndex(Space space) { return static_cast<size_t>(space); }
 
+// Visits every entry of one column family in key order, as `ro` sees it.
+Status ScanFamily(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* family,
+                  const rocksdb::ReadOptions& ro, Space space,
+                  const std::function<void(std::string_view, std::string_view)>& visit) {
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(ro, family));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    visit(std::string_view(it->key().data(), it->key().size()),
+          std::string_view(it->value().data(), it->value().size()));
+  }
+  return FromRocks(it->status(), std::string("scanning ") + SpaceName(space));
+}
+
 }  // namespace
 
 struct StateStore::Batch::Impl {
@@ -129,14 +141,8 @@ Status StateStore::Commit(Batch& batch) {
 
 Status StateStore::Scan(
     Space space, const std::function<void(std::string_view, std::string_view)>& visit) const {
-  rocksdb::ReadOptions ro;
-  std::unique_ptr<rocksdb::Iterator> it(
-      impl_->db->NewIterator(ro, impl_->handles[SpaceIndex(space)]));
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    visit(std::string_view(it->key().data(), it->key().size()),
-          std::string_view(it->value().data(), it->value().size()));
-  }
-  return FromRocks(it->status(), std::string("scanning ") + SpaceName(space));
+  return ScanFamily(impl_->db.get(), impl_->handles[SpaceIndex(space)], rocksdb::ReadOptions(),
+                    space, visit);
 }
 
 std::optional<std::string> StateStore::Get(Space space, std::string_view key) const {
@@ -160,12 +166,7 @@ class SnapshotView final : public StateReader {
               const std::function<void(std::string_view, std::string_view)>& visit) const override {
     rocksdb::ReadOptions ro;
     ro.snapshot = snapshot_;
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, handles_[SpaceIndex(space)]));
-    for (it->SeekToFirst(); it->Valid(); it->Next()) {
-      visit(std::string_view(it->key().data(), it->key().size()),
-            std::string_view(it->value().data(), it->value().size()));
-    }
-    return FromRocks(it->status(), std::string("scanning ") + SpaceName(space));
+    return ScanFamily(db_, handles_[SpaceIndex(space)], ro, space, visit);
   }
 
   std::optional<std::string> Get(Space space, std::string_view key) const override {
