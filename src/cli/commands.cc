@@ -54,6 +54,11 @@ EngineOptions MakeEngineOptions(const Config& c) {
   o.model.visit_weight = c.model.visit_weight;
   o.model.click_weight = c.model.click_weight;
   o.model.distance_scale_km = c.model.distance_scale_km;
+  o.model.retrain_every_days = c.model.retrain_every_days;
+  o.model.retrain_install_after_minutes = c.model.retrain_install_after_minutes;
+  o.model.als.factors = c.model.retrain_factors;
+  o.model.als.iterations = c.model.retrain_iterations;
+  o.model.als.threads = c.model.retrain_threads;
   o.model.aliases = c.activities.aliases;
   o.recommend.default_k = c.requests.default_k;
   o.recommend.max_k = c.requests.max_k;

@@ -53,6 +53,14 @@ struct ModelConfig {
   double click_weight = 0.3;
   // Distance in km at which distance decay halves a place's geographic score.
   double distance_scale_km = 1.0;
+  // Full factor retrain (ALS) every this many days of event time; 0 turns it off.
+  double retrain_every_days = 1.0;
+  // The retrained model is installed this many minutes (event time) after the period began.
+  double retrain_install_after_minutes = 60.0;
+  // Size, iterations and training threads of the full retrain.
+  int retrain_factors = 32;
+  int retrain_iterations = 15;
+  int retrain_threads = 1;
 };
 
 struct RequestConfig {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 
 namespace locus {
 
@@ -9,7 +10,8 @@ const std::array<const char*, kNumFeatures> kFeatureNames = {
     "own_log",   "own_any",       "own_share",      "own_recency",   "is_last_place",
     "favourite", "pop_log",       "pop_recent_log", "pop_users_log", "dist_log",
     "has_dist",  "dist_area_log", "dist_home_log",  "trans_log",     "trans_prob",
-    "covisit",   "hour_affinity", "factor",         "near"};
+    "covisit",   "hour_affinity", "factor",         "near",          "covisit_llr",
+    "als"};
 
 const std::array<const char*, kNumGateFeatures> kGateFeatureNames = {"bias",
                                                                      "own_places_log",
@@ -25,11 +27,11 @@ const std::array<const char*, kNumGateFeatures> kGateFeatureNames = {"bias",
 
 const std::array<Feature, Blend::kReturnSize> Blend::kReturnFeatures = {
     kOwnLog,  kOwnShare, kOwnRecency, kIsLastPlace,  kOwnFavourite, kPopLog,
-    kDistLog, kTransLog, kTransProb,  kHourAffinity, kFactor};
+    kDistLog, kTransLog, kTransProb,  kHourAffinity, kFactor,       kAls};
 
 const std::array<Feature, Blend::kExploreSize> Blend::kExploreFeatures = {
-    kPopLog,   kPopRecentLog, kPopUsersLog, kDistLog,      kDistAreaLog, kDistHomeLog,
-    kTransLog, kTransProb,    kCovisit,     kHourAffinity, kFactor,      kNear};
+    kPopLog,    kPopRecentLog, kPopUsersLog,  kDistLog, kDistAreaLog, kDistHomeLog, kTransLog,
+    kTransProb, kCovisit,      kHourAffinity, kFactor,  kNear,        kCovisitLlr,  kAls};
 
 namespace {
 
@@ -59,9 +61,12 @@ double Sigmoid(double v) { return 1 / (1 + std::exp(-v)); }
 template <size_t N>
 void LogSoftmax(const Weights<N>& w, const std::array<Feature, N>& index,
                 const std::vector<Features>& c, const std::vector<size_t>& members,
-                std::vector<double>& out) {
+                std::vector<double>& out, size_t keep = SIZE_MAX, double log_weight = 0) {
+  // Members other than `keep` stand for `exp(log_weight)` candidates each (a sample).
   double max = -INFINITY;
-  for (size_t i : members) max = std::max(max, out[i] = Dot(w, index, c[i]));
+  for (size_t i : members) {
+    max = std::max(max, out[i] = Dot(w, index, c[i]) + (i == keep ? 0 : log_weight));
+  }
   double z = 0;
   for (size_t i : members) z += std::exp(out[i] - max);
   const double log_z = max + std::log(z);
@@ -118,7 +123,8 @@ void Blend::Score(const std::vector<Features>& c, const GateFeatures& z,
   for (size_t i : other) scores[i] += log_not;
 }
 
-double Blend::Train(const std::vector<Features>& c, const GateFeatures& z, size_t target) {
+double Blend::Train(const std::vector<Features>& c, const GateFeatures& z, size_t target,
+                    double other_log_weight) {
   if (c.size() < 2 || target >= c.size()) return 0;
   std::vector<double> logp(c.size(), 0);
   std::vector<size_t> own, other;
@@ -142,7 +148,7 @@ double Blend::Train(const std::vector<Features>& c, const GateFeatures& z, size_
       loss -= logp[target];
       SoftmaxStep(ret, kReturnFeatures, c, members, logp, target);
     } else {
-      LogSoftmax(explore, kExploreFeatures, c, members, logp);
+      LogSoftmax(explore, kExploreFeatures, c, members, logp, target, other_log_weight);
       loss -= logp[target];
       SoftmaxStep(explore, kExploreFeatures, c, members, logp, target);
     }

@@ -39,6 +39,8 @@ enum Feature : size_t {
   kHourAffinity,  // log-lift of this hour of day here vs the activity overall
   kFactor,        // latent-factor affinity of the user and the place (u·p)
   kNear,          // exp(-km / 1 km): walking distance, beyond the log-linear decay
+  kCovisitLlr,    // log(1 + mean LLR of co-visitation with the user's recent places)
+  kAls,           // the full retrain's affinity of the user (folded in now) and the place
   kNumFeatures
 };
 using Features = std::array<double, kNumFeatures>;
@@ -76,11 +78,15 @@ class Blend {
   // Log mixture probability of each candidate (higher is better).
   void Score(const std::vector<Features>& candidates, const GateFeatures& gate,
              std::vector<double>& scores) const;
-  // One step on -log P(target); returns the loss before the step.
-  double Train(const std::vector<Features>& candidates, const GateFeatures& gate, size_t target);
+  // One step on -log P(target); returns the loss before the step. The candidates hold every
+  // place the user knows; when the others are a uniform sample, each one sampled stands for
+  // exp(other_log_weight) of them (the log of the inverse sampling rate), so the explore
+  // softmax is normalised as over all of them.
+  double Train(const std::vector<Features>& candidates, const GateFeatures& gate, size_t target,
+               double other_log_weight = 0);
 
-  static constexpr size_t kReturnSize = 11;
-  static constexpr size_t kExploreSize = 12;
+  static constexpr size_t kReturnSize = 12;
+  static constexpr size_t kExploreSize = 14;
   Weights<kNumGateFeatures> gate;
   Weights<kReturnSize> ret;
   Weights<kExploreSize> explore;

@@ -1,6 +1,7 @@
 #include "src/core/features.h"
 
 #include "src/core/geo.h"
+#include "src/core/llr.h"
 
 #include <algorithm>
 #include <cmath>
@@ -28,11 +29,23 @@ FeatureContext MakeFeatureContext(const Model& m, const ActivityId& activity,
   if (c.activity_hours != nullptr) {
     for (int64_t v : *c.activity_hours) c.activity_events += static_cast<double>(v);
   }
+  c.users = m.user_count();
   if (!user) return c;
   c.mine = m.UserHistory(*user, activity);
+  // The user's places in id order: every sum below then runs in the same order whatever order
+  // the map holds them in (which differs between a live model and a restored one).
+  std::vector<std::pair<const PlaceId*, const UserPlaceStat*>> mine;
+  if (c.mine != nullptr) {
+    mine.reserve(c.mine->size());
+    for (const auto& [place, st] : *c.mine) mine.emplace_back(&place, &st);
+    std::sort(mine.begin(), mine.end(),
+              [](const auto& a, const auto& b) { return *a.first < *b.first; });
+  }
   if (c.mine != nullptr) {
     double best = -1, sum_lat = 0, sum_lon = 0, n = 0;
-    for (const auto& [place, s] : *c.mine) {
+    for (const auto& [place_ptr, st] : mine) {
+      const PlaceId& place = *place_ptr;
+      const UserPlaceStat& s = *st;
       const double own =
           static_cast<double>(s.visits) + m.options().click_weight * static_cast<double>(s.clicks);
       c.mine_total += own;
@@ -57,17 +70,17 @@ FeatureContext MakeFeatureContext(const Model& m, const ActivityId& activity,
   if (c.mine != nullptr) {
     double best = 0, nearest = INFINITY;
     TimeMs last = 0;
-    for (const auto& [place, st] : *c.mine) {
-      best = std::max(best, static_cast<double>(st.visits) +
-                                m.options().click_weight * static_cast<double>(st.clicks));
-      last = std::max(last, st.last);
-      const Place* p = m.FindPlace(place);
+    for (const auto& [place, st] : mine) {
+      best = std::max(best, static_cast<double>(st->visits) +
+                                m.options().click_weight * static_cast<double>(st->clicks));
+      last = std::max(last, st->last);
+      const Place* p = m.FindPlace(*place);
       if (position && p != nullptr)
         nearest = std::min(nearest, HaversineKm(*position, p->position));
     }
     c.gate[kGateOwnPlacesLog] = std::log1p(static_cast<double>(c.mine->size()));
     double own_visits = 0;
-    for (const auto& [place, st] : *c.mine) own_visits += static_cast<double>(st.visits);
+    for (const auto& [place, st] : mine) own_visits += static_cast<double>(st->visits);
     const double distinct = static_cast<double>(c.mine->size());
     c.gate[kGateUserActivityRepeat] =
         std::log((std::max(0.0, own_visits - distinct) + 1) / (distinct + 1));
@@ -76,6 +89,9 @@ FeatureContext MakeFeatureContext(const Model& m, const ActivityId& activity,
     if (std::isfinite(nearest)) c.gate[kGateNearestOwnLog] = std::log1p(nearest);
     c.gate[kGateSinceOwnLog] =
         std::log1p(static_cast<double>(std::max<TimeMs>(0, t - last)) / kMsPerDay);
+  }
+  if (const AlsModel* als = m.als(); als != nullptr) {
+    c.als_user = als->FoldIn(m.UserCounts(*user));
   }
   c.profile = m.Profile(*user);
   if (c.profile != nullptr) {
@@ -100,7 +116,7 @@ FeatureContext MakeFeatureContext(const Model& m, const ActivityId& activity,
       const Model::PlaceCounts* row = m.CoVisits(h);
       const PlaceProfile* info = m.PlaceInfo(h);
       if (row != nullptr && info != nullptr && info->users > 0) {
-        c.covisit_rows.emplace_back(row, 1.0 / std::sqrt(static_cast<double>(info->users)));
+        c.covisit_rows.push_back({row, info->users});
       }
     }
   }
@@ -159,15 +175,18 @@ Features ComputeFeatures(const FeatureContext& c, const Place& place,
       x[kTransProb] = n / (c.transitions_out + 1);
     }
   }
-  // Co-visitation with the user's recent places (cosine over users).
+  // Co-visitation with the user's recent places: cosine over users, and how surprising the
+  // overlap is given each place's popularity (LLR).
   if (info != nullptr && info->users > 0 && !c.covisit_rows.empty()) {
-    double sum = 0;
-    for (const auto& [row, inv_sqrt] : c.covisit_rows) {
+    double cosine = 0, llr = 0;
+    for (const auto& [row, users] : c.covisit_rows) {
       if (auto it = row->find(place.id); it != row->end()) {
-        sum += static_cast<double>(it->second) * inv_sqrt;
+        cosine += static_cast<double>(it->second) / std::sqrt(static_cast<double>(users));
+        llr += CovisitLlr(it->second, users, info->users, c.users);
       }
     }
-    x[kCovisit] = std::log1p(sum / std::sqrt(static_cast<double>(info->users)));
+    x[kCovisit] = std::log1p(cosine / std::sqrt(static_cast<double>(info->users)));
+    x[kCovisitLlr] = std::log1p(llr / static_cast<double>(c.covisit_rows.size()));
   }
   // Time of day: how much more this place is visited at this hour than the activity is.
   if (info != nullptr && c.activity_hours != nullptr) {
@@ -179,6 +198,11 @@ Features ComputeFeatures(const FeatureContext& c, const Place& place,
     x[kHourAffinity] = std::log(pw / pa);
   }
   if (c.user) x[kFactor] = m.factors().Score(*c.user, place.id);
+  if (c.als_user) {
+    if (const float* y = m.als()->PlaceVector(place.id)) {
+      x[kAls] = c.als_user->dot(Eigen::Map<const AlsModel::Vector>(y, c.als_user->size()));
+    }
+  }
   return x;
 }
 

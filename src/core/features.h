@@ -29,10 +29,17 @@ struct FeatureContext {
   std::optional<GeoPoint> home;  // centroid of all the user's located events
   const Model::PlaceCounts* transitions = nullptr;
   double transitions_out = 0;
-  // Co-visitation rows of the user's recent places with 1/sqrt(users) of each.
-  std::vector<std::pair<const Model::PlaceCounts*, double>> covisit_rows;
+  // Co-visitation rows of the user's recent places with the distinct visitors of each.
+  struct CovisitRow {
+    const Model::PlaceCounts* row;
+    int64_t users;
+  };
+  std::vector<CovisitRow> covisit_rows;
+  int64_t users = 0;  // everyone with an event
   const std::array<int64_t, 24>* activity_hours = nullptr;
   double activity_events = 0;
+  // The user's vector folded into the full retrain's place factors (fresh to the last event).
+  std::optional<AlsModel::Vector> als_user;
   // The blend's gate features of this question.
   GateFeatures gate{};
 };

@@ -3,9 +3,11 @@
 #include "src/core/bytes.h"
 #include "src/core/features.h"
 #include "src/core/geo.h"
+#include "src/core/time_format.h"
 
 #include <algorithm>
 #include <cinttypes>
+#include <cmath>
 #include <cstdio>
 
 namespace locus {
@@ -179,6 +181,9 @@ bool DecodeBlend(std::string_view value, Blend& b) {
 
 constexpr std::string_view kHoursPrefix = "hours/";
 constexpr std::string_view kBlendKey = "blend";
+constexpr std::string_view kRetrainKey = "retrain";
+constexpr std::string_view kAlsKey = "als";
+constexpr std::string_view kAlsPlacePrefix = "als/place/";
 constexpr std::string_view kRepeatsPrefix = "repeats/";
 constexpr std::string_view kUserFactorPrefix = "factor/user/";
 constexpr std::string_view kPlaceFactorPrefix = "factor/place/";
@@ -273,6 +278,7 @@ Status Model::Apply(const Event& e) {
   auto pit = places_.find(e.place);
   if (pit == places_.end()) return Status::Error("unknown place '" + e.place.str() + "'");
   Place& place = pit->second;
+  ScheduleRetrain(e.ts);
   if (e.type != EventType::kRating && !place.activities.empty()) {
     const ActivityId& primary = e.activity ? *e.activity : place.activities.front();
     TrainBlend(e, primary);
@@ -345,6 +351,99 @@ Status Model::Apply(const Event& e) {
   return Status::Ok();
 }
 
+void Model::ScheduleRetrain(TimeMs ts) {
+  if (options_.retrain_every_days <= 0) return;
+  RetrainRunner& runner = runner_ != nullptr ? *runner_ : inline_runner_;
+  if (install_at_ != 0 && ts >= install_at_) {
+    // A retrain pending from before a restart was lost with the process: none to install.
+    if (started_here_) InstallAls(runner.Finish());
+    install_at_ = 0;
+    started_here_ = false;
+    dirty_schedule_ = true;
+  }
+  const double period_ms = options_.retrain_every_days * kMsPerDay;
+  const auto period = static_cast<int64_t>(std::floor(static_cast<double>(ts) / period_ms));
+  if (retrain_period_ < 0) {
+    // The first event: nothing to learn from yet; the first retrain comes with the next period.
+    retrain_period_ = period;
+    dirty_schedule_ = true;
+    return;
+  }
+  const bool restart_lost = install_at_ != 0 && !started_here_;
+  if ((period > retrain_period_ && install_at_ == 0) || restart_lost) {
+    const auto begin =
+        static_cast<TimeMs>(static_cast<double>(std::max(period, retrain_period_)) * period_ms);
+    retrain_period_ = std::max(period, retrain_period_);
+    if (install_at_ == 0) {
+      install_at_ =
+          begin + static_cast<TimeMs>(options_.retrain_install_after_minutes * 60'000.0) + 1;
+    }
+    // Named by the event time its data ends at, e.g. als-20120405T0000.
+    std::string version = "als-";
+    for (char c : FormatRfc3339(begin).substr(0, 16)) {
+      if (c != '-' && c != ':') version += c;
+    }
+    runner.Start(RetrainData(), options_.als, std::move(version));
+    started_here_ = true;
+    dirty_schedule_ = true;
+  }
+}
+
+std::vector<std::pair<PlaceId, double>> Model::UserCounts(const UserId& user) const {
+  std::vector<std::pair<PlaceId, double>> out;
+  auto it = users_.find(user);
+  if (it == users_.end()) return out;
+  for (const auto& [activity, places] : it->second) {
+    for (const auto& [place, st] : places) {
+      const double n =
+          static_cast<double>(st.visits) + options_.click_weight * static_cast<double>(st.clicks);
+      if (n > 0) out.emplace_back(place, n);
+    }
+  }
+  // A place listed under two activities counts once, with both activities' events.
+  std::sort(out.begin(), out.end());
+  size_t w = 0;
+  for (size_t i = 0; i < out.size(); ++i) {
+    if (w > 0 && out[w - 1].first == out[i].first) {
+      out[w - 1].second += out[i].second;
+    } else {
+      out[w++] = out[i];
+    }
+  }
+  out.resize(w);
+  return out;
+}
+
+Interactions Model::RetrainData() const {
+  Interactions data;
+  std::unordered_map<PlaceId, uint32_t> place_index;
+  data.users.reserve(users_.size());
+  for (const auto& [user, by_activity] : users_) {
+    const auto u = static_cast<uint32_t>(data.users.size());
+    data.users.push_back(user);
+    std::unordered_map<PlaceId, float> counts;
+    for (const auto& [activity, places] : by_activity) {
+      for (const auto& [place, st] : places) {
+        counts[place] += static_cast<float>(static_cast<double>(st.visits) +
+                                            options_.click_weight * static_cast<double>(st.clicks));
+      }
+    }
+    for (const auto& [place, count] : counts) {
+      if (count <= 0) continue;
+      auto [it, added] = place_index.try_emplace(place, static_cast<uint32_t>(data.places.size()));
+      if (added) data.places.push_back(place);
+      data.pairs.push_back({u, it->second, count});
+    }
+  }
+  return data;
+}
+
+void Model::InstallAls(std::shared_ptr<const AlsModel> als) {
+  if (als == nullptr) return;
+  als_ = std::move(als);
+  dirty_als_ = true;
+}
+
 void Model::TrainBlend(const Event& e, const ActivityId& activity) {
   // A place nobody has been to yet tells the blend nothing about how to weigh the signals
   // (and would teach it that being unknown is good): learn only among places with history.
@@ -359,21 +458,31 @@ void Model::TrainBlend(const Event& e, const ActivityId& activity) {
   constexpr size_t kMaxCandidates = 64;
   const uint64_t stride = (ids->size() + kMaxCandidates - 1) / kMaxCandidates;
   const size_t event_hash = std::hash<std::string>{}(e.event_id);
-  std::vector<Features> features;
-  features.reserve(std::min(ids->size(), kMaxCandidates * 2));
-  size_t target = ids->size();
+  // Chosen by hash, then put in id order: the softmax sums then run in the same order whatever
+  // order the places were stored in (live: first event; restored: id), so a restart resumes
+  // the exact same weights.
+  std::vector<const PlaceId*> chosen;
+  chosen.reserve(std::min(ids->size(), kMaxCandidates * 2));
   for (const PlaceId& id : *ids) {
-    const bool is_target = id == e.place;
-    if (!is_target && SampleKey(event_hash, id) % stride != 0) continue;
-    const Place* p = FindPlace(id);
+    // The user's own places are always in: the gate and the return expert need all of them.
+    const bool always = id == e.place || (ctx.mine != nullptr && ctx.mine->contains(id));
+    if (always || SampleKey(event_hash, id) % stride == 0) chosen.push_back(&id);
+  }
+  std::sort(chosen.begin(), chosen.end(),
+            [](const PlaceId* a, const PlaceId* b) { return *a < *b; });
+  std::vector<Features> features;
+  features.reserve(chosen.size());
+  size_t target = ids->size();
+  for (const PlaceId* id : chosen) {
+    const Place* p = FindPlace(*id);
     if (p == nullptr) continue;
-    if (is_target) target = features.size();
+    if (*id == e.place) target = features.size();
     std::optional<double> d;
     if (position) d = HaversineKm(*position, p->position);
     features.push_back(ComputeFeatures(ctx, *p, d));
   }
   if (target == ids->size()) return;
-  blend_.Train(features, ctx.gate, target);
+  blend_.Train(features, ctx.gate, target, std::log(static_cast<double>(stride)));
   dirty_blend_ = true;
 }
 
@@ -496,6 +605,22 @@ void Model::Persist(StateWriter& w) {
   }
   dirty_repeats_.clear();
   if (dirty_blend_) w.Put(Space::kLearned, kBlendKey, EncodeBlend(blend_));
+  if (dirty_schedule_) {
+    w.Put(Space::kLearned, kRetrainKey, ByteWriter().I64(retrain_period_).I64(install_at_).Take());
+  }
+  if (dirty_als_ && als_ != nullptr) {
+    const AlsOptions& o = als_->options();
+    w.Put(
+        Space::kLearned, kAlsKey,
+        ByteWriter().Str(als_->version()).I64(o.factors).F64(o.regularization).F64(o.alpha).Take());
+    for (size_t i = 0; i < als_->place_count(); ++i) {
+      const PlaceId& id = als_->place_ids()[i];
+      w.Put(Space::kLearned, std::string(kAlsPlacePrefix) + id.str(),
+            AlsModel::EncodeVector(als_->PlaceVector(id), o.factors));
+    }
+  }
+  dirty_als_ = false;
+  dirty_schedule_ = false;
   for (const UserId& u : dirty_user_factors_) {
     w.Put(Space::kLearned, std::string(kUserFactorPrefix) + u.str(),
           FactorModel::Encode(factors_.users().at(u)));
@@ -526,7 +651,9 @@ void Model::Persist(StateWriter& w) {
 }
 
 Status Model::Load(const StateReader& reader) {
+  RetrainRunner* runner = runner_;
   *this = Model(options_);
+  runner_ = runner;
   std::string bad;
   auto note_bad = [&](Space space) {
     if (bad.empty()) bad = std::string("corrupt entry in ") + SpaceName(space);
@@ -596,10 +723,30 @@ Status Model::Load(const StateReader& reader) {
     });
     if (!s.ok()) return s;
   }
+  std::optional<std::pair<std::string, AlsOptions>> als_header;
+  std::vector<std::pair<PlaceId, AlsModel::Vector>> als_places;
   s = reader.Scan(Space::kLearned, [&](std::string_view key, std::string_view value) {
     FactorModel::Vector v;
+    ByteReader r(value);
     if (key == kBlendKey) {
       if (!DecodeBlend(value, blend_)) note_bad(Space::kLearned);
+    } else if (key == kRetrainKey) {
+      if (!(r.I64(retrain_period_) && r.I64(install_at_) && r.done())) note_bad(Space::kLearned);
+    } else if (key == kAlsKey) {
+      std::string version;
+      AlsOptions o = options_.als;
+      int64_t factors = 0;
+      if (r.Str(version) && r.I64(factors) && r.F64(o.regularization) && r.F64(o.alpha) &&
+          r.done() && factors > 0 && factors <= 1024) {
+        o.factors = static_cast<int>(factors);
+        als_header.emplace(std::move(version), o);
+      } else {
+        note_bad(Space::kLearned);
+      }
+    } else if (key.starts_with(kAlsPlacePrefix)) {
+      AlsModel::Vector y;
+      if (!AlsModel::DecodeVector(value, y)) return note_bad(Space::kLearned);
+      als_places.emplace_back(PlaceId(std::string(key.substr(kAlsPlacePrefix.size()))), y);
     } else if (key.starts_with(kUserFactorPrefix) && FactorModel::Decode(value, v)) {
       factors_.mutable_users()[UserId(std::string(key.substr(kUserFactorPrefix.size())))] = v;
     } else if (key.starts_with(kPlaceFactorPrefix) && FactorModel::Decode(value, v)) {
@@ -609,6 +756,10 @@ Status Model::Load(const StateReader& reader) {
     }
   });
   if (!s.ok()) return s;
+  if (als_header) {
+    als_ = AlsModel::FromPlaces(als_header->first, als_header->second, std::move(als_places));
+  }
+  started_here_ = false;  // a retrain in flight when the store was written is not running now
   s = reader.Scan(Space::kMeta, [&](std::string_view key, std::string_view value) {
     int64_t v = 0;
     ByteReader r(value);
@@ -678,6 +829,27 @@ std::string Model::DescribeEntry(Space space, std::string_view key, std::string_
     }
     case Space::kLearned: {
       FactorModel::Vector v;
+      ByteReader r(value);
+      if (key == kRetrainKey) {
+        int64_t period = 0, install_at = 0;
+        if (!r.I64(period) || !r.I64(install_at)) return out + std::string(key) + " <corrupt>";
+        out += std::string(key) + " period=" + std::to_string(period) +
+               " install_at=" + std::to_string(install_at);
+        break;
+      }
+      if (key == kAlsKey) {
+        std::string version;
+        int64_t factors = 0;
+        if (!r.Str(version) || !r.I64(factors)) return out + std::string(key) + " <corrupt>";
+        out += std::string(key) + " version=" + version + " factors=" + std::to_string(factors);
+        break;
+      }
+      if (key.starts_with(kAlsPlacePrefix)) {
+        AlsModel::Vector y;
+        if (!AlsModel::DecodeVector(value, y)) return out + std::string(key) + " <corrupt>";
+        out += std::string(key) + " norm=" + G6(y.norm());
+        break;
+      }
       if (key != kBlendKey) {
         if (!FactorModel::Decode(value, v)) return out + std::string(key) + " <corrupt>";
         out += std::string(key) + " norm=" + G6(v.norm()) + " head=";

@@ -8,6 +8,7 @@
 #pragma once
 
 #include "src/core/activity_resolver.h"
+#include "src/core/als.h"
 #include "src/core/blend.h"
 #include "src/core/decay.h"
 #include "src/core/factors.h"
@@ -39,6 +40,35 @@ struct ModelOptions {
   double distance_scale_km = 1.0;
   // Alias text -> activity.
   std::map<std::string, std::string> aliases;
+  // Full factor retrain (ALS) every this many days of event time, started at the first event
+  // of a new period (UTC day boundaries for 1); 0 turns it off.
+  double retrain_every_days = 1.0;
+  // The retrained model is installed at the first event this many minutes of event time after
+  // the period began: the same point live and in a replay, whatever the training took.
+  double retrain_install_after_minutes = 60.0;
+  AlsOptions als;
+};
+
+// Runs the full retrain: inline, or on another thread (the engine). The model calls Start at
+// a deterministic event and Finish at another, and installs what Finish returns.
+class RetrainRunner {
+ public:
+  virtual ~RetrainRunner() = default;
+  virtual void Start(Interactions data, AlsOptions options, std::string version) = 0;
+  // The model of the last Start, waiting for it if it is not done; nullptr if none started.
+  virtual std::shared_ptr<const AlsModel> Finish() = 0;
+};
+
+// Trains inside Start: for replays and tests.
+class InlineRetrainRunner final : public RetrainRunner {
+ public:
+  void Start(Interactions data, AlsOptions options, std::string version) override {
+    done_ = AlsModel::Train(data, options, std::move(version));
+  }
+  std::shared_ptr<const AlsModel> Finish() override { return std::move(done_); }
+
+ private:
+  std::shared_ptr<const AlsModel> done_;
 };
 
 // Popularity of a place for one activity, across all users.
@@ -133,6 +163,8 @@ class Model {
   const std::map<std::string, int64_t>& rejected() const { return rejected_; }
   double half_life_ms() const { return options_.popularity_half_life_days * kMsPerDay; }
   const UserProfile* Profile(const UserId& user) const;
+  // Users with at least one event.
+  int64_t user_count() const { return static_cast<int64_t>(profiles_.size()); }
   const PlaceProfile* PlaceInfo(const PlaceId& place) const;
   // Users who went from `from` straight to each next place; and the total out of `from`.
   const PlaceCounts* TransitionsFrom(const PlaceId& from) const;
@@ -143,6 +175,16 @@ class Model {
   // Visits for an activity, and how many of them returned to a place the user knew.
   std::pair<int64_t, int64_t> ActivityRepeats(const ActivityId& activity) const;
   const Blend& blend() const { return blend_; }
+  // The installed full retrain; nullptr before the first one.
+  const AlsModel* als() const { return als_.get(); }
+  // Who runs retrains (not owned; nullptr: inline). Set before the first Apply.
+  void set_retrain_runner(RetrainRunner* runner) { runner_ = runner; }
+  // The user's places over all activities with visits + weighted clicks.
+  std::vector<std::pair<PlaceId, double>> UserCounts(const UserId& user) const;
+  // The user-place pairs a full retrain learns from (visits + weighted clicks).
+  Interactions RetrainData() const;
+  // Installs a retrained model now (the schedule does this itself; for tools and tests).
+  void InstallAls(std::shared_ptr<const AlsModel> als);
   const FactorModel& factors() const { return factors_; }
   // Mean loss of the blend's prequential steps so far (a live quality signal).
   double blend_loss() const {
@@ -157,6 +199,8 @@ class Model {
   void TrainFactors(const Event& event, const ActivityId& activity);
   void UpdateProfiles(const Event& event, const Place& place, bool seen_before, double weight);
   void Unlink(const PlaceId& place, const ActivityId& activity);
+  // Starts and installs full retrains at their points in event time.
+  void ScheduleRetrain(TimeMs ts);
 
   ModelOptions options_;
   ActivityResolver resolver_;
@@ -175,6 +219,12 @@ class Model {
   std::unordered_map<ActivityId, std::pair<int64_t, int64_t>> activity_repeats_;
   Blend blend_;
   FactorModel factors_;
+  std::shared_ptr<const AlsModel> als_;
+  RetrainRunner* runner_ = nullptr;
+  InlineRetrainRunner inline_runner_;
+  int64_t retrain_period_ = -1;  // period of the last retrain started (-1: none yet)
+  TimeMs install_at_ = 0;        // event time the started retrain is installed at (0: none)
+  bool started_here_ = false;    // the pending retrain was started by this process
   TimeMs newest_ts_ = 0;
   int64_t events_applied_ = 0;
   std::map<std::string, int64_t> rejected_;
@@ -190,6 +240,8 @@ class Model {
   std::set<ActivityId> dirty_hours_;
   std::set<ActivityId> dirty_repeats_;
   bool dirty_blend_ = false;
+  bool dirty_als_ = false;
+  bool dirty_schedule_ = false;
   std::set<UserId> dirty_user_factors_;
   std::set<PlaceId> dirty_place_factors_;
   bool track_changes_ = true;

@@ -101,11 +101,16 @@ void LearnedScorer::Score(const ScoreContext& ctx, std::vector<Candidate>& candi
   }
 }
 
+std::string ModelVersion(const Model& model, const RecommendOptions& options) {
+  const AlsModel* als = model.als();
+  return als == nullptr ? options.model_version : options.model_version + "+" + als->version();
+}
+
 Answer Recommend(const Model& model, const Scorer& scorer, const Query& query,
                  const RecommendOptions& options) {
   Answer answer;
   answer.request_id = query.request_id;
-  answer.model_version = options.model_version;
+  answer.model_version = ModelVersion(model, options);
   const Resolution r = model.resolver().Resolve(
       query.activity_text, [&](const ActivityId& a) { return model.ActivityPopularity(a); });
   if (!r.activity) {

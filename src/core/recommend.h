@@ -53,8 +53,12 @@ class LearnedScorer final : public Scorer {
 struct RecommendOptions {
   int default_k = 10;
   int max_k = 100;
+  // Name of the scoring code; answers carry it with the installed retrain's version.
   std::string model_version = "blend-1";
 };
+
+// What answers from `model` are labelled with, e.g. "blend-1+als-20120405T0000".
+std::string ModelVersion(const Model& model, const RecommendOptions& options);
 
 // Answers one query from `model` with `scorer`. Never throws on user input: an unknown
 // activity gives ok=false with suggestions.

@@ -5,7 +5,9 @@ namespace locus {
 using Clock = std::chrono::steady_clock;
 
 Engine::Engine(EngineOptions options, std::unique_ptr<StateStore> store)
-    : options_(std::move(options)), store_(std::move(store)), model_(options_.model) {}
+    : options_(std::move(options)), store_(std::move(store)), model_(options_.model) {
+  model_.set_retrain_runner(&retrainer_);
+}
 
 Result<std::unique_ptr<Engine>> Engine::Open(EngineOptions options,
                                              std::unique_ptr<StateStore> store) {
@@ -142,7 +144,10 @@ std::pair<std::string, std::string> Engine::AnswerRequest(std::string_view key,
     a.request_id = SalvageRequestId(value);
     if (a.request_id.empty() && ValidId(key)) a.request_id = std::string(key);
     a.error = "invalid request: " + d.error;
-    a.model_version = options_.recommend.model_version;
+    {
+      std::shared_lock lock(mu_);
+      a.model_version = ModelVersion(model_, options_.recommend);
+    }
     counters_.requests_error++;
   }
   std::string id = a.request_id;

@@ -9,6 +9,7 @@
 #include "src/codec/messages.h"
 #include "src/core/model.h"
 #include "src/core/recommend.h"
+#include "src/engine/retrain_thread.h"
 #include "state/state_store.h"
 
 #include <atomic>
@@ -92,6 +93,7 @@ class Engine {
     return fn(static_cast<const Model&>(model_));
   }
   const EngineCounters& counters() const { return counters_; }
+  const ThreadRetrainRunner& retrainer() const { return retrainer_; }
   const StateStore& store() const { return *store_; }
 
  private:
@@ -100,6 +102,8 @@ class Engine {
   EngineOptions options_;
   std::unique_ptr<StateStore> store_;
   LearnedScorer scorer_;
+  // Declared before the model, which points at it, so it outlives the model.
+  ThreadRetrainRunner retrainer_;
   mutable std::shared_mutex mu_;
   Model model_;
   EngineCounters counters_;

@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <ostream>
 #include <string>
 #include <tuple>
 #include <unistd.h>
@@ -63,8 +64,9 @@ class EngineTest : public ::testing::Test {
     fs::remove_all(dir_, ec);
   }
 
-  std::unique_ptr<Engine> OpenEngine() {
-    Result<std::unique_ptr<StateStore>> store = StateStore::Open(dir_.string());
+  std::unique_ptr<Engine> OpenEngine() { return OpenEngineAt(dir_); }
+  std::unique_ptr<Engine> OpenEngineAt(const fs::path& dir) {
+    Result<std::unique_ptr<StateStore>> store = StateStore::Open(dir.string());
     EXPECT_TRUE(store.ok()) << store.error();
     if (!store.ok()) return nullptr;
     Result<std::unique_ptr<Engine>> engine = Engine::Open(options_, std::move(store.value()));
@@ -435,6 +437,111 @@ TEST_F(EngineTest, PlaceWhoseKeyDiffersFromItsIdIsRejected) {
   EXPECT_THAT(out.reason, HasSubstr("other"));
   engine->WithModel([](const Model& m) { EXPECT_EQ(m.place_count(), 0u); });
   EXPECT_EQ(engine->counters().places_rejected.load(), 1);
+}
+
+// Everything the engine learns by gradient steps, exactly.
+struct Learned {
+  std::vector<double> blend;
+  int64_t steps = 0;
+  std::string als_version;
+  std::map<std::string, std::vector<float>> factors;
+  bool operator==(const Learned&) const = default;
+};
+
+// What differs, for failure messages.
+void PrintTo(const Learned& l, std::ostream* os) {
+  *os << "steps=" << l.steps << " als=" << l.als_version << " blend[0..3]=";
+  for (size_t i = 0; i < 4 && i < l.blend.size(); ++i) *os << l.blend[i] << ",";
+  *os << " vectors=" << l.factors.size();
+  for (const auto& [k, v] : l.factors) {
+    if (k.starts_with("als:")) {
+      *os << " " << k << "[0]=" << v[0];
+      break;
+    }
+  }
+}
+
+Learned LearnedOf(const Engine& engine) {
+  return engine.WithModel([](const Model& m) {
+    Learned l;
+    const Blend& b = m.blend();
+    l.blend.insert(l.blend.end(), b.gate.w.begin(), b.gate.w.end());
+    l.blend.insert(l.blend.end(), b.gate.g2.begin(), b.gate.g2.end());
+    l.blend.insert(l.blend.end(), b.ret.w.begin(), b.ret.w.end());
+    l.blend.insert(l.blend.end(), b.ret.g2.begin(), b.ret.g2.end());
+    l.blend.insert(l.blend.end(), b.explore.w.begin(), b.explore.w.end());
+    l.blend.insert(l.blend.end(), b.explore.g2.begin(), b.explore.g2.end());
+    l.steps = b.steps;
+    if (const AlsModel* als = m.als()) {
+      l.als_version = als->version();
+      for (const PlaceId& p : als->place_ids()) {
+        const float* v = als->PlaceVector(p);
+        l.factors["als:" + p.str()] = std::vector<float>(v, v + als->factors());
+      }
+    }
+    for (const auto& [id, v] : m.factors().users()) {
+      l.factors["u:" + id.str()] = std::vector<float>(v.data(), v.data() + v.size());
+    }
+    for (const auto& [id, v] : m.factors().places()) {
+      l.factors["p:" + id.str()] = std::vector<float>(v.data(), v.data() + v.size());
+    }
+    return l;
+  });
+}
+
+TEST_F(EngineTest, LearnedParametersResumeFromTheLastCommittedBatchAfterACrash) {
+  // 40 events of 4 users over the three coffee shops and the gym.
+  std::vector<std::string> events;
+  const char* places[] = {"c1", "c2", "c3", "g1"};
+  for (int n = 0; n < 40; ++n) {
+    events.push_back(EventJson("e" + std::to_string(n), "u" + std::to_string(n % 4),
+                               places[(n * 7 + n / 4) % 4], kT0 + n * 900'000LL,
+                               n % 5 == 0 ? EventType::kClick : EventType::kVisit));
+  }
+  auto feed = [&](Engine& engine, int from, int to) {
+    for (int n = from; n < to; ++n) {
+      const Outcome out = engine.HandleEvent(kEvents, 0, n, events[static_cast<size_t>(n)]);
+      ASSERT_TRUE(out.ok) << out.reason;
+    }
+  };
+  // Uninterrupted reference in a directory of its own.
+  const fs::path reference_dir = dir_.string() + "_reference";
+  fs::remove_all(reference_dir);
+  Learned reference;
+  {
+    std::unique_ptr<Engine> engine = OpenEngineAt(reference_dir);
+    ASSERT_NE(engine, nullptr);
+    AddPlaces(*engine);
+    feed(*engine, 0, 40);
+    ASSERT_TRUE(engine->Flush().ok());
+    reference = LearnedOf(*engine);
+  }
+  fs::remove_all(reference_dir);
+  ASSERT_GT(reference.steps, 0);
+  ASSERT_FALSE(reference.factors.empty());
+
+  Learned committed;
+  {
+    std::unique_ptr<Engine> engine = OpenEngine();
+    ASSERT_NE(engine, nullptr);
+    AddPlaces(*engine);
+    // The events span 18:00 to 04:00 UTC: the full retrain starts at midnight (event 24) and
+    // is installed an hour later (event 28), so the committed batch holds it.
+    feed(*engine, 0, 30);
+    ASSERT_TRUE(engine->Flush().ok());
+    engine->WithModel([](const Model& m) { ASSERT_NE(m.als(), nullptr); });
+    committed = LearnedOf(*engine);
+    feed(*engine, 30, 36);
+    // The crash: the engine goes away with a batch it never committed.
+    ASSERT_NE(LearnedOf(*engine), committed);
+  }
+  std::unique_ptr<Engine> engine = OpenEngine();
+  ASSERT_NE(engine, nullptr);
+  EXPECT_EQ(engine->StoredOffset(kEvents, 0), 30);
+  EXPECT_EQ(LearnedOf(*engine), committed);
+  // Consumption resumes at the stored offset and ends where the uninterrupted run ended.
+  feed(*engine, 30, 40);
+  EXPECT_EQ(LearnedOf(*engine), reference);
 }
 
 }  // namespace

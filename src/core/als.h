@@ -1,0 +1,92 @@
+// Implicit-feedback matrix factorisation by alternating least squares (Hu, Koren and
+// Volinsky 2008) with conjugate-gradient solves (Takacs et al. 2011): the periodic full
+// retrain beside the online factors. Place vectors come from the retrain; a user's vector is
+// folded in from their current history when they ask, so answers stay fresh between retrains.
+//
+// Pure and deterministic: the same interactions and options give the same factors, whatever
+// the thread count. An AlsModel is immutable once trained and may be shared between threads.
+#pragma once
+
+#include "src/core/types.h"
+
+#include <Eigen/Core>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+namespace locus {
+
+struct AlsOptions {
+  int factors = 32;
+  // Added to the diagonal of every solve.
+  double regularization = 0.01;
+  // Confidence of an observed pair: 1 + alpha * log1p(count).
+  double alpha = 40.0;
+  int iterations = 15;
+  // Conjugate-gradient steps per vector and iteration (warm-started from the last one).
+  int cg_steps = 3;
+  int threads = 1;
+};
+
+// User-place pairs with their counts (e.g. visits + weighted clicks), rows in any order.
+struct Interactions {
+  std::vector<UserId> users;
+  std::vector<PlaceId> places;
+  struct Pair {
+    uint32_t user;
+    uint32_t place;
+    float count;
+  };
+  std::vector<Pair> pairs;
+};
+
+class AlsModel {
+ public:
+  using Matrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic>;
+  using Vector = Eigen::VectorXf;
+
+  // Trains from scratch. `version` names the model in answers (e.g. "als-20120405").
+  // `loss_per_iteration`, when given, receives the training loss after each iteration: the
+  // confidence-weighted squared error over every user-place cell plus the L2 term.
+  static std::shared_ptr<const AlsModel> Train(const Interactions& data, const AlsOptions& options,
+                                               std::string version,
+                                               std::vector<double>* loss_per_iteration = nullptr);
+  // A model from stored place vectors (all of dimension `factors`).
+  static std::shared_ptr<const AlsModel> FromPlaces(std::string version, const AlsOptions& options,
+                                                    std::vector<std::pair<PlaceId, Vector>> places);
+
+  const std::string& version() const { return version_; }
+  const AlsOptions& options() const { return options_; }
+  int factors() const { return options_.factors; }
+  size_t place_count() const { return ids_.size(); }
+  const std::vector<PlaceId>& place_ids() const { return ids_; }
+  // Column i is the vector of place_ids()[i].
+  const Matrix& place_factors() const { return y_; }
+  // nullptr when the place was not in the training data.
+  const float* PlaceVector(const PlaceId& place) const;
+  // The user's vector given their history (place, count): the exact least-squares solution
+  // with the place vectors fixed. nullopt when no place of the history is known.
+  std::optional<Vector> FoldIn(const std::vector<std::pair<PlaceId, double>>& history) const;
+
+  // Bytes of one place vector and back.
+  static std::string EncodeVector(const float* v, int n);
+  static bool DecodeVector(std::string_view bytes, Vector& v);
+
+ private:
+  AlsModel() = default;
+  void Index();
+
+  std::string version_;
+  AlsOptions options_;
+  std::vector<PlaceId> ids_;
+  std::unordered_map<PlaceId, uint32_t> index_;
+  Matrix y_;    // factors x places
+  Matrix yty_;  // Y Y^T, for fold-in
+};
+
+}  // namespace locus

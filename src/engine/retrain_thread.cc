@@ -1,0 +1,38 @@
+#include "src/engine/retrain_thread.h"
+
+#include <chrono>
+#include <utility>
+
+namespace locus {
+
+ThreadRetrainRunner::~ThreadRetrainRunner() {
+  if (worker_.joinable()) worker_.join();
+}
+
+void ThreadRetrainRunner::Start(Interactions data, AlsOptions options, std::string version) {
+  // The model installs every retrain before it starts the next; a worker still running here
+  // belongs to one whose result was dropped (e.g. state reloaded), so it is simply awaited.
+  if (worker_.joinable()) worker_.join();
+  {
+    std::lock_guard lock(mu_);
+    result_.reset();
+  }
+  worker_ =
+      std::thread([this, data = std::move(data), options, version = std::move(version)]() mutable {
+        const auto start = std::chrono::steady_clock::now();
+        auto model = AlsModel::Train(data, options, std::move(version));
+        last_seconds_ =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        ++completed_;
+        std::lock_guard lock(mu_);
+        result_ = std::move(model);
+      });
+}
+
+std::shared_ptr<const AlsModel> ThreadRetrainRunner::Finish() {
+  if (worker_.joinable()) worker_.join();
+  std::lock_guard lock(mu_);
+  return std::move(result_);
+}
+
+}  // namespace locus

@@ -1,0 +1,38 @@
+// Runs the model's full retrain on a thread of its own, so ingestion and answers go on while
+// it trains. The model asks for the result at a fixed point in event time; only if training
+// is not finished by then (when replaying history faster than real time) does Finish wait.
+#pragma once
+
+#include "src/core/model.h"
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+namespace locus {
+
+class ThreadRetrainRunner final : public RetrainRunner {
+ public:
+  ThreadRetrainRunner() = default;
+  ThreadRetrainRunner(const ThreadRetrainRunner&) = delete;
+  ThreadRetrainRunner& operator=(const ThreadRetrainRunner&) = delete;
+  ~ThreadRetrainRunner() override;
+
+  void Start(Interactions data, AlsOptions options, std::string version) override;
+  std::shared_ptr<const AlsModel> Finish() override;
+
+  // Retrains finished since start, and the wall time of the last one (for /metrics).
+  int64_t completed() const { return completed_.load(); }
+  double last_seconds() const { return last_seconds_.load(); }
+
+ private:
+  std::thread worker_;
+  std::mutex mu_;
+  std::shared_ptr<const AlsModel> result_;
+  std::atomic<int64_t> completed_{0};
+  std::atomic<double> last_seconds_{0};
+};
+
+}  // namespace locus
