@@ -26,8 +26,8 @@ const std::array<const char*, kNumGateFeatures> kGateFeatureNames = {"bias",
                                                                      "user_activity_repeat"};
 
 const std::array<Feature, Blend::kReturnSize> Blend::kReturnFeatures = {
-    kOwnLog,  kOwnShare, kOwnRecency, kIsLastPlace,  kOwnFavourite, kPopLog,
-    kDistLog, kTransLog, kTransProb,  kHourAffinity, kFactor,       kAls};
+    kOwnLog,   kOwnShare,  kOwnRecency,   kIsLastPlace, kOwnFavourite, kPopLog, kDistLog,
+    kTransLog, kTransProb, kHourAffinity, kFactor,      kAls,          kRating};
 
 const std::array<Feature, Blend::kExploreSize> Blend::kExploreFeatures = {
     kPopLog,    kPopRecentLog, kPopUsersLog,  kDistLog, kDistAreaLog, kDistHomeLog, kTransLog,

@@ -41,6 +41,7 @@ enum Feature : size_t {
   kNear,          // exp(-km / 1 km): walking distance, beyond the log-linear decay
   kCovisitLlr,    // log(1 + mean LLR of co-visitation with the user's recent places)
   kAls,           // the full retrain's affinity of the user (folded in now) and the place
+  kRating,        // the place's shrunk mean rating relative to the activity's (explicit)
   kNumFeatures
 };
 using Features = std::array<double, kNumFeatures>;
@@ -85,8 +86,8 @@ class Blend {
   double Train(const std::vector<Features>& candidates, const GateFeatures& gate, size_t target,
                double other_log_weight = 0);
 
-  static constexpr size_t kReturnSize = 12;
-  static constexpr size_t kExploreSize = 14;
+  static constexpr size_t kReturnSize = 13;
+  static constexpr size_t kExploreSize = 15;
   Weights<kNumGateFeatures> gate;
   Weights<kReturnSize> ret;
   Weights<kExploreSize> explore;

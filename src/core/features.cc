@@ -30,6 +30,9 @@ FeatureContext MakeFeatureContext(const Model& m, const ActivityId& activity,
     for (int64_t v : *c.activity_hours) c.activity_events += static_cast<double>(v);
   }
   c.users = m.user_count();
+  if (const auto [n, sum] = m.ActivityRatings(activity); n > 0) {
+    c.rating_mean = sum / static_cast<double>(n);
+  }
   if (!user) return c;
   c.mine = m.UserHistory(*user, activity);
   // The user's places in id order: every sum below then runs in the same order whatever order
@@ -154,6 +157,16 @@ Features ComputeFeatures(const FeatureContext& c, const Place& place,
     }
   }
   x[kPopLog] = std::log1p(pop);
+  // Explicit feedback: the place's mean rating shrunk towards the activity's by a few pseudo
+  // ratings, relative to the activity's mean (rating scales differ between services).
+  if (c.rating_mean > 0 && c.stats != nullptr) {
+    if (auto it = c.stats->find(place.id); it != c.stats->end() && it->second.ratings > 0) {
+      constexpr double kPseudoRatings = 3;
+      const double shrunk = (it->second.rating_sum + kPseudoRatings * c.rating_mean) /
+                            (static_cast<double>(it->second.ratings) + kPseudoRatings);
+      x[kRating] = shrunk / c.rating_mean - 1;
+    }
+  }
   const PlaceProfile* info = m.PlaceInfo(place.id);
   if (info != nullptr) {
     x[kPopRecentLog] = std::log1p(info->recent.At(c.t, kOwnRecencyDays * kMsPerDay));

@@ -37,6 +37,7 @@ struct FeatureContext {
   std::vector<CovisitRow> covisit_rows;
   int64_t users = 0;  // everyone with an event
   const std::array<int64_t, 24>* activity_hours = nullptr;
+  double rating_mean = 0;  // mean rating of the activity's places (0: no ratings)
   double activity_events = 0;
   // The user's vector folded into the full retrain's place factors (fresh to the last event).
   std::optional<AlsModel::Vector> als_user;

@@ -315,10 +315,14 @@ Status Model::Apply(const Event& e) {
       case EventType::kClick:
         ++s.clicks;
         break;
-      case EventType::kRating:
+      case EventType::kRating: {
         ++s.ratings;
         s.rating_sum += e.value.value_or(0);
+        auto& [n, sum] = activity_ratings_[a];
+        ++n;
+        sum += e.value.value_or(0);
         break;
+      }
     }
     if (weight > 0) s.popularity.Add(weight, e.ts, half_life_ms());
     s.last = std::max(s.last, e.ts);
@@ -672,6 +676,11 @@ Status Model::Load(const StateReader& reader) {
     ActivityPlaceStat st;
     if (!k.Str(a) || !k.Str(p) || !DecodeStat(value, st)) return note_bad(Space::kActivityPlace);
     activity_events_[ActivityId(a)] += st.visits + st.clicks + st.ratings;
+    if (st.ratings > 0) {
+      auto& [n, sum] = activity_ratings_[ActivityId(a)];
+      n += st.ratings;
+      sum += st.rating_sum;
+    }
     activity_stats_[ActivityId(a)][PlaceId(p)] = st;
   });
   if (!s.ok()) return s;
@@ -966,6 +975,11 @@ const std::array<int64_t, 24>* Model::ActivityHours(const ActivityId& activity) 
 std::pair<int64_t, int64_t> Model::ActivityRepeats(const ActivityId& activity) const {
   auto it = activity_repeats_.find(activity);
   return it == activity_repeats_.end() ? std::pair<int64_t, int64_t>{0, 0} : it->second;
+}
+
+std::pair<int64_t, double> Model::ActivityRatings(const ActivityId& activity) const {
+  auto it = activity_ratings_.find(activity);
+  return it == activity_ratings_.end() ? std::pair<int64_t, double>{0, 0.0} : it->second;
 }
 
 double Model::ActivityPopularity(const ActivityId& activity) const {

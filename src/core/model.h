@@ -156,6 +156,8 @@ class Model {
   const std::vector<PlaceId>* ActivePlacesFor(const ActivityId& activity) const;
   const PlaceStats* StatsFor(const ActivityId& activity) const;
   const UserPlaces* UserHistory(const UserId& user, const ActivityId& activity) const;
+  // Rating events of an activity and the sum of their values.
+  std::pair<int64_t, double> ActivityRatings(const ActivityId& activity) const;
   // Event count of an activity (the resolver's tie-breaker among equal matches).
   double ActivityPopularity(const ActivityId& activity) const;
   TimeMs newest_ts() const { return newest_ts_; }
@@ -209,6 +211,8 @@ class Model {
   std::unordered_map<ActivityId, std::vector<PlaceId>> active_places_;
   std::unordered_map<ActivityId, PlaceStats> activity_stats_;
   std::unordered_map<ActivityId, int64_t> activity_events_;
+  // Derived from activity_stats_ (not stored): rating count and sum per activity.
+  std::unordered_map<ActivityId, std::pair<int64_t, double>> activity_ratings_;
   std::unordered_map<UserId, std::unordered_map<ActivityId, UserPlaces>> users_;
   std::unordered_map<UserId, UserProfile> profiles_;
   std::unordered_map<PlaceId, PlaceProfile> place_profiles_;
