@@ -236,26 +236,78 @@ Model::Model(ModelOptions options) : options_(std::move(options)) {
   resolver_.SetAliases(options_.aliases);
 }
 
-void Model::Link(const PlaceId& place, const ActivityId& activity) {
+void Model::Link(const PlaceId& place, const ActivityId& activity, const GeoPoint& at) {
   resolver_.Add(activity);
   activity_places_[activity].push_back(place);
+  grids_[activity].Add(place, at);
+  UpdateTop(activity, place);
   if (place_profiles_.contains(place)) active_places_[activity].push_back(place);
 }
 
-void Model::Unlink(const PlaceId& place, const ActivityId& activity) {
+void Model::Unlink(const PlaceId& place, const ActivityId& activity, const GeoPoint& at) {
   if (auto it = activity_places_.find(activity); it != activity_places_.end()) {
     RemoveFrom(it->second, place);
+  }
+  if (auto it = grids_.find(activity); it != grids_.end()) it->second.Remove(place, at);
+  if (auto it = top_places_.find(activity); it != top_places_.end()) {
+    auto& top = it->second;
+    if (auto pos = std::find(top.begin(), top.end(), place); pos != top.end()) top.erase(pos);
   }
   if (auto it = active_places_.find(activity); it != active_places_.end()) {
     RemoveFrom(it->second, place);
   }
 }
 
+int64_t Model::TopCount(const PlaceStats& stats, const PlaceId& place) const {
+  auto it = stats.find(place);
+  return it == stats.end() ? 0 : it->second.visits + it->second.clicks;
+}
+
+void Model::UpdateTop(const ActivityId& activity, const PlaceId& place) {
+  auto sit = activity_stats_.find(activity);
+  if (sit == activity_stats_.end()) return;
+  const PlaceStats& stats = sit->second;
+  const int64_t count = TopCount(stats, place);
+  if (count == 0) return;
+  // Most visited first; ties by id, so the list depends only on the counts.
+  auto better = [&](const PlaceId& a, int64_t ca, const PlaceId& b) {
+    const int64_t cb = TopCount(stats, b);
+    return ca != cb ? ca > cb : a < b;
+  };
+  std::vector<PlaceId>& top = top_places_[activity];
+  auto pos = std::find(top.begin(), top.end(), place);
+  if (pos == top.end()) {
+    if (top.size() < kTopPlaces) {
+      top.push_back(place);
+    } else if (better(place, count, top.back())) {
+      top.back() = place;
+    } else {
+      return;
+    }
+    pos = top.end() - 1;
+  }
+  // Counts only grow: the place can only move up.
+  while (pos != top.begin() && better(*pos, count, *(pos - 1))) {
+    std::iter_swap(pos, pos - 1);
+    --pos;
+  }
+}
+
+const std::vector<PlaceId>* Model::TopPlaces(const ActivityId& activity) const {
+  auto it = top_places_.find(activity);
+  return it == top_places_.end() ? nullptr : &it->second;
+}
+
+void Model::NearPlaces(const ActivityId& activity, const GeoPoint& at, size_t want, double max_km,
+                       std::vector<PlaceId>& out) const {
+  if (auto it = grids_.find(activity); it != grids_.end()) it->second.Near(at, want, max_km, out);
+}
+
 void Model::UpsertPlace(Place place) {
   if (auto it = places_.find(place.id); it != places_.end()) {
-    for (const ActivityId& a : it->second.activities) Unlink(place.id, a);
+    for (const ActivityId& a : it->second.activities) Unlink(place.id, a, it->second.position);
   }
-  for (const ActivityId& a : place.activities) Link(place.id, a);
+  for (const ActivityId& a : place.activities) Link(place.id, a, place.position);
   dirty_places_.insert(place.id);
   const PlaceId id = place.id;
   places_.insert_or_assign(id, std::move(place));
@@ -264,7 +316,7 @@ void Model::UpsertPlace(Place place) {
 void Model::DeletePlace(const PlaceId& id) {
   auto it = places_.find(id);
   if (it == places_.end()) return;
-  for (const ActivityId& a : it->second.activities) Unlink(id, a);
+  for (const ActivityId& a : it->second.activities) Unlink(id, a, it->second.position);
   places_.erase(it);
   dirty_places_.insert(id);
 }
@@ -299,7 +351,7 @@ Status Model::Apply(const Event& e) {
         place.activities.end()) {
       // People do this activity here although the place does not list it: learn the link.
       place.activities.push_back(*e.activity);
-      Link(place.id, *e.activity);
+      Link(place.id, *e.activity, place.position);
       dirty_places_.insert(place.id);
     }
   }
@@ -328,6 +380,7 @@ Status Model::Apply(const Event& e) {
     s.last = std::max(s.last, e.ts);
     if (track_changes_) dirty_stats_.emplace(a, e.place);
     ++activity_events_[a];
+    if (e.type != EventType::kRating) UpdateTop(a, e.place);
 
     if (e.type != EventType::kRating) {
       UserPlaceStat& u = users_[e.user][a][e.place];
@@ -665,7 +718,7 @@ Status Model::Load(const StateReader& reader) {
   Status s = reader.Scan(Space::kPlaces, [&](std::string_view key, std::string_view value) {
     Place p;
     if (!DecodePlace(key, value, p)) return note_bad(Space::kPlaces);
-    for (const ActivityId& a : p.activities) Link(p.id, a);
+    for (const ActivityId& a : p.activities) Link(p.id, a, p.position);
     const PlaceId id = p.id;
     places_.emplace(id, std::move(p));
   });
@@ -684,6 +737,26 @@ Status Model::Load(const StateReader& reader) {
     activity_stats_[ActivityId(a)][PlaceId(p)] = st;
   });
   if (!s.ok()) return s;
+  for (const auto& [activity, stats] : activity_stats_) {
+    // The most visited places of each activity, as UpdateTop keeps them.
+    std::vector<std::pair<int64_t, const PlaceId*>> ranked;
+    for (const auto& [place, st] : stats) {
+      const Place* p = FindPlace(place);
+      if (st.visits + st.clicks == 0 || p == nullptr ||
+          std::find(p->activities.begin(), p->activities.end(), activity) == p->activities.end()) {
+        continue;
+      }
+      ranked.emplace_back(st.visits + st.clicks, &place);
+    }
+    const size_t n = std::min(ranked.size(), kTopPlaces);
+    std::partial_sort(ranked.begin(), ranked.begin() + static_cast<std::ptrdiff_t>(n), ranked.end(),
+                      [](const auto& a, const auto& b) {
+                        return a.first != b.first ? a.first > b.first : *a.second < *b.second;
+                      });
+    std::vector<PlaceId>& top = top_places_[activity];
+    top.clear();
+    for (size_t i = 0; i < n; ++i) top.push_back(*ranked[i].second);
+  }
   s = reader.Scan(Space::kUserHistory, [&](std::string_view key, std::string_view value) {
     ByteReader k(key);
     std::string u, a, p;

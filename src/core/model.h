@@ -12,6 +12,7 @@
 #include "src/core/blend.h"
 #include "src/core/decay.h"
 #include "src/core/factors.h"
+#include "src/core/grid_index.h"
 #include "src/core/state_io.h"
 #include "src/core/status.h"
 #include "src/core/types.h"
@@ -151,6 +152,12 @@ class Model {
   }
   const ActivityResolver& resolver() const { return resolver_; }
   const std::vector<PlaceId>* PlacesFor(const ActivityId& activity) const;
+  // Candidate generation for large activities: the most visited places (visits + clicks,
+  // highest first, at most kTopPlaces) and places near a point (spatial index).
+  static constexpr size_t kTopPlaces = 200;
+  const std::vector<PlaceId>* TopPlaces(const ActivityId& activity) const;
+  void NearPlaces(const ActivityId& activity, const GeoPoint& at, size_t want, double max_km,
+                  std::vector<PlaceId>& out) const;
   // Places of an activity that have had events: the candidates the learners train on (a place
   // without history teaches them nothing). Order carries no meaning; sampling is by hash.
   const std::vector<PlaceId>* ActivePlacesFor(const ActivityId& activity) const;
@@ -194,13 +201,16 @@ class Model {
   }
 
  private:
-  void Link(const PlaceId& place, const ActivityId& activity);
+  void Link(const PlaceId& place, const ActivityId& activity, const GeoPoint& at);
+  // Keeps TopPlaces(activity) in order after `place`'s count grew.
+  void UpdateTop(const ActivityId& activity, const PlaceId& place);
+  int64_t TopCount(const PlaceStats& stats, const PlaceId& place) const;
   // One prequential step of the blend on the event before it is applied.
   void TrainBlend(const Event& event, const ActivityId& activity);
   // One BPR step of the latent factors on the event.
   void TrainFactors(const Event& event, const ActivityId& activity);
   void UpdateProfiles(const Event& event, const Place& place, bool seen_before, double weight);
-  void Unlink(const PlaceId& place, const ActivityId& activity);
+  void Unlink(const PlaceId& place, const ActivityId& activity, const GeoPoint& at);
   // Starts and installs full retrains at their points in event time.
   void ScheduleRetrain(TimeMs ts);
 
@@ -209,6 +219,9 @@ class Model {
   std::unordered_map<PlaceId, Place> places_;
   std::unordered_map<ActivityId, std::vector<PlaceId>> activity_places_;
   std::unordered_map<ActivityId, std::vector<PlaceId>> active_places_;
+  // Derived (not stored): spatial index and most visited places per activity.
+  std::unordered_map<ActivityId, GridIndex> grids_;
+  std::unordered_map<ActivityId, std::vector<PlaceId>> top_places_;
   std::unordered_map<ActivityId, PlaceStats> activity_stats_;
   std::unordered_map<ActivityId, int64_t> activity_events_;
   // Derived from activity_stats_ (not stored): rating count and sum per activity.

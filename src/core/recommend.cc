@@ -101,6 +101,49 @@ void LearnedScorer::Score(const ScoreContext& ctx, std::vector<Candidate>& candi
   }
 }
 
+std::vector<PlaceId> GatherCandidates(const Model& model, const ActivityId& activity,
+                                      const Query& query, const RecommendOptions& options) {
+  const std::vector<PlaceId>* all = model.PlacesFor(activity);
+  if (all == nullptr) return {};
+  if (all->size() <= options.full_scan_limit) return *all;
+  std::vector<PlaceId> out;
+  if (const std::vector<PlaceId>* top = model.TopPlaces(activity)) {
+    out.insert(out.end(), top->begin(), top->end());
+  }
+  if (query.position) {
+    const double max_km = query.radius_km.value_or(50.0);
+    model.NearPlaces(activity, *query.position, options.near_candidates, max_km, out);
+  }
+  if (query.user) {
+    if (const Model::UserPlaces* mine = model.UserHistory(*query.user, activity)) {
+      for (const auto& [place, st] : *mine) out.push_back(place);
+    }
+    if (const UserProfile* profile = model.Profile(*query.user)) {
+      // Where people go next from the user's last place, and what goes with their recent ones.
+      auto add_listed = [&](const Model::PlaceCounts* row) {
+        if (row == nullptr) return;
+        for (const auto& [place, n] : *row) {
+          const Place* p = model.FindPlace(place);
+          if (p != nullptr && std::find(p->activities.begin(), p->activities.end(), activity) !=
+                                  p->activities.end()) {
+            out.push_back(place);
+          }
+        }
+      };
+      if (profile->last_place) add_listed(model.TransitionsFrom(*profile->last_place));
+      constexpr size_t kRecent = 8;
+      const size_t n = profile->recent.size();
+      for (size_t i = n > kRecent ? n - kRecent : 0; i < n; ++i) {
+        add_listed(model.CoVisits(profile->recent[i]));
+      }
+    }
+  }
+  // Each once, in id order: the answer must not depend on how they were found.
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
 std::string ModelVersion(const Model& model, const RecommendOptions& options) {
   const AlsModel* als = model.als();
   return als == nullptr ? options.model_version : options.model_version + "+" + als->version();
@@ -131,9 +174,10 @@ Answer Recommend(const Model& model, const Scorer& scorer, const Query& query,
 
   std::unordered_set<PlaceId> excluded(query.exclude.begin(), query.exclude.end());
   std::vector<Candidate> candidates;
-  if (const std::vector<PlaceId>* ids = model.PlacesFor(activity)) {
-    candidates.reserve(ids->size());
-    for (const PlaceId& id : *ids) {
+  {
+    const std::vector<PlaceId> ids = GatherCandidates(model, activity, query, options);
+    candidates.reserve(ids.size());
+    for (const PlaceId& id : ids) {
       if (excluded.contains(id)) continue;
       const Place* place = model.FindPlace(id);
       if (place == nullptr) continue;

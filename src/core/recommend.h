@@ -53,9 +53,18 @@ class LearnedScorer final : public Scorer {
 struct RecommendOptions {
   int default_k = 10;
   int max_k = 100;
+  // Activities with more places than this are not scored in full: candidates come from the
+  // user's own places, the most visited, the nearest, and where the user's recent places lead.
+  size_t full_scan_limit = 1000;
+  // Nearest places asked of the spatial index for such activities.
+  size_t near_candidates = 400;
   // Name of the scoring code; answers carry it with the installed retrain's version.
   std::string model_version = "blend-1";
 };
+
+// The places of `activity` worth scoring for `query` (every place of small activities).
+std::vector<PlaceId> GatherCandidates(const Model& model, const ActivityId& activity,
+                                      const Query& query, const RecommendOptions& options);
 
 // What answers from `model` are labelled with, e.g. "blend-1+als-20120405T0000".
 std::string ModelVersion(const Model& model, const RecommendOptions& options);
