@@ -11,7 +11,7 @@ const std::array<const char*, kNumFeatures> kFeatureNames = {
     "favourite", "pop_log",       "pop_recent_log", "pop_users_log", "dist_log",
     "has_dist",  "dist_area_log", "dist_home_log",  "trans_log",     "trans_prob",
     "covisit",   "hour_affinity", "factor",         "near",          "covisit_llr",
-    "als"};
+    "als",       "rating"};
 
 const std::array<const char*, kNumGateFeatures> kGateFeatureNames = {"bias",
                                                                      "own_places_log",
@@ -30,8 +30,9 @@ const std::array<Feature, Blend::kReturnSize> Blend::kReturnFeatures = {
     kTransLog, kTransProb, kHourAffinity, kFactor,      kAls,          kRating};
 
 const std::array<Feature, Blend::kExploreSize> Blend::kExploreFeatures = {
-    kPopLog,    kPopRecentLog, kPopUsersLog,  kDistLog, kDistAreaLog, kDistHomeLog, kTransLog,
-    kTransProb, kCovisit,      kHourAffinity, kFactor,  kNear,        kCovisitLlr,  kAls};
+    kPopLog,      kPopRecentLog, kPopUsersLog, kDistLog, kDistAreaLog,
+    kDistHomeLog, kTransLog,     kTransProb,   kCovisit, kHourAffinity,
+    kFactor,      kNear,         kCovisitLlr,  kAls,     kRating};
 
 namespace {
 

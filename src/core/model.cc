@@ -150,33 +150,49 @@ std::string EncodeHours(const std::array<int64_t, 24>& hours) {
   return w.Take();
 }
 
-template <size_t N>
-void PutWeights(ByteWriter& w, const Weights<N>& weights) {
+// Weights are stored with their feature names, so a model that gains or loses a feature keeps
+// what it learned for the others (a new feature starts from its prior).
+template <size_t N, class Name>
+void PutWeights(ByteWriter& w, const Weights<N>& weights, Name name) {
   w.U64(N);
-  for (size_t i = 0; i < N; ++i) w.F64(weights.w[i]).F64(weights.g2[i]);
+  for (size_t i = 0; i < N; ++i) w.Str(name(i)).F64(weights.w[i]).F64(weights.g2[i]);
 }
 
-template <size_t N>
-bool GetWeights(ByteReader& r, Weights<N>& weights) {
+template <size_t N, class Name>
+bool GetWeights(ByteReader& r, Weights<N>& weights, Name name) {
   uint64_t n = 0;
-  if (!r.U64(n) || n != N) return false;
-  for (size_t i = 0; i < N; ++i) r.F64(weights.w[i]) && r.F64(weights.g2[i]);
+  if (!r.U64(n) || n > 4096) return false;
+  for (uint64_t k = 0; k < n; ++k) {
+    std::string stored;
+    double w = 0, g2 = 0;
+    if (!(r.Str(stored) && r.F64(w) && r.F64(g2))) return false;
+    for (size_t i = 0; i < N; ++i) {
+      if (stored == name(i)) {
+        weights.w[i] = w;
+        weights.g2[i] = g2;
+      }
+    }
+  }
   return r.ok();
 }
 
+const char* GateName(size_t i) { return kGateFeatureNames[i]; }
+const char* ReturnName(size_t i) { return kFeatureNames[Blend::kReturnFeatures[i]]; }
+const char* ExploreName(size_t i) { return kFeatureNames[Blend::kExploreFeatures[i]]; }
+
 std::string EncodeBlend(const Blend& b) {
   ByteWriter w;
-  PutWeights(w, b.gate);
-  PutWeights(w, b.ret);
-  PutWeights(w, b.explore);
+  PutWeights(w, b.gate, GateName);
+  PutWeights(w, b.ret, ReturnName);
+  PutWeights(w, b.explore, ExploreName);
   w.I64(b.steps).F64(b.loss_sum);
   return w.Take();
 }
 
 bool DecodeBlend(std::string_view value, Blend& b) {
   ByteReader r(value);
-  return GetWeights(r, b.gate) && GetWeights(r, b.ret) && GetWeights(r, b.explore) &&
-         r.I64(b.steps) && r.F64(b.loss_sum) && r.done();
+  return GetWeights(r, b.gate, GateName) && GetWeights(r, b.ret, ReturnName) &&
+         GetWeights(r, b.explore, ExploreName) && r.I64(b.steps) && r.F64(b.loss_sum) && r.done();
 }
 
 constexpr std::string_view kHoursPrefix = "hours/";

@@ -2,6 +2,7 @@
 
 #include "src/core/features.h"
 #include "src/core/geo.h"
+#include "src/core/llr.h"
 
 #include <algorithm>
 #include <cmath>
@@ -119,22 +120,42 @@ std::vector<PlaceId> GatherCandidates(const Model& model, const ActivityId& acti
       for (const auto& [place, st] : *mine) out.push_back(place);
     }
     if (const UserProfile* profile = model.Profile(*query.user)) {
-      // Where people go next from the user's last place, and what goes with their recent ones.
-      auto add_listed = [&](const Model::PlaceCounts* row) {
-        if (row == nullptr) return;
-        for (const auto& [place, n] : *row) {
-          const Place* p = model.FindPlace(place);
-          if (p != nullptr && std::find(p->activities.begin(), p->activities.end(), activity) !=
-                                  p->activities.end()) {
-            out.push_back(place);
+      // Where people go next from the user's last place, and the strongest co-visitation
+      // neighbours (by LLR) of their recent places.
+      auto listed = [&](const PlaceId& place) {
+        const Place* p = model.FindPlace(place);
+        return p != nullptr && std::find(p->activities.begin(), p->activities.end(), activity) !=
+                                   p->activities.end();
+      };
+      if (profile->last_place) {
+        if (const Model::PlaceCounts* row = model.TransitionsFrom(*profile->last_place)) {
+          for (const auto& [place, n] : *row) {
+            if (listed(place)) out.push_back(place);
           }
         }
-      };
-      if (profile->last_place) add_listed(model.TransitionsFrom(*profile->last_place));
+      }
       constexpr size_t kRecent = 8;
       const size_t n = profile->recent.size();
+      std::vector<std::pair<double, const PlaceId*>> neighbours;
       for (size_t i = n > kRecent ? n - kRecent : 0; i < n; ++i) {
-        add_listed(model.CoVisits(profile->recent[i]));
+        const PlaceId& from = profile->recent[i];
+        const Model::PlaceCounts* row = model.CoVisits(from);
+        const PlaceProfile* info = model.PlaceInfo(from);
+        if (row == nullptr || info == nullptr) continue;
+        neighbours.clear();
+        for (const auto& [place, both] : *row) {
+          const PlaceProfile* other = model.PlaceInfo(place);
+          if (other == nullptr || !listed(place)) continue;
+          const double llr = CovisitLlr(both, info->users, other->users, model.user_count());
+          if (llr > 0) neighbours.emplace_back(llr, &place);
+        }
+        const size_t keep = std::min(neighbours.size(), options.covisit_neighbours);
+        std::partial_sort(neighbours.begin(),
+                          neighbours.begin() + static_cast<std::ptrdiff_t>(keep), neighbours.end(),
+                          [](const auto& a, const auto& b) {
+                            return a.first != b.first ? a.first > b.first : *a.second < *b.second;
+                          });
+        for (size_t k = 0; k < keep; ++k) out.push_back(*neighbours[k].second);
       }
     }
   }

@@ -58,6 +58,8 @@ struct RecommendOptions {
   size_t full_scan_limit = 1000;
   // Nearest places asked of the spatial index for such activities.
   size_t near_candidates = 400;
+  // Co-visitation neighbours taken per recent place, strongest (LLR) first.
+  size_t covisit_neighbours = 50;
   // Name of the scoring code; answers carry it with the installed retrain's version.
   std::string model_version = "blend-1";
 };

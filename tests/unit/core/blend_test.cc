@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <set>
+#include <string>
 #include <vector>
 
 namespace locus {
@@ -54,6 +56,33 @@ TEST(BlendTest, LearnsThatThisStreamReturnsToKnownPlaces) {
   b.Score(c, Gate(), after);
   EXPECT_GT(after[0], before[0]);
   EXPECT_GT(after[0], after[1]);
+}
+
+}  // namespace
+}  // namespace locus
+
+namespace locus {
+namespace {
+
+// Every feature has a distinct name (they key the stored weights) and each expert lists each
+// feature at most once: a list shorter than its array would silently repeat feature 0.
+TEST(BlendTest, FeatureNamesAndExpertListsAreComplete) {
+  std::set<std::string> names;
+  for (const char* n : kFeatureNames) {
+    ASSERT_NE(n, nullptr);
+    names.insert(n);
+  }
+  EXPECT_EQ(names.size(), static_cast<size_t>(kNumFeatures));
+  std::set<std::string> gate;
+  for (const char* n : kGateFeatureNames) {
+    ASSERT_NE(n, nullptr);
+    gate.insert(n);
+  }
+  EXPECT_EQ(gate.size(), static_cast<size_t>(kNumGateFeatures));
+  const std::set<Feature> ret(Blend::kReturnFeatures.begin(), Blend::kReturnFeatures.end());
+  EXPECT_EQ(ret.size(), Blend::kReturnSize);
+  const std::set<Feature> explore(Blend::kExploreFeatures.begin(), Blend::kExploreFeatures.end());
+  EXPECT_EQ(explore.size(), Blend::kExploreSize);
 }
 
 }  // namespace

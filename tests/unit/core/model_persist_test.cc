@@ -1,4 +1,5 @@
 // Persist/Load of the Model: what is written, when, and that a reload changes nothing.
+#include "src/core/bytes.h"
 #include "src/core/model.h"
 #include "src/core/recommend.h"
 #include "tests/unit/core/map_state.h"
@@ -301,6 +302,32 @@ TEST(ModelPersistenceTest, LoadReportsACorruptEntry) {
   const Status s = m.Load(state);
   ASSERT_FALSE(s.ok());
   EXPECT_THAT(s.message(), HasSubstr("places"));
+}
+
+}  // namespace
+}  // namespace locus
+
+namespace locus {
+namespace {
+
+// A blend stored by a build with other features: weights carry over by feature name.
+TEST(ModelPersistenceTest, BlendWeightsCarryOverByFeatureNameWhenTheFeatureSetChanges) {
+  ByteWriter w;
+  w.U64(1).Str("bias").F64(0.5).F64(2.0);
+  w.U64(1).Str("own_log").F64(2.0).F64(3.0);
+  w.U64(2).Str("pop_log").F64(3.0).F64(4.0).Str("a_retired_feature").F64(9.0).F64(9.0);
+  w.I64(7).F64(1.5);
+  MapState state;
+  state.Put(Space::kLearned, "blend", w.Take());
+  Model m(ModelOptions{});
+  ASSERT_TRUE(m.Load(state).ok());
+  const Blend prior;
+  EXPECT_EQ(m.blend().gate.w[kGateBias], 0.5);
+  EXPECT_EQ(m.blend().gate.g2[kGateBias], 2.0);
+  EXPECT_EQ(m.blend().ret.w[0], 2.0);
+  EXPECT_EQ(m.blend().explore.w[0], 3.0);
+  EXPECT_EQ(m.blend().explore.w[3], prior.explore.w[3]) << "dist_log: not stored, prior kept";
+  EXPECT_EQ(m.blend().steps, 7);
 }
 
 }  // namespace
