@@ -4,6 +4,7 @@
 #include "consumers/engine_loop.h"
 #include "consumers/importer.h"
 #include "consumers/request_client.h"
+#include "http/server.h"
 #include "snapshot/periodic.h"
 #include "src/cli/table.h"
 #include "src/config/config_loader.h"
@@ -152,7 +153,55 @@ int Serve(const ServeArgs& args) {
     std::cerr << "locus serve: " << loop.error() << "\n";
     return 1;
   }
+  // The HTTP API reads the engine, the loop's and the snapshots' counters, and produces
+  // POST /events with a producer of its own; it stops before any of them.
+  std::unique_ptr<kafka::Producer> http_producer;
+  std::unique_ptr<http::Server> http_server;
+  const std::string listen = args.http.value_or(config->http.listen);
+  if (!listen.empty()) {
+    auto address = http::ParseListen(listen);
+    if (!address.ok()) {
+      std::cerr << "locus serve: --http: " << address.error() << "\n";
+      return 2;
+    }
+    kafka::Properties producer = client;
+    producer["linger.ms"] = "5";
+    producer["partitioner"] = "murmur2_random";  // keyed by user, as every producer
+    auto p = kafka::Producer::Create(producer);
+    if (!p.ok()) {
+      std::cerr << "locus serve: " << p.error() << "\n";
+      return 1;
+    }
+    http_producer = std::move(*p);
+    http::ServerOptions ho;
+    ho.host = address->first;
+    ho.port = address->second;
+    ho.token = config->http.token;
+    ho.max_request_bytes = static_cast<size_t>(config->http.max_request_bytes);
+    ho.rate_limit_per_s = config->http.rate_limit_per_s;
+    ho.rate_limit_burst = config->http.rate_limit_burst;
+    ho.web_dir = args.web_dir.empty() ? std::string(LOCUS_WEB_DIR) : args.web_dir;
+    ho.events_topic = config->kafka.events_topic;
+    http::ServerSources sources;
+    sources.engine = engine->get();
+    sources.loop = &(*loop)->counters();
+    sources.snapshots = snapshots ? &snapshots->counters() : nullptr;
+    sources.producer = http_producer.get();
+    auto server = http::Server::Start(ho, sources);
+    if (!server.ok()) {
+      std::cerr << "locus serve: " << server.error() << "\n";
+      return 1;
+    }
+    http_server = std::move(*server);
+    std::cout << "http: " << http_server->url() << "/" << std::endl;
+    spdlog::info("HTTP API on {}/ (metrics: {}/metrics)", http_server->url(), http_server->url());
+  }
   Status s = (*loop)->Run(g_stop);
+  if (http_server) http_server->Stop();
+  if (http_producer) {
+    Status delivered = http_producer->Flush(10000);
+    if (!delivered.ok()) spdlog::warn("events from POST /events: {}", delivered.message());
+  }
   if (snapshots) snapshots->Stop();
   if (!s.ok()) {
     std::cerr << "locus serve: " << s.message() << "\n";
