@@ -111,7 +111,12 @@ async function loadPlaces() {
     const lons = state.places.map((p) => p.lon).sort((a, b) => a - b);
     // The middle 98%, so a few far-away places do not shrink the city to a dot.
     const q = (xs, f) => xs[Math.min(xs.length - 1, Math.floor(f * xs.length))];
-    state.bounds = { minLat: q(lats, 0.01), maxLat: q(lats, 0.99), minLon: q(lons, 0.01), maxLon: q(lons, 0.99) };
+    const b = { minLat: q(lats, 0.01), maxLat: q(lats, 0.99), minLon: q(lons, 0.01), maxLon: q(lons, 0.99) };
+    // A margin of 5% (at least ~500 m), so the outermost places are not on the edge.
+    const padLat = Math.max(0.005, 0.05 * (b.maxLat - b.minLat));
+    const padLon = Math.max(0.005, 0.05 * (b.maxLon - b.minLon));
+    state.bounds = { minLat: b.minLat - padLat, maxLat: b.maxLat + padLat,
+                     minLon: b.minLon - padLon, maxLon: b.maxLon + padLon };
   }
   draw();
 }
