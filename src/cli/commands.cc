@@ -103,6 +103,15 @@ int Serve(const ServeArgs& args) {
   if (!config) return 2;
   if (!args.bootstrap.empty()) config->kafka.bootstrap_servers = args.bootstrap;
   if (!args.data_dir.empty()) config->state.data_dir = args.data_dir;
+  const std::string listen = args.http.value_or(config->http.listen);
+  Result<std::pair<std::string, int>> address = std::make_pair(std::string(), 0);
+  if (!listen.empty()) {
+    address = http::ParseListen(listen);
+    if (!address.ok()) {
+      std::cerr << "locus serve: --http: " << address.error() << "\n";
+      return 2;
+    }
+  }
 
   std::unique_ptr<kafka::EmbeddedCluster> cluster;
   kafka::Properties client = Client(config->kafka);
@@ -157,13 +166,7 @@ int Serve(const ServeArgs& args) {
   // POST /events with a producer of its own; it stops before any of them.
   std::unique_ptr<kafka::Producer> http_producer;
   std::unique_ptr<http::Server> http_server;
-  const std::string listen = args.http.value_or(config->http.listen);
   if (!listen.empty()) {
-    auto address = http::ParseListen(listen);
-    if (!address.ok()) {
-      std::cerr << "locus serve: --http: " << address.error() << "\n";
-      return 2;
-    }
     kafka::Properties producer = client;
     producer["linger.ms"] = "5";
     producer["partitioner"] = "murmur2_random";  // keyed by user, as every producer

@@ -110,7 +110,12 @@ int main(int argc, char** argv) {
   gen_city->add_option("--users", gen.users, "users");
   gen_city->add_option("--checkins", gen.checkins, "check-ins");
 
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // --help prints and exits 0; any usage error exits 2 (CLI11's own codes are 100+).
+    return app.exit(e) == 0 ? 0 : 2;
+  }
   locus::cli::InstallSignalHandlers();
 
   if (*broker) return locus::cli::Broker(config_path, brokers);
