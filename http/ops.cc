@@ -88,8 +88,10 @@ Reply Metrics(Context& c) {
            "Events read from the events topic, by type and outcome (applied or rejected).");
   for (size_t t = 0; t < e.events.size(); ++t) {
     const std::string type = t < 3 ? EventTypeName(static_cast<EventType>(t)) : "undecodable";
-    w.Sample("locus_events_total", {{"type", type}, {"outcome", "applied"}},
-             static_cast<double>(e.events[t][0].load()));
+    if (t < 3) {  // an event that does not decode is never applied
+      w.Sample("locus_events_total", {{"type", type}, {"outcome", "applied"}},
+               static_cast<double>(e.events[t][0].load()));
+    }
     w.Sample("locus_events_total", {{"type", type}, {"outcome", "rejected"}},
              static_cast<double>(e.events[t][1].load()));
   }
