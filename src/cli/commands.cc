@@ -4,7 +4,7 @@
 #include "consumers/engine_loop.h"
 #include "consumers/importer.h"
 #include "consumers/request_client.h"
-#include "http/server.h"
+#include "http/endpoint.h"
 #include "snapshot/periodic.h"
 #include "src/cli/table.h"
 #include "src/config/config_loader.h"
@@ -104,9 +104,8 @@ int Serve(const ServeArgs& args) {
   if (!args.bootstrap.empty()) config->kafka.bootstrap_servers = args.bootstrap;
   if (!args.data_dir.empty()) config->state.data_dir = args.data_dir;
   const std::string listen = args.http.value_or(config->http.listen);
-  Result<std::pair<std::string, int>> address = std::make_pair(std::string(), 0);
   if (!listen.empty()) {
-    address = http::ParseListen(listen);
+    auto address = http::ParseListen(listen);
     if (!address.ok()) {
       std::cerr << "locus serve: --http: " << address.error() << "\n";
       return 2;
@@ -162,49 +161,26 @@ int Serve(const ServeArgs& args) {
     std::cerr << "locus serve: " << loop.error() << "\n";
     return 1;
   }
-  // The HTTP API reads the engine, the loop's and the snapshots' counters, and produces
-  // POST /events with a producer of its own; it stops before any of them.
-  std::unique_ptr<kafka::Producer> http_producer;
-  std::unique_ptr<http::Server> http_server;
+  // The HTTP API reads the engine, the loop's and the snapshots' counters; it stops first.
+  std::unique_ptr<http::Endpoint> http_endpoint;
   if (!listen.empty()) {
-    kafka::Properties producer = client;
-    producer["linger.ms"] = "5";
-    producer["partitioner"] = "murmur2_random";  // keyed by user, as every producer
-    auto p = kafka::Producer::Create(producer);
-    if (!p.ok()) {
-      std::cerr << "locus serve: " << p.error() << "\n";
-      return 1;
-    }
-    http_producer = std::move(*p);
-    http::ServerOptions ho;
-    ho.host = address->first;
-    ho.port = address->second;
-    ho.token = config->http.token;
-    ho.max_request_bytes = static_cast<size_t>(config->http.max_request_bytes);
-    ho.rate_limit_per_s = config->http.rate_limit_per_s;
-    ho.rate_limit_burst = config->http.rate_limit_burst;
-    ho.web_dir = args.web_dir.empty() ? std::string(LOCUS_WEB_DIR) : args.web_dir;
-    ho.events_topic = config->kafka.events_topic;
     http::ServerSources sources;
     sources.engine = engine->get();
     sources.loop = &(*loop)->counters();
     sources.snapshots = snapshots ? &snapshots->counters() : nullptr;
-    sources.producer = http_producer.get();
-    auto server = http::Server::Start(ho, sources);
-    if (!server.ok()) {
-      std::cerr << "locus serve: " << server.error() << "\n";
+    auto e = http::Endpoint::Start(
+        *config, {listen, args.web_dir.empty() ? LOCUS_WEB_DIR : args.web_dir, client}, sources);
+    if (!e.ok()) {
+      std::cerr << "locus serve: " << e.error() << "\n";
       return 1;
     }
-    http_server = std::move(*server);
-    std::cout << "http: " << http_server->url() << "/" << std::endl;
-    spdlog::info("HTTP API on {}/ (metrics: {}/metrics)", http_server->url(), http_server->url());
+    http_endpoint = std::move(*e);
+    std::cout << "http: " << http_endpoint->url() << "/" << std::endl;
+    spdlog::info("HTTP API on {}/ (metrics: {}/metrics)", http_endpoint->url(),
+                 http_endpoint->url());
   }
   Status s = (*loop)->Run(g_stop);
-  if (http_server) http_server->Stop();
-  if (http_producer) {
-    Status delivered = http_producer->Flush(10000);
-    if (!delivered.ok()) spdlog::warn("events from POST /events: {}", delivered.message());
-  }
+  if (http_endpoint) http_endpoint->Stop();
   if (snapshots) snapshots->Stop();
   if (!s.ok()) {
     std::cerr << "locus serve: " << s.message() << "\n";
