@@ -63,18 +63,24 @@ $('activity').addEventListener('keydown', (e) => {
 $('activity').addEventListener('blur', () => setTimeout(() => showSuggestions([]), 100));
 
 // ---- the map -----------------------------------------------------------------------------
-function project(lat, lon) {
+// Equirectangular projection with one scale for both axes (longitude shrunk by the cosine of
+// the middle latitude), centred in the canvas, so the city keeps its shape.
+function frame() {
   const b = state.bounds, c = $('map');
   const pad = 12;
-  const x = pad + (lon - b.minLon) / (b.maxLon - b.minLon || 1) * (c.width - 2 * pad);
-  const y = c.height - pad - (lat - b.minLat) / (b.maxLat - b.minLat || 1) * (c.height - 2 * pad);
-  return [x, y];
+  const kx = Math.cos((b.minLat + b.maxLat) / 2 * Math.PI / 180);
+  const spanX = (b.maxLon - b.minLon) * kx, spanY = b.maxLat - b.minLat;
+  const s = Math.min((c.width - 2 * pad) / spanX, (c.height - 2 * pad) / spanY);
+  return { b, kx, s, offX: (c.width - spanX * s) / 2, offY: (c.height - spanY * s) / 2, h: c.height };
+}
+function project(lat, lon) {
+  const f = frame();
+  return [f.offX + (lon - f.b.minLon) * f.kx * f.s, f.h - f.offY - (lat - f.b.minLat) * f.s];
 }
 function unproject(x, y) {
-  const b = state.bounds, c = $('map');
-  const pad = 12;
-  const lon = b.minLon + (x - pad) / (c.width - 2 * pad) * (b.maxLon - b.minLon || 1);
-  const lat = b.minLat + (c.height - pad - y) / (c.height - 2 * pad) * (b.maxLat - b.minLat || 1);
+  const f = frame();
+  const lon = f.b.minLon + (x - f.offX) / (f.kx * f.s);
+  const lat = f.b.minLat + (f.h - f.offY - y) / f.s;
   return [Math.max(-90, Math.min(90, lat)), Math.max(-180, Math.min(180, lon))];
 }
 function draw() {
