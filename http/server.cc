@@ -9,6 +9,7 @@
 #include <charconv>
 #include <chrono>
 #include <filesystem>
+#include <sys/socket.h>
 
 namespace locus::http {
 
@@ -81,6 +82,12 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions options, ServerSourc
   State& st = *server->state_;
   httplib::Server& svr = *server->server_;
 
+  // SO_REUSEADDR only: httplib's default adds SO_REUSEPORT, which would let a second locus
+  // bind the same port silently and share its connections; a busy port must be an error.
+  svr.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
   svr.set_payload_max_length(st.options.max_request_bytes);
   svr.set_read_timeout(10, 0);
   svr.set_write_timeout(10, 0);

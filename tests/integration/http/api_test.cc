@@ -327,3 +327,45 @@ http:
 
 }  // namespace
 }  // namespace locus::itest
+
+namespace locus::itest {
+namespace {
+
+TEST(HttpListenTest, ABusyPortIsAnErrorAndAnEmptyAddressTurnsHttpOff) {
+  TempDir dir;
+  HttpStack s(dir);
+  ASSERT_TRUE(s.ok());
+  const std::string busy = "127.0.0.1:" + std::to_string(s.port());
+
+  SpawnOptions o;
+  o.stderr_path = dir / "second.log";
+  o.stdout_path = dir / "second.out";
+  auto second =
+      Child::Spawn({LocusBinary(), "serve", "--bootstrap", s.stack().bootstrap(), "--data-dir",
+                    dir / "state-2", "--config", dir / "locus.yaml", "--http", busy},
+                   o);
+  ASSERT_NE(second, nullptr);
+  EXPECT_EQ(second->Wait(seconds(60)), 1) << second->Describe();
+  EXPECT_NE(second->Stderr().find("cannot listen on " + busy), std::string::npos)
+      << second->Stderr();
+
+  o.stderr_path = dir / "third.log";
+  o.stdout_path = dir / "third.out";
+  auto third =
+      Child::Spawn({LocusBinary(), "serve", "--bootstrap", s.stack().bootstrap(), "--data-dir",
+                    dir / "state-3", "--config", dir / "locus.yaml", "--http", ""},
+                   o);
+  ASSERT_NE(third, nullptr);
+  std::this_thread::sleep_for(seconds(3));
+  EXPECT_TRUE(third->running()) << third->Describe();
+  EXPECT_EQ(ReadFileText(dir / "third.out").find("http:"), std::string::npos);
+  EXPECT_NE(third->Stderr().find("state loaded"), std::string::npos) << third->Stderr();
+  EXPECT_EQ(third->Stderr().find("HTTP API"), std::string::npos) << third->Stderr();
+  third->Signal(SIGTERM);
+  EXPECT_EQ(third->Wait(seconds(60)), 0) << third->Describe();
+  // The first engine still answers.
+  EXPECT_EQ(s.Get("/healthz").status, 200);
+}
+
+}  // namespace
+}  // namespace locus::itest
