@@ -179,7 +179,12 @@ Reply PostEvent(Context& c, const std::string& body) {
   // The bytes as sent, keyed by user like every producer of the events topic.
   Status s = c.sources.producer->Produce(c.options.events_topic, d.value->user.str(), body);
   if (!s.ok()) return Error(503, "producing to " + c.options.events_topic + ": " + s.message());
-  c.sources.producer->Poll(0);
+  // 202 means Kafka has it: wait for the broker's acknowledgement (librdkafka retries meanwhile).
+  s = c.sources.producer->Flush(5000);
+  if (!s.ok()) {
+    return Error(504, "not confirmed by Kafka within 5 s (it may still arrive): " + s.message(),
+                 "unconfirmed");
+  }
   c.stats.events_accepted++;
   return {202, Dump({{"status", "accepted"}, {"event_id", d.value->event_id}})};
 }
