@@ -3,6 +3,7 @@
 #include <librdkafka/rdkafka.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 
 namespace locus::kafka {
@@ -105,6 +106,7 @@ void EngineLoop::OnRebalance(int err, void* raw) {
       }
       eof_[{tp.topic, tp.partition}] = false;
     }
+    counters_.assigned_partitions = static_cast<int64_t>(eof_.size());
     spdlog::info("assigned {} partitions", list->cnt);
     rd_kafka_assign(rk, list);
   } else {
@@ -113,6 +115,7 @@ void EngineLoop::OnRebalance(int err, void* raw) {
     if (!s.ok() && fatal_.ok()) fatal_ = s;
     rd_kafka_assign(rk, nullptr);
     eof_.clear();
+    counters_.assigned_partitions = 0;
     spdlog::info("partitions revoked");
   }
 }
@@ -130,6 +133,7 @@ void EngineLoop::DeadLetter(const std::string& topic, int32_t partition, int64_t
   Status s = producer_->Produce(options_.kafka.deadletter_topic, key, EncodeDeadLetter(d));
   if (!s.ok()) spdlog::error("dead letter for {}/{}@{}: {}", topic, partition, offset, s.message());
   counters_.deadletters++;
+  counters_.deadletters_by_reason.Add(outcome.code, 1);
 }
 
 void EngineLoop::HandleMessage(void* raw) {
@@ -177,12 +181,41 @@ bool EngineLoop::AllRead() const {
   return true;
 }
 
+void EngineLoop::UpdateLag() {
+  std::map<std::string, int64_t> lag;
+  if (eof_.empty()) {
+    counters_.lag_by_topic.Set(std::move(lag));
+    return;
+  }
+  rd_kafka_topic_partition_list_t* list =
+      rd_kafka_topic_partition_list_new(static_cast<int>(eof_.size()));
+  for (const auto& [tp, at_end] : eof_) {
+    rd_kafka_topic_partition_list_add(list, tp.first.c_str(), tp.second);
+  }
+  rd_kafka_position(consumer_.get(), list);
+  for (int i = 0; i < list->cnt; ++i) {
+    const rd_kafka_topic_partition_t& tp = list->elems[i];
+    int64_t low = -1, high = -1;
+    rd_kafka_get_watermark_offsets(consumer_.get(), tp.topic, tp.partition, &low, &high);
+    int64_t position = tp.offset;
+    if (position < 0) position = engine_.StoredOffset(tp.topic, tp.partition).value_or(low);
+    lag[tp.topic] += (high >= 0 && position >= 0) ? std::max<int64_t>(0, high - position) : 0;
+  }
+  rd_kafka_topic_partition_list_destroy(list);
+  counters_.lag_by_topic.Set(std::move(lag));
+}
+
 Status EngineLoop::Run(const std::atomic<bool>& stop) {
   // The places table is read completely before anything else.
   Status s = places_->CatchUp(60000);
   if (!s.ok()) return s;
   auto last_input = Clock::now();
+  auto last_lag = Clock::time_point();
   while (!stop.load() && fatal_.ok()) {
+    if (Clock::now() - last_lag >= std::chrono::seconds(1)) {
+      UpdateLag();
+      last_lag = Clock::now();
+    }
     auto polled = places_->PollAvailable(1000);
     if (!polled.ok()) return polled.status();
     if (*polled > 0) last_input = Clock::now();

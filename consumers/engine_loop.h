@@ -18,6 +18,7 @@
 #include <atomic>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 
 namespace locus::kafka {
@@ -31,12 +32,41 @@ struct LoopOptions {
   double exit_when_idle_s = -1;
 };
 
-// Counters of the loop for /metrics; monotonic.
+// Values by a label (a reason, a topic) for /metrics. Thread-safe; small (one entry per
+// distinct label, a handful of reason codes or topics).
+class LabeledValues {
+ public:
+  void Add(const std::string& label, int64_t n) {
+    std::lock_guard lock(mu_);
+    values_[label] += n;
+  }
+  void Set(std::map<std::string, int64_t> values) {
+    std::lock_guard lock(mu_);
+    values_ = std::move(values);
+  }
+  std::map<std::string, int64_t> Get() const {
+    std::lock_guard lock(mu_);
+    return values_;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::map<std::string, int64_t> values_;
+};
+
+// Counters of the loop for /metrics; monotonic unless said otherwise.
 struct LoopCounters {
   std::atomic<int64_t> deadletters{0};
+  // Dead letters by reason code ("invalid_json", "schema", "unknown_place", ...).
+  LabeledValues deadletters_by_reason;
   std::atomic<int64_t> responses{0};
   std::atomic<int64_t> offsets_lost{0};
   std::atomic<int64_t> rebalances{0};
+  // Gauges, refreshed about once a second: partitions of the events and requests topics this
+  // member holds, and messages behind the end of the log per topic over those partitions
+  // (from librdkafka's cached watermarks; empty until the first assignment).
+  std::atomic<int64_t> assigned_partitions{0};
+  LabeledValues lag_by_topic;
 };
 
 class EngineLoop {
@@ -58,6 +88,8 @@ class EngineLoop {
   Status FlushAndMirror();
   // True when partitions are assigned and every one, and the places topic, is read to its end.
   bool AllRead() const;
+  // Refreshes the lag gauges of counters_ from positions and cached watermarks.
+  void UpdateLag();
 
   Engine& engine_;
   LoopOptions options_;

@@ -206,6 +206,8 @@ uint64_t StateStore::ApproximateBytes() const {
   for (auto* h : impl_->all) {
     uint64_t v = 0;
     if (impl_->db->GetIntProperty(h, rocksdb::DB::Properties::kTotalSstFilesSize, &v)) total += v;
+    // Unflushed writes live in the memtables (and the WAL) until RocksDB flushes them.
+    if (impl_->db->GetIntProperty(h, rocksdb::DB::Properties::kCurSizeAllMemTables, &v)) total += v;
   }
   return total;
 }

@@ -55,7 +55,7 @@ class StateStore final : public StateReader {
 
   // The next offset to read of topic/partition, as last committed; nullopt when none.
   std::optional<int64_t> Offset(std::string_view topic, int32_t partition) const;
-  // Approximate bytes on disk (SST + WAL).
+  // Approximate bytes of the state: SST files plus the memtables not yet flushed to them.
   uint64_t ApproximateBytes() const;
   const std::string& dir() const { return dir_; }
 

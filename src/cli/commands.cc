@@ -4,6 +4,7 @@
 #include "consumers/engine_loop.h"
 #include "consumers/importer.h"
 #include "consumers/request_client.h"
+#include "http/endpoint.h"
 #include "snapshot/periodic.h"
 #include "src/cli/table.h"
 #include "src/config/config_loader.h"
@@ -107,6 +108,14 @@ int Serve(const ServeArgs& args) {
   if (!config) return 2;
   if (!args.bootstrap.empty()) config->kafka.bootstrap_servers = args.bootstrap;
   if (!args.data_dir.empty()) config->state.data_dir = args.data_dir;
+  const std::string listen = args.http.value_or(config->http.listen);
+  if (!listen.empty()) {
+    auto address = http::ParseListen(listen);
+    if (!address.ok()) {
+      std::cerr << "locus serve: --http: " << address.error() << "\n";
+      return 2;
+    }
+  }
 
   std::unique_ptr<kafka::EmbeddedCluster> cluster;
   kafka::Properties client = Client(config->kafka);
@@ -157,7 +166,26 @@ int Serve(const ServeArgs& args) {
     std::cerr << "locus serve: " << loop.error() << "\n";
     return 1;
   }
+  // The HTTP API reads the engine, the loop's and the snapshots' counters; it stops first.
+  std::unique_ptr<http::Endpoint> http_endpoint;
+  if (!listen.empty()) {
+    http::ServerSources sources;
+    sources.engine = engine->get();
+    sources.loop = &(*loop)->counters();
+    sources.snapshots = snapshots ? &snapshots->counters() : nullptr;
+    auto e = http::Endpoint::Start(
+        *config, {listen, args.web_dir.empty() ? LOCUS_WEB_DIR : args.web_dir, client}, sources);
+    if (!e.ok()) {
+      std::cerr << "locus serve: " << e.error() << "\n";
+      return 1;
+    }
+    http_endpoint = std::move(*e);
+    std::cout << "http: " << http_endpoint->url() << "/" << std::endl;
+    spdlog::info("HTTP API on {}/ (metrics: {}/metrics)", http_endpoint->url(),
+                 http_endpoint->url());
+  }
   Status s = (*loop)->Run(g_stop);
+  if (http_endpoint) http_endpoint->Stop();
   if (snapshots) snapshots->Stop();
   if (!s.ok()) {
     std::cerr << "locus serve: " << s.message() << "\n";

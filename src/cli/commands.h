@@ -20,6 +20,11 @@ struct ServeArgs {
   std::string bootstrap;  // overrides kafka.bootstrap_servers
   std::string data_dir;   // overrides state.data_dir
   double exit_when_idle_s = -1;
+  // HOST:PORT of the HTTP API, overriding http.listen ("" turns it off; port 0: any free
+  // port). The URL is printed on stdout as "http: URL".
+  std::optional<std::string> http;
+  // Folder of the web page; empty: web/ of the source tree the binary was built from.
+  std::string web_dir;
 };
 int Serve(const ServeArgs& args);
 

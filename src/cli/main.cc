@@ -32,6 +32,15 @@ int main(int argc, char** argv) {
   serve->add_option("--config", config_path, "YAML config file")->check(CLI::ExistingFile);
   serve->add_option("--exit-when-idle", serve_args.exit_when_idle_s,
                     "stop once every partition is read and S seconds pass without input");
+  std::string serve_http;
+  auto* http_opt = serve->add_option(
+      "--http", serve_http,
+      "HOST:PORT of the HTTP API and web page (default: http.listen, 127.0.0.1:8080; \"\" "
+      "turns it off; port 0 picks a free one)");
+  serve
+      ->add_option("--web-dir", serve_args.web_dir,
+                   "folder of the web page (default: web/ of the source tree)")
+      ->check(CLI::ExistingDirectory);
 
   locus::cli::ImportArgs import_args;
   auto* import = app.add_subcommand("import", "publish a check-in file as places and events");
@@ -101,12 +110,18 @@ int main(int argc, char** argv) {
   gen_city->add_option("--users", gen.users, "users");
   gen_city->add_option("--checkins", gen.checkins, "check-ins");
 
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // --help prints and exits 0; any usage error exits 2 (CLI11's own codes are 100+).
+    return app.exit(e) == 0 ? 0 : 2;
+  }
   locus::cli::InstallSignalHandlers();
 
   if (*broker) return locus::cli::Broker(config_path, brokers);
   if (*serve) {
     serve_args.config_path = config_path;
+    if (*http_opt) serve_args.http = serve_http;
     return locus::cli::Serve(serve_args);
   }
   if (*import) {

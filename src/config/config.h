@@ -98,6 +98,12 @@ struct HttpConfig {
   std::string listen = "127.0.0.1:8080";
   // Bearer token required by everything but health checks; empty disables the check.
   std::string token;
+  // Largest request body accepted (bytes); larger ones get 413.
+  int max_request_bytes = 65536;
+  // Requests per second allowed per client address (token bucket), and the burst above it;
+  // more get 429. Health checks are not limited.
+  double rate_limit_per_s = 200;
+  int rate_limit_burst = 400;
 };
 
 struct Config {

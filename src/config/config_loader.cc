@@ -118,6 +118,9 @@ std::vector<Field> BindFields(Config& c) {
       {"mysql", "export_user_rows", BoolField{&m.export_user_rows}},
       {"http", "listen", StringField{&c.http.listen, StringRule::kHostPort}},
       {"http", "token", StringField{&c.http.token}},
+      {"http", "max_request_bytes", IntField{&c.http.max_request_bytes, 1, kMaxInt}},
+      {"http", "rate_limit_per_s", DoubleField{&c.http.rate_limit_per_s, 0.0, true}},
+      {"http", "rate_limit_burst", IntField{&c.http.rate_limit_burst, 1, kMaxInt}},
   };
 }
 

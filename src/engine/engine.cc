@@ -78,6 +78,7 @@ Outcome Engine::HandleEvent(std::string_view topic, int32_t partition, int64_t o
     catch_up_places();
     out = ApplyEvent(*d.value);
   }
+  counters_.events[d.ok() ? static_cast<size_t>(d.value->type) : 3][out.ok ? 0 : 1]++;
   if (!out.ok) {
     counters_.events_rejected++;
     CountRejected(out.code);

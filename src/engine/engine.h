@@ -12,6 +12,7 @@
 #include "src/engine/retrain_thread.h"
 #include "state/state_store.h"
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <functional>
@@ -53,6 +54,9 @@ struct EngineCounters {
   std::atomic<int64_t> requests_ok{0};
   std::atomic<int64_t> requests_error{0};
   std::atomic<int64_t> flushes{0};
+  // Events from the topic by type (EventType order: click, visit, rating; 3: undecodable) and
+  // outcome (0: applied, 1: rejected).
+  std::array<std::array<std::atomic<int64_t>, 2>, 4> events{};
 };
 
 class Engine {
@@ -95,6 +99,8 @@ class Engine {
   const EngineCounters& counters() const { return counters_; }
   const ThreadRetrainRunner& retrainer() const { return retrainer_; }
   const StateStore& store() const { return *store_; }
+  // The model_version answers carry.
+  std::string model_version() const { return options_.recommend.model_version; }
 
  private:
   Engine(EngineOptions options, std::unique_ptr<StateStore> store);

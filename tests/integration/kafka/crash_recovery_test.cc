@@ -65,8 +65,8 @@ std::unique_ptr<Child> StartServe(const TempDir& dir, const std::string& bootstr
   SpawnOptions o;
   o.stderr_path = dir / (log_name + ".log");
   o.stdout_path = dir / (log_name + ".out");
-  std::vector<std::string> argv{LocusBinary(), "serve",      "--bootstrap",
-                                bootstrap,     "--data-dir", data_dir};
+  std::vector<std::string> argv{LocusBinary(), "serve",  "--bootstrap", bootstrap, "--data-dir",
+                                data_dir,      "--http", "127.0.0.1:0"};  // any free port
   if (exit_when_idle_s >= 0) {
     argv.push_back("--exit-when-idle");
     argv.push_back(std::to_string(exit_when_idle_s));

@@ -59,7 +59,7 @@ TEST(LiveMatchesEvalTest, KafkaEngineAnswersLikeTheReplayForTheSameEventPrefix) 
   SpawnOptions so;
   so.stderr_path = dir / "serve.log";
   auto serve = Child::Spawn({LocusBinary(), "serve", "--bootstrap", bootstrap, "--data-dir",
-                             dir / "state", "--config", config_path},
+                             dir / "state", "--config", config_path, "--http", "127.0.0.1:0"},
                             so);
   ASSERT_NE(serve, nullptr);
   SpawnOptions io;

@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <vector>
@@ -16,15 +17,16 @@ namespace locus::itest {
 
 class Stack {
  public:
-  // Starts the broker and the engine; check ok() (failures are already recorded).
-  explicit Stack(const TempDir& dir) : dir_(dir) {
+  // Starts the broker and the engine (with `serve_extra` arguments); check ok() (failures are
+  // already recorded).
+  explicit Stack(const TempDir& dir, const std::vector<std::string>& serve_extra = {}) : dir_(dir) {
     SpawnOptions bo;
     bo.stderr_path = dir_ / "broker.log";
     broker_ = Child::Spawn({LocusBinary(), "broker"}, bo);
     if (!broker_) return;
     bootstrap_ = ReadBootstrap(*broker_);
     if (bootstrap_.empty()) return;
-    StartServe();
+    StartServe(serve_extra);
   }
 
   bool ok() const { return !bootstrap_.empty() && serve_ != nullptr; }
@@ -39,6 +41,10 @@ class Stack {
     std::vector<std::string> argv{LocusBinary(), "serve",      "--bootstrap",
                                   bootstrap_,    "--data-dir", data_dir()};
     argv.insert(argv.end(), extra.begin(), extra.end());
+    // Any free port for the HTTP API, so engines of concurrent tests never collide on 8080.
+    if (std::find(extra.begin(), extra.end(), "--http") == extra.end()) {
+      argv.insert(argv.end(), {"--http", "127.0.0.1:0"});
+    }
     serve_ = Child::Spawn(argv, so);
   }
 

@@ -52,6 +52,9 @@ void ExpectSameConfig(const Config& a, const Config& b) {
   EXPECT_EQ(a.mysql.export_user_rows, b.mysql.export_user_rows);
   EXPECT_EQ(a.http.listen, b.http.listen);
   EXPECT_EQ(a.http.token, b.http.token);
+  EXPECT_EQ(a.http.max_request_bytes, b.http.max_request_bytes);
+  EXPECT_EQ(a.http.rate_limit_per_s, b.http.rate_limit_per_s);
+  EXPECT_EQ(a.http.rate_limit_burst, b.http.rate_limit_burst);
 }
 
 // Owns a fresh temp directory and runs with no LOCUS_* variables in the process
