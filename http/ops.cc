@@ -184,6 +184,10 @@ Reply Metrics(Context& c) {
   w.Sample("locus_places", {}, places);
   w.Family("locus_model_events_applied", "gauge", "Events in the state (survives restarts).");
   w.Sample("locus_model_events_applied", {}, applied);
+  w.Family("locus_retrains_total", "counter", "Full factor retrains finished by this process.");
+  w.Sample("locus_retrains_total", {}, static_cast<double>(s.engine->retrainer().completed()));
+  w.Family("locus_retrain_seconds", "gauge", "Wall time of the last full factor retrain.");
+  w.Sample("locus_retrain_seconds", {}, s.engine->retrainer().last_seconds());
   w.Family("locus_model_info", "gauge", "The model_version answers carry (value is always 1).");
   w.Sample("locus_model_info", {{"model_version", s.engine->model_version()}}, 1);
   return {200, w.text(), "text/plain; version=0.0.4; charset=utf-8"};

@@ -145,10 +145,7 @@ std::pair<std::string, std::string> Engine::AnswerRequest(std::string_view key,
     a.request_id = SalvageRequestId(value);
     if (a.request_id.empty() && ValidId(key)) a.request_id = std::string(key);
     a.error = "invalid request: " + d.error;
-    {
-      std::shared_lock lock(mu_);
-      a.model_version = ModelVersion(model_, options_.recommend);
-    }
+    a.model_version = model_version();
     counters_.requests_error++;
   }
   std::string id = a.request_id;

@@ -100,7 +100,10 @@ class Engine {
   const ThreadRetrainRunner& retrainer() const { return retrainer_; }
   const StateStore& store() const { return *store_; }
   // The model_version answers carry.
-  std::string model_version() const { return options_.recommend.model_version; }
+  std::string model_version() const {
+    std::shared_lock lock(mu_);
+    return ModelVersion(model_, options_.recommend);
+  }
 
  private:
   Engine(EngineOptions options, std::unique_ptr<StateStore> store);
