@@ -147,13 +147,16 @@ UserAggregates AggregateUsers(const Model& model) {
 }
 
 // The view with only the spaces a snapshot exports from: loading user profiles, transitions
-// and learned parameters (factors, blend) would cost time and change no row.
+// and latent factors would cost time and change no row. Of the learned parameters only the
+// blend's weights are read (one entry; they go to engine_stats).
 class ExportedSpaces final : public StateReader {
  public:
   explicit ExportedSpaces(const StateReader& view) : view_(view) {}
   Status Scan(Space space,
               const std::function<void(std::string_view, std::string_view)>& visit) const override {
-    if (space == Space::kProfiles || space == Space::kTransitions || space == Space::kLearned) {
+    if (space == Space::kProfiles || space == Space::kTransitions) return Status::Ok();
+    if (space == Space::kLearned) {
+      if (auto blend = view_.Get(space, Model::kBlendKey)) visit(Model::kBlendKey, *blend);
       return Status::Ok();
     }
     return view_.Scan(space, visit);
@@ -405,6 +408,23 @@ Result<SnapshotContent> BuildContent(const StateReader& view, const ContentOptio
   stats["user_place_pairs"] = static_cast<double>(users.user_place_pairs);
   stats["state_newest_ts_ms"] = static_cast<double>(c.state_ts);
   stats["export_skipped_entries"] = static_cast<double>(c.skipped);
+  // The learned blend: how much each signal counts now (names as in `locus state dump`).
+  const Blend& blend = model.blend();
+  if (blend.steps > 0) {
+    stats["blend.steps"] = static_cast<double>(blend.steps);
+    stats["blend.mean_loss"] = model.blend_loss();
+    for (size_t i = 0; i < kNumGateFeatures; ++i) {
+      stats[std::string("blend.gate.") + kGateFeatureNames[i]] = blend.gate.w[i];
+    }
+    for (size_t i = 0; i < Blend::kReturnSize; ++i) {
+      stats[std::string("blend.return.") + kFeatureNames[Blend::kReturnFeatures[i]]] =
+          blend.ret.w[i];
+    }
+    for (size_t i = 0; i < Blend::kExploreSize; ++i) {
+      stats[std::string("blend.explore.") + kFeatureNames[Blend::kExploreFeatures[i]]] =
+          blend.explore.w[i];
+    }
+  }
   for (const auto& [name, value] : stats) c.engine_stats.push_back({name, value});
 
   c.hash = HashOf(c);

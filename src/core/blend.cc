@@ -11,7 +11,7 @@ const std::array<const char*, kNumFeatures> kFeatureNames = {
     "favourite", "pop_log",       "pop_recent_log", "pop_users_log", "dist_log",
     "has_dist",  "dist_area_log", "dist_home_log",  "trans_log",     "trans_prob",
     "covisit",   "hour_affinity", "factor",         "near",          "covisit_llr",
-    "als",       "rating"};
+    "als",       "rating",        "tag_match"};
 
 const std::array<const char*, kNumGateFeatures> kGateFeatureNames = {"bias",
                                                                      "own_places_log",

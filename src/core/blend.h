@@ -42,6 +42,7 @@ enum Feature : size_t {
   kCovisitLlr,    // log(1 + mean LLR of co-visitation with the user's recent places)
   kAls,           // the full retrain's affinity of the user (folded in now) and the place
   kRating,        // the place's shrunk mean rating relative to the activity's (explicit)
+  kTagMatch,      // share of the place's tags found on the user's own places (content)
   kNumFeatures
 };
 using Features = std::array<double, kNumFeatures>;
@@ -87,7 +88,7 @@ class Blend {
                double other_log_weight = 0);
 
   static constexpr size_t kReturnSize = 13;
-  static constexpr size_t kExploreSize = 15;
+  static constexpr size_t kExploreSize = 16;
   Weights<kNumGateFeatures> gate;
   Weights<kReturnSize> ret;
   Weights<kExploreSize> explore;

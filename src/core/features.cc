@@ -93,6 +93,16 @@ FeatureContext MakeFeatureContext(const Model& m, const ActivityId& activity,
     c.gate[kGateSinceOwnLog] =
         std::log1p(static_cast<double>(std::max<TimeMs>(0, t - last)) / kMsPerDay);
   }
+  {
+    // Tags in id order of the user's places (any activity), each once.
+    for (const auto& [place, n] : m.UserCounts(*user)) {
+      if (const Place* p = m.FindPlace(place)) {
+        c.own_tags.insert(c.own_tags.end(), p->tags.begin(), p->tags.end());
+      }
+    }
+    std::sort(c.own_tags.begin(), c.own_tags.end());
+    c.own_tags.erase(std::unique(c.own_tags.begin(), c.own_tags.end()), c.own_tags.end());
+  }
   if (const AlsModel* als = m.als(); als != nullptr) {
     c.als_user = als->FoldIn(m.UserCounts(*user));
   }
@@ -209,6 +219,13 @@ Features ComputeFeatures(const FeatureContext& c, const Place& place,
     const double pa = (static_cast<double>((*c.activity_hours)[h]) + 1) / (c.activity_events + 24);
     const double pw = (static_cast<double>(info->hours[h]) + 2 * pa) / (total + 2);
     x[kHourAffinity] = std::log(pw / pa);
+  }
+  if (!place.tags.empty() && !c.own_tags.empty()) {
+    double found = 0;
+    for (const std::string& tag : place.tags) {
+      found += std::binary_search(c.own_tags.begin(), c.own_tags.end(), tag) ? 1 : 0;
+    }
+    x[kTagMatch] = found / static_cast<double>(place.tags.size());
   }
   if (c.user) x[kFactor] = m.factors().Score(*c.user, place.id);
   if (c.als_user) {

@@ -7,6 +7,7 @@
 #include "src/core/model.h"
 
 #include <optional>
+#include <string>
 #include <vector>
 
 namespace locus {
@@ -37,7 +38,9 @@ struct FeatureContext {
   std::vector<CovisitRow> covisit_rows;
   int64_t users = 0;  // everyone with an event
   const std::array<int64_t, 24>* activity_hours = nullptr;
-  double rating_mean = 0;  // mean rating of the activity's places (0: no ratings)
+  double rating_mean = 0;
+  // Tags of the user's own places (all activities), for content similarity of new places.
+  std::vector<std::string> own_tags;  // mean rating of the activity's places (0: no ratings)
   double activity_events = 0;
   // The user's vector folded into the full retrain's place factors (fresh to the last event).
   std::optional<AlsModel::Vector> als_user;

@@ -196,7 +196,6 @@ bool DecodeBlend(std::string_view value, Blend& b) {
 }
 
 constexpr std::string_view kHoursPrefix = "hours/";
-constexpr std::string_view kBlendKey = "blend";
 constexpr std::string_view kRetrainKey = "retrain";
 constexpr std::string_view kAlsKey = "als";
 constexpr std::string_view kAlsPlacePrefix = "als/place/";

@@ -120,6 +120,9 @@ class Model {
 
   explicit Model(ModelOptions options);
 
+  // Key of the blend's weights in Space::kLearned (read alone by the snapshot).
+  static constexpr std::string_view kBlendKey = "blend";
+
   // Places (the places topic). Upserting replaces the place and its activity links.
   void UpsertPlace(Place place);
   void DeletePlace(const PlaceId& id);

@@ -68,3 +68,25 @@ TEST(FeaturesTest, CoVisitationLlrScoresPlacesVisitedWithTheUsersRecentOnes) {
 
 }  // namespace
 }  // namespace locus
+
+namespace locus {
+namespace {
+
+TEST(FeaturesTest, TagsOfTheUsersOwnPlacesMakeANewPlaceWithThemAMatch) {
+  Model m(ModelOptions{});
+  m.UpsertPlace(
+      test_support::MakePlace("known", "Known", {40.7, -74.0}, {"Coffee Shop"}, {"wifi", "quiet"}));
+  m.UpsertPlace(test_support::MakePlace("new", "New", {40.7, -74.0}, {"Coffee Shop"},
+                                        {"wifi", "vegan", "quiet", "patio"}));
+  m.UpsertPlace(
+      test_support::MakePlace("other", "Other", {40.7, -74.0}, {"Coffee Shop"}, {"loud"}));
+  ASSERT_TRUE(
+      m.Apply(test_support::MakeEvent("e1", EventType::kVisit, "me", "known", test_support::kT0))
+          .ok());
+  EXPECT_DOUBLE_EQ(Of(m, "me", "new")[kTagMatch], 0.5);  // wifi and quiet of four
+  EXPECT_EQ(Of(m, "me", "other")[kTagMatch], 0);
+  EXPECT_EQ(Of(m, "nobody", "new")[kTagMatch], 0);
+}
+
+}  // namespace
+}  // namespace locus

@@ -7,6 +7,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -260,6 +261,24 @@ TEST(JsonStringArrayTest, EscapesQuotesBackslashesAndControlCharacters) {
   EXPECT_EQ(JsonStringArray({}), "[]");
   EXPECT_EQ(JsonStringArray({"a\"b", "c\\d", std::string("e\nf\x01"), "Café 🧗"}),
             "[\"a\\\"b\",\"c\\\\d\",\"e\\u000af\\u0001\",\"Café 🧗\"]");
+}
+
+}  // namespace
+}  // namespace locus::snapshot
+
+namespace locus::snapshot {
+namespace {
+
+// The learned blend is part of what analysts see: its weights, by name, in engine_stats.
+TEST_F(SnapshotContentTest, ExportsTheLearnedBlendWeightsByName) {
+  ASSERT_GT(model_.blend().steps, 0);
+  const SnapshotContent c = Build();
+  std::map<std::string, double> stats;
+  for (const auto& r : c.engine_stats) stats[r.name] = r.value;
+  EXPECT_EQ(stats.at("blend.steps"), static_cast<double>(model_.blend().steps));
+  EXPECT_EQ(stats.at("blend.gate.bias"), model_.blend().gate.w[kGateBias]);
+  EXPECT_EQ(stats.at("blend.explore.dist_log"), model_.blend().explore.w[3]);
+  EXPECT_TRUE(stats.contains("blend.return.own_log"));
 }
 
 }  // namespace
