@@ -184,6 +184,9 @@ Reply Metrics(Context& c) {
   w.Sample("locus_places", {}, places);
   w.Family("locus_model_events_applied", "gauge", "Events in the state (survives restarts).");
   w.Sample("locus_model_events_applied", {}, applied);
+  w.Family("locus_answer_latency_seconds", "histogram",
+           "Time the engine took to answer a request, requests topic and HTTP alike.");
+  w.Histogram("locus_answer_latency_seconds", {}, s.engine->counters().answer_latency.Read());
   w.Family("locus_retrains_total", "counter", "Full factor retrains finished by this process.");
   w.Sample("locus_retrains_total", {}, static_cast<double>(s.engine->retrainer().completed()));
   w.Family("locus_retrain_seconds", "gauge", "Wall time of the last full factor retrain.");

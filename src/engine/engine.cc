@@ -130,6 +130,7 @@ Answer Engine::Recommend(const Query& query) {
     a = locus::Recommend(model_, scorer_, query, options_.recommend);
   }
   a.took_ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+  counters_.answer_latency.Observe(a.took_ms / 1000.0);
   (a.ok ? counters_.requests_ok : counters_.requests_error)++;
   return a;
 }

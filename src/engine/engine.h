@@ -9,6 +9,7 @@
 #include "src/codec/messages.h"
 #include "src/core/model.h"
 #include "src/core/recommend.h"
+#include "src/engine/latency_histogram.h"
 #include "src/engine/retrain_thread.h"
 #include "state/state_store.h"
 
@@ -54,6 +55,8 @@ struct EngineCounters {
   std::atomic<int64_t> requests_ok{0};
   std::atomic<int64_t> requests_error{0};
   std::atomic<int64_t> flushes{0};
+  // Time to answer a valid request, on every path (topic and HTTP), in seconds.
+  LatencyHistogram answer_latency;
   // Events from the topic by type (EventType order: click, visit, rating; 3: undecodable) and
   // outcome (0: applied, 1: rejected).
   std::array<std::array<std::atomic<int64_t>, 2>, 4> events{};

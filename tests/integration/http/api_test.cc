@@ -229,6 +229,10 @@ TEST(HttpApiTest, PostedEventsFlowThroughKafkaIntoStateAndMetrics) {
   EXPECT_EQ(after.Get(R"(locus_http_request_duration_seconds_count{route="/events"})"), 5);
   EXPECT_GE(after.Get(R"(locus_http_request_duration_seconds_count{route="/metrics"})"), 1);
   EXPECT_EQ(after.Get(R"(locus_http_responses_total{code="202",route="/events"})"), 3);
+  // The engine's own answer latency counts the probe answered since the first scrape.
+  EXPECT_EQ(after.types["locus_answer_latency_seconds"], "histogram");
+  EXPECT_GE(after.Get("locus_answer_latency_seconds_count"),
+            before.Get("locus_answer_latency_seconds_count") + 1);
   EXPECT_EQ(after.Get(R"(locus_http_responses_total{code="413",route="/events"})"), 1);
 
   // The posted visits are in the state: user-8's own history now ranks the quiet cafe first.
