@@ -27,8 +27,10 @@ int IngestTool(const Args& args) {
   const double preload_s = Since(t);
   const int64_t dropped = MaxLowWatermark(c, c.kafka.events_topic);
   if (dropped > 0) {
-    std::fprintf(stderr, "ingest: the cluster dropped messages (low watermark %lld): use more "
-                 "partitions or fewer events\n", static_cast<long long>(dropped));
+    std::fprintf(stderr,
+                 "ingest: the cluster dropped messages (low watermark %lld): use more "
+                 "partitions or fewer events\n",
+                 static_cast<long long>(dropped));
     return 1;
   }
 

@@ -7,13 +7,12 @@
 #include "bench/load/tools.h"
 #include "src/codec/messages.h"
 
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <cstdio>
+#include <signal.h>
 #include <string>
+#include <sys/wait.h>
 #include <thread>
+#include <unistd.h>
 
 namespace locus::bench {
 namespace {
@@ -50,7 +49,8 @@ namespace {
           .Add("events", events)
           .Add("places", places)
           .Add("users", users)
-          .Add("users_with_history", engine->WithModel([](const Model& m) { return m.user_count(); }))
+          .Add("users_with_history",
+               engine->WithModel([](const Model& m) { return m.user_count(); }))
           .Add("engine_events_per_s", static_cast<double>(events) / ingest_s)
           .str() +
       "\n" + w->activities()[static_cast<size_t>(fav)] + "\n";
@@ -103,25 +103,25 @@ int StateTool(const Args& args) {
   q.k = 10;
   const Answer a = (*engine)->Recommend(q);
   const double ready_s = Since(t);
-  const int64_t recovered =
-      (*engine)->WithModel([](const Model& m) { return m.events_applied(); });
+  const int64_t recovered = (*engine)->WithModel([](const Model& m) { return m.events_applied(); });
   const int64_t events = args.Int("events", 1000000);
-  std::printf("%s\n", JsonLine()
-                          .Add("tool", std::string("state"))
-                          .Raw("memory", memory)
-                          .Raw("restart", JsonLine()
-                                              .Add("ready_s", ready_s)
-                                              .Add("open_s", open_s)
-                                              .Add("load_s", load_s - open_s)
-                                              .Add("events", events)
-                                              .Add("events_recovered", recovered)
-                                              .Add("answer_ok", a.ok && !a.items.empty())
-                                              .Add("killed_by_sigkill", WIFSIGNALED(status) &&
-                                                                            WTERMSIG(status) == SIGKILL)
-                                              .str())
-                          .Raw("machine", MachineJson())
-                          .str()
-                          .c_str());
+  std::printf("%s\n",
+              JsonLine()
+                  .Add("tool", std::string("state"))
+                  .Raw("memory", memory)
+                  .Raw("restart", JsonLine()
+                                      .Add("ready_s", ready_s)
+                                      .Add("open_s", open_s)
+                                      .Add("load_s", load_s - open_s)
+                                      .Add("events", events)
+                                      .Add("events_recovered", recovered)
+                                      .Add("answer_ok", a.ok && !a.items.empty())
+                                      .Add("killed_by_sigkill",
+                                           WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
+                                      .str())
+                  .Raw("machine", MachineJson())
+                  .str()
+                  .c_str());
   std::fprintf(stderr,
                "state: memory %s\nstate: after SIGKILL with %lld events applied: store open "
                "%.3f s, model loaded %.3f s, first answer (%s, %zu items) at %.3f s\n",
