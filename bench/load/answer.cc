@@ -25,6 +25,8 @@ int AnswerTool(const Args& args) {
   for (int64_t i = 0; i < events; ++i) model.Apply(w->Next()).IgnoreError();
   const double apply_s = Since(t);
 
+  std::fprintf(stderr, "answer: model built (%.1f s of places, %.1f s of events); querying\n",
+               places_s, apply_s);
   const LearnedScorer scorer;
   const RecommendOptions options;
   std::vector<double> ms;

@@ -52,7 +52,7 @@ int IngestTool(const Args& args) {
   std::atomic<int64_t> first_ns{0};
   std::thread watch([&] {
     while (!done.load() && engine->counters().events_applied.load() == 0) {
-      std::this_thread::sleep_for(std::chrono::microseconds(200));
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
     first_ns = Clock::now().time_since_epoch().count();
   });

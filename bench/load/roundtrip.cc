@@ -55,6 +55,10 @@ int RoundTripTool(const Args& args) {
   kafka::LoopOptions lo;
   lo.kafka = c.kafka;
   lo.client = c.client;
+  // --fetch-wait-ms: the engine consumer's fetch.wait.max.ms (unset: the loop's own setting).
+  if (args.Int("fetch-wait-ms", -1) >= 0) {
+    lo.client["fetch.wait.max.ms"] = std::to_string(args.Int("fetch-wait-ms", -1));
+  }
   auto loop = kafka::EngineLoop::Create(*engine, lo);
   if (!loop.ok()) Check(loop.status(), "creating the engine loop");
   std::atomic<bool> stop{false};
