@@ -205,7 +205,7 @@ Event Workload::Next() {
   const uint32_t p = PickPlace(user, activity);
 
   Event e;
-  e.event_id = "e";
+  e.event_id.push_back('e');  // not = "e": GCC 12 warns falsely (-Wrestrict) on that
   e.event_id += std::to_string(seq_);
   e.type = Uniform() < options_.click_share ? EventType::kClick : EventType::kVisit;
   e.user = UserId(UserName(user));
