@@ -47,6 +47,11 @@ Result<std::unique_ptr<EngineLoop>> EngineLoop::Create(Engine& engine, LoopOptio
   c["fetch.max.bytes"] = "8388608";
   c["max.partition.fetch.bytes"] = "4194304";
   c["receive.message.max.bytes"] = "16777216";
+  // An idle fetch waits at most this long for new data (librdkafka's default is 500 ms). The
+  // embedded cluster answers a waiting fetch only when the wait ends, so with the default a
+  // request or event arriving on an idle partition waited ~500 ms before locus saw it
+  // (bench/README.md "Freshness"); a real broker answers early, and 5 ms costs little there.
+  c["fetch.wait.max.ms"] = "5";
   for (const auto& [key, value] : loop->options_.client) c[key] = value;  // operators win
   c["group.id"] = k.group_id;
   auto conf = NewConf(c);

@@ -1,0 +1,75 @@
+// Helpers shared by the end-to-end load tools (bench/load): arguments, clocks, percentiles,
+// memory, temporary directories, the workload and a fresh engine, and the one JSON line each
+// tool prints. Benchmark code: failures end the process with a message (exit 1 or 2).
+#pragma once
+
+#include "bench/workload/workload.h"
+#include "src/engine/engine.h"
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace locus::bench {
+
+using Clock = std::chrono::steady_clock;
+double Since(Clock::time_point t);
+double Ms(Clock::duration d);
+
+// --name value pairs.
+class Args {
+ public:
+  Args(int argc, char** argv, int first);
+  int64_t Int(const std::string& name, int64_t fallback) const;
+  double Double(const std::string& name, double fallback) const;
+  std::string Str(const std::string& name, const std::string& fallback) const;
+
+ private:
+  std::map<std::string, std::string> values_;
+};
+
+struct Latency {
+  double p50 = 0, p99 = 0, p999 = 0, mean = 0, max = 0;
+  size_t n = 0;
+};
+Latency Summarize(std::vector<double> ms);
+
+int64_t PeakRssBytes();     // of this process, so far
+int64_t CurrentRssBytes();  // of this process, now
+uint64_t DirBytes(const std::string& dir);
+constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
+
+// A fresh directory under $TMPDIR (or /tmp), removed with its contents on destruction.
+struct TempDir {
+  std::string path;
+  TempDir();
+  ~TempDir();
+};
+
+std::unique_ptr<Workload> MakeWorkload(const Args& args, int64_t places, int64_t users,
+                                       int64_t events, int activities = 0);
+std::unique_ptr<Engine> OpenEngine(const std::string& dir);
+void Check(const Status& s, const char* what);
+
+// Builds one JSON object line: {"k": v, ...}.
+class JsonLine {
+ public:
+  JsonLine& Add(const std::string& key, double v);
+  JsonLine& Add(const std::string& key, int64_t v);
+  JsonLine& Add(const std::string& key, const std::string& v);
+  JsonLine& Add(const std::string& key, bool v);
+  JsonLine& Raw(const std::string& key, const std::string& json);
+  std::string str() const { return "{" + body_ + "}"; }
+
+ private:
+  void Key(const std::string& key);
+  std::string body_;
+};
+
+// Load / CPU context of a run on a shared machine.
+std::string MachineJson();
+
+}  // namespace locus::bench

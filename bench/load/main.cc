@@ -1,0 +1,36 @@
+// locus_load: end-to-end load tools (run by bench/run; benchmarks, never tests).
+//
+//   locus_load ingest    [--events N] [--places N] [--users N] [--partitions N]
+//   locus_load answer    [--places N] [--users N] [--activities N] [--events N] [--queries N]
+//   locus_load state     [--events N] [--places N] [--users N]      (memory, then restart)
+//   locus_load retrain   [--users N] [--places N] [--pairs N] [--factors N] [--iterations N]
+//   locus_load roundtrip [--rate R] [--ingest-rate R] [--seconds S] [--probes N] ...
+//
+// Every tool also takes --seed S and --categories FILE (the check-in file whose column 4
+// names the activities; default ../shared/data/foursquare_nyc_ipcm.tsv.xz, read in place).
+// Each prints one JSON line on stdout and a readable summary on stderr.
+#include "bench/load/tools.h"
+
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <cstring>
+
+int main(int argc, char** argv) {
+  using namespace locus::bench;
+  if (argc < 2) {
+    std::fprintf(stderr, "usage: %s ingest|answer|state|retrain|roundtrip [--name value ...]\n",
+                 argv[0]);
+    return 2;
+  }
+  spdlog::set_level(spdlog::level::warn);
+  const Args args(argc, argv, 2);
+  const std::string tool = argv[1];
+  if (tool == "ingest") return IngestTool(args);
+  if (tool == "answer") return AnswerTool(args);
+  if (tool == "state") return StateTool(args);
+  if (tool == "retrain") return RetrainTool(args);
+  if (tool == "roundtrip") return RoundTripTool(args);
+  std::fprintf(stderr, "unknown tool %s\n", tool.c_str());
+  return 2;
+}

@@ -1,0 +1,131 @@
+#!/usr/bin/env python3
+"""Merges the JSON lines of bench/run's tools into one result file and a markdown table,
+with each issue-6 target marked pass/fail (a benchmark report, never a test)."""
+import argparse
+import json
+import pathlib
+
+
+def line(d, name):
+    p = d / f"{name}.json"
+    for text in p.read_text().splitlines() if p.exists() else []:
+        if text.startswith("{"):
+            return json.loads(text)
+    return None
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("dir")
+    for a in ("size", "sha", "date", "command", "json", "md"):
+        ap.add_argument("--" + a, required=True)
+    ap.add_argument("--seconds", type=int, required=True)
+    a = ap.parse_args()
+    d = pathlib.Path(a.dir)
+    ing, ans, st, ret, rt = (line(d, n) for n in ("ingest", "answer", "state", "retrain", "roundtrip"))
+    cmds = {n: (d / f"{n}.cmd").read_text().strip() for n in ("ingest", "answer", "state", "retrain", "roundtrip")
+            if (d / f"{n}.cmd").exists()}
+    out = {"date": a.date, "commit": a.sha, "size": a.size, "command": a.command,
+           "wall_seconds": a.seconds, "commands": cmds}
+    if ing:
+        out["ingest"] = {k: ing[k] for k in ("events_per_s", "raw_consume_per_s", "ratio", "events",
+                                             "places", "users", "partitions", "machine")}
+    if ans:
+        out["recommend"] = {k: ans[k] for k in ("p50_ms", "p99_ms", "p999_ms", "places", "users",
+                                                "users_with_history", "activities", "events_applied",
+                                                "queries", "machine")}
+    if rt:
+        out["roundtrip"] = dict(rt["roundtrip"], machine=rt["machine"], places=rt["places"],
+                                users=rt["users"])
+        out["freshness"] = dict(rt["freshness"], machine=rt["machine"])
+    if st:
+        out["memory"] = dict(st["memory"], machine=st["machine"])
+        out["restart"] = dict(st["restart"], machine=st["machine"])
+    if ret:
+        out["retrain"] = {k: ret[k] for k in ("seconds", "users", "places", "pairs", "factors",
+                                              "iterations", "threads", "loss_first", "loss", "machine")}
+    micro = d / "micro.json"
+    if micro.exists():
+        m = json.loads(micro.read_text())
+        out["micro"] = {b["name"]: {"real_time": b["real_time"], "time_unit": b["time_unit"],
+                                    "items_per_second": b.get("items_per_second")}
+                        for b in m["benchmarks"]}
+
+    def get(section, key):
+        return out.get(section, {}).get(key)
+
+    rows = []
+
+    def row(metric, value, fmt, target, ok, size):
+        v = "not measured" if value is None else fmt.format(value)
+        verdict = "—" if ok is None or value is None else ("**pass**" if ok else "**FAIL**")
+        rows.append(f"| {metric} | {v} | {target} | {verdict} | {size} |")
+
+    i = out.get("ingest", {})
+    isz = f"{i.get('events')} events, {i.get('places')} places, {i.get('partitions')} partitions"
+    row("ingest, locus (events/s)", get("ingest", "events_per_s"), "{:,.0f}", ">= 300,000",
+        (get("ingest", "events_per_s") or 0) >= 300000, isz)
+    row("ingest, bare librdkafka consumer (events/s)", get("ingest", "raw_consume_per_s"), "{:,.0f}",
+        "", None, isz)
+    row("ingest ratio locus / bare", get("ingest", "ratio"), "{:.4f}", ">= 0.5",
+        (get("ingest", "ratio") or 0) >= 0.5, isz)
+    r = out.get("recommend", {})
+    rsz = (f"{r.get('places')} places, {r.get('users')} users ({r.get('users_with_history')} with "
+           f"history), {r.get('activities')} activities, {r.get('events_applied')} events")
+    row("recommend p50 (ms, in-process)", get("recommend", "p50_ms"), "{:.3f}", "", None, rsz)
+    row("recommend p99 (ms, in-process)", get("recommend", "p99_ms"), "{:.3f}", "<= 1 ms",
+        (get("recommend", "p99_ms") or 1e9) <= 1, rsz)
+    row("recommend p99.9 (ms, in-process)", get("recommend", "p999_ms"), "{:.3f}", "", None, rsz)
+    t = out.get("roundtrip", {})
+    tsz = (f"{t.get('rate_per_s', 0):.0f} req/s open loop, {t.get('ingest_rate_per_s', 0):.0f} events/s "
+           f"alongside, {t.get('places')} places, {t.get('missing')} missing")
+    row("Kafka round trip p50 (ms)", get("roundtrip", "p50_ms"), "{:.2f}", "", None, tsz)
+    row("Kafka round trip p99 (ms)", get("roundtrip", "p99_ms"), "{:.2f}", "<= 10 ms",
+        (get("roundtrip", "p99_ms") or 1e9) <= 10 and not t.get("missing"), tsz)
+    f = out.get("freshness", {})
+    fsz = f"{f.get('probes')} probes during the round-trip run, {f.get('timeouts')} timed out"
+    row("freshness p50 (ms)", get("freshness", "p50_ms"), "{:.2f}", "", None, fsz)
+    row("freshness p99 (ms)", get("freshness", "p99_ms"), "{:.2f}", "<= 100 ms",
+        (get("freshness", "p99_ms") or 1e9) <= 100 and not f.get("timeouts"), fsz)
+    mm = out.get("memory", {})
+    msz = f"{mm.get('events')} events, {mm.get('places')} places, {mm.get('users')} users"
+    full_size = (mm.get("events", 0) >= 50_000_000 and mm.get("places", 0) >= 1_000_000
+                 and mm.get("users", 0) >= 1_000_000)
+    row("peak RSS (GiB)", get("memory", "rss_gib"), "{:.3f}",
+        "<= 4 GiB at 1M places/1M users/50M events", (get("memory", "rss_gib") or 1e9) <= 4
+        if full_size else None, msz + ("" if full_size else " (below the target's size: no verdict)"))
+    row("RocksDB size (GiB)", get("memory", "rocksdb_gib"), "{:.3f}", "", None, msz)
+    rs = out.get("restart", {})
+    ssz = f"{rs.get('events')} events ({rs.get('events_recovered')} recovered)"
+    big = rs.get("events", 0) >= 10_000_000
+    row("ready after SIGKILL (s)", get("restart", "ready_s"), "{:.2f}", "<= 2 s with 10M events",
+        (get("restart", "ready_s") or 1e9) <= 2 if big else
+        (False if (get("restart", "ready_s") or 0) > 2 else None),
+        ssz + ("" if big else " (below 10M events: only a miss is a verdict)"))
+    rr = out.get("retrain", {})
+    tsz2 = (f"{rr.get('users')} users, {rr.get('places')} places, {rr.get('pairs')} pairs, "
+            f"{rr.get('factors')} factors, {rr.get('iterations')} iterations, {rr.get('threads')} threads, "
+            f"loss {rr.get('loss', 0):.4g}")
+    row("retrain wall time (s)", get("retrain", "seconds"), "{:.1f}", "<= 45 s", (get("retrain", "seconds") or 1e9) <= 45
+        if rr.get("users", 0) >= 1_000_000 else None, tsz2)
+
+    loads = sorted({round(v["machine"]["load_avg_1m"], 2) for v in out.values()
+                    if isinstance(v, dict) and "machine" in v})
+    md = [f"Measured {a.date} at commit `{a.sha}` with `{a.command}` ({a.seconds} s in all) on "
+          f"{out.get('ingest', {}).get('machine', {}).get('cpus', '?')} shared CPUs, load average "
+          f"{loads[0] if loads else '?'}–{loads[-1] if loads else '?'} during the runs (noisy: two other "
+          "engineers build on the same machine).", "",
+          "| metric | measured | target | verdict | size |", "|---|---|---|---|---|", *rows, ""]
+    if "micro" in out:
+        md += ["| micro-benchmark | time | items/s |", "|---|---|---|"]
+        for name, b in out["micro"].items():
+            ips = b["items_per_second"]
+            md.append(f"| `{name}` | {b['real_time']:.4g} {b['time_unit']} | "
+                      f"{'' if ips is None else f'{ips:,.0f}'} |")
+        md.append("")
+    pathlib.Path(a.json).write_text(json.dumps(out, indent=2) + "\n")
+    pathlib.Path(a.md).write_text("\n".join(md))
+
+
+if __name__ == "__main__":
+    main()
