@@ -27,12 +27,21 @@ MysqlConfig ProjectServer(const std::string& database) {
   return c;
 }
 
+namespace {
+// Whether the project's server came up for this suite. A failure inside SetUpTestSuite makes
+// GoogleTest report the tests as skipped, which ctest counts as passing: each test fails
+// on its own instead.
+int server_start_status = -1;
+}  // namespace
+
 void MysqlTest::SetUpTestSuite() {
   const std::string cmd = std::string(LOCUS_SOURCE_DIR) + "/scripts/mariadb start >/dev/null";
-  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd << " failed";
+  server_start_status = std::system(cmd.c_str());
 }
 
 void MysqlTest::SetUp() {
+  ASSERT_EQ(server_start_status, 0)
+      << LOCUS_SOURCE_DIR << "/scripts/mariadb start failed: the project's MariaDB is not running";
   static int n = 0;
   const std::string base = Env("LOCUS_MYSQL_DATABASE", "locus");
   const std::string db = base + "_test_" + std::to_string(getpid()) + "_" + std::to_string(++n);
