@@ -93,19 +93,17 @@ FeatureContext MakeFeatureContext(const Model& m, const ActivityId& activity,
     c.gate[kGateSinceOwnLog] =
         std::log1p(static_cast<double>(std::max<TimeMs>(0, t - last)) / kMsPerDay);
   }
-  {
-    // Tags in id order of the user's places (any activity), each once.
-    for (const auto& [place, n] : m.UserCounts(*user)) {
-      if (const Place* p = m.FindPlace(place)) {
-        c.own_tags.insert(c.own_tags.end(), p->tags.begin(), p->tags.end());
-      }
+  // The user's places over all activities, read once for the tags and the ALS fold-in.
+  const std::vector<std::pair<PlaceId, double>> all_places = m.UserCounts(*user);
+  for (const auto& [place, n] : all_places) {
+    if (const Place* p = m.FindPlace(place)) {
+      c.own_tags.insert(c.own_tags.end(), p->tags.begin(), p->tags.end());
     }
-    std::sort(c.own_tags.begin(), c.own_tags.end());
-    c.own_tags.erase(std::unique(c.own_tags.begin(), c.own_tags.end()), c.own_tags.end());
   }
-  if (const AlsModel* als = m.als(); als != nullptr) {
-    c.als_user = als->FoldIn(m.UserCounts(*user));
-  }
+  // Each tag once, sorted for binary search.
+  std::sort(c.own_tags.begin(), c.own_tags.end());
+  c.own_tags.erase(std::unique(c.own_tags.begin(), c.own_tags.end()), c.own_tags.end());
+  if (const AlsModel* als = m.als(); als != nullptr) c.als_user = als->FoldIn(all_places);
   c.profile = m.Profile(*user);
   if (c.profile != nullptr) {
     const UserProfile& p = *c.profile;
