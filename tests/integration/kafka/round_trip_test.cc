@@ -3,6 +3,7 @@
 // Once with a plain librdkafka client, once with kcat from Debian.
 #include "tests/integration/kafka/plain_kafka.h"
 #include "tests/integration/kafka/process.h"
+#include "tests/integration/kafka/small_city.h"
 #include "tests/integration/kafka/stack.h"
 
 #include <gtest/gtest.h>
@@ -16,37 +17,11 @@
 namespace locus::itest {
 namespace {
 
-struct Record {
-  std::string topic;
-  std::string key;
-  std::string value;
-};
-
-// Two coffee shops and a climbing gym in Manhattan; "cafe-popular" gets most visits.
+// The small city, and one more visit of user-1 to the popular cafe.
 std::vector<Record> PlacesAndEvents() {
-  std::vector<Record> r;
-  r.push_back({"locus.places", "cafe-popular",
-               R"({"place_id":"cafe-popular","name":"Popular Cafe","lat":40.7260,"lon":-73.9897,)"
-               R"("activities":["Coffee Shop"],"tags":["wifi"]})"});
-  r.push_back({"locus.places", "cafe-quiet",
-               R"({"place_id":"cafe-quiet","name":"Quiet Cafe","lat":40.7420,"lon":-74.0050,)"
-               R"("activities":["Coffee Shop"]})"});
-  r.push_back({"locus.places", "gym-rocks",
-               R"({"place_id":"gym-rocks","name":"Rock Gym","lat":40.7510,"lon":-73.9950,)"
-               R"("activities":["Climbing Gym"]})"});
-  int n = 0;
-  auto visit = [&](const std::string& user, const std::string& place, const std::string& ts) {
-    r.push_back({"locus.events", user,
-                 R"({"event_id":"ev-)" + std::to_string(++n) + R"(","type":"visit","user_id":")" +
-                     user + R"(","place_id":")" + place + R"(","ts":")" + ts + R"("})"});
-  };
-  for (int u = 1; u <= 6; ++u) {
-    visit("user-" + std::to_string(u), "cafe-popular",
-          "2012-04-03T0" + std::to_string(u) + ":00:00Z");
-  }
-  visit("user-1", "cafe-popular", "2012-04-03T09:10:00Z");
-  visit("user-7", "cafe-quiet", "2012-04-03T09:20:00Z");
-  visit("user-2", "gym-rocks", "2012-04-03T09:30:00Z");
+  std::vector<Record> r = SmallCity();
+  r.push_back(
+      {"locus.events", "user-1", Visit(100, "user-1", "cafe-popular", "2012-04-03T09:10:00Z")});
   return r;
 }
 
