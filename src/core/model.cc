@@ -362,8 +362,7 @@ Status Model::Apply(const Event& e) {
   if (e.activity) {
     single.push_back(*e.activity);
     activities = &single;
-    if (std::find(place.activities.begin(), place.activities.end(), *e.activity) ==
-        place.activities.end()) {
+    if (!place.Lists(*e.activity)) {
       // People do this activity here although the place does not list it: learn the link.
       place.activities.push_back(*e.activity);
       Link(place.id, *e.activity, place.position);
@@ -757,8 +756,7 @@ Status Model::Load(const StateReader& reader) {
     std::vector<std::pair<int64_t, const PlaceId*>> ranked;
     for (const auto& [place, st] : stats) {
       const Place* p = FindPlace(place);
-      if (st.visits + st.clicks == 0 || p == nullptr ||
-          std::find(p->activities.begin(), p->activities.end(), activity) == p->activities.end()) {
+      if (st.visits + st.clicks == 0 || p == nullptr || !p->Lists(activity)) {
         continue;
       }
       ranked.emplace_back(st.visits + st.clicks, &place);

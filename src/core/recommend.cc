@@ -124,8 +124,7 @@ std::vector<PlaceId> GatherCandidates(const Model& model, const ActivityId& acti
       // neighbours (by LLR) of their recent places.
       auto listed = [&](const PlaceId& place) {
         const Place* p = model.FindPlace(place);
-        return p != nullptr && std::find(p->activities.begin(), p->activities.end(), activity) !=
-                                   p->activities.end();
+        return p != nullptr && p->Lists(activity);
       };
       if (profile->last_place) {
         if (const Model::PlaceCounts* row = model.TransitionsFrom(*profile->last_place)) {

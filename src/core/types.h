@@ -2,6 +2,7 @@
 // queries and answers. No I/O, no clocks.
 #pragma once
 
+#include <algorithm>
 #include <compare>
 #include <cstdint>
 #include <functional>
@@ -65,6 +66,11 @@ struct Place {
   GeoPoint position;
   std::vector<ActivityId> activities;
   std::vector<std::string> tags;
+
+  // True when the place lists `activity`.
+  bool Lists(const ActivityId& activity) const {
+    return std::find(activities.begin(), activities.end(), activity) != activities.end();
+  }
 };
 
 struct Query {
