@@ -61,6 +61,9 @@ struct ModelConfig {
   int retrain_factors = 32;
   int retrain_iterations = 15;
   int retrain_threads = 1;
+  // The blend learns from every event until this many were applied, then from a deterministic
+  // sample of share blend_full_events / events applied (0: every event).
+  int blend_full_events = 20000;
 };
 
 struct RequestConfig {

@@ -73,10 +73,9 @@ bool DecodeUserStat(std::string_view value, UserPlaceStat& s) {
 
 std::string I64Value(int64_t v) { return ByteWriter().I64(v).Take(); }
 
-// A pseudo-random key of (event, place) for order-independent sampling.
-uint64_t SampleKey(size_t event_hash, const PlaceId& place) {
-  uint64_t z = (static_cast<uint64_t>(event_hash) ^ (place.hash() * 0x9E3779B97F4A7C15ULL)) +
-               0x9E3779B97F4A7C15ULL;
+// splitmix64's finaliser: a well-mixed 64-bit function of `z`.
+uint64_t Mix64(uint64_t z) {
+  z += 0x9E3779B97F4A7C15ULL;
   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
   z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
   return z ^ (z >> 31);
@@ -87,6 +86,39 @@ void RemoveFrom(std::vector<PlaceId>& v, const PlaceId& place) {
     *pos = v.back();
     v.pop_back();
   }
+}
+
+// Sorted-by-id lists (the learners sample them by position, so positions must not depend on
+// the order events or loads came in).
+void InsertSorted(std::vector<PlaceId>& v, const PlaceId& place) {
+  auto pos = std::lower_bound(v.begin(), v.end(), place);
+  if (pos == v.end() || *pos != place) v.insert(pos, place);
+}
+
+void EraseSorted(std::vector<PlaceId>& v, const PlaceId& place) {
+  auto pos = std::lower_bound(v.begin(), v.end(), place);
+  if (pos != v.end() && *pos == place) v.erase(pos);
+}
+
+// Up to `k` distinct positions in [0, n), pseudo-random in (event, draw), ascending. O(k log k)
+// whatever n is: the learners' negatives and the blend's sample of others cost the same for an
+// activity of 50 places or of 50,000.
+std::vector<size_t> SamplePositions(size_t event_hash, size_t n, size_t k) {
+  std::vector<size_t> out;
+  if (n <= k) {
+    out.resize(n);
+    for (size_t i = 0; i < n; ++i) out[i] = i;
+    return out;
+  }
+  out.reserve(k);
+  // Draws with replacement until k distinct (n > k, so a few extra draws at most on average;
+  // bounded so a pathological hash cannot loop).
+  for (uint64_t draw = 0; out.size() < k && draw < 8 * k; ++draw) {
+    const size_t i = static_cast<size_t>(Mix64(event_hash + draw * 0x9E3779B97F4A7C15ULL) % n);
+    if (std::find(out.begin(), out.end(), i) == out.end()) out.push_back(i);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 std::string PairKey(std::string_view a, std::string_view b) {
@@ -256,7 +288,7 @@ void Model::Link(const PlaceId& place, const ActivityId& activity, const GeoPoin
   activity_places_[activity].push_back(place);
   grids_[activity].Add(place, at);
   UpdateTop(activity, place);
-  if (place_profiles_.contains(place)) active_places_[activity].push_back(place);
+  if (place_profiles_.contains(place)) InsertSorted(active_places_[activity], place);
 }
 
 void Model::Unlink(const PlaceId& place, const ActivityId& activity, const GeoPoint& at) {
@@ -269,7 +301,7 @@ void Model::Unlink(const PlaceId& place, const ActivityId& activity, const GeoPo
     if (auto pos = std::find(top.begin(), top.end(), place); pos != top.end()) top.erase(pos);
   }
   if (auto it = active_places_.find(activity); it != active_places_.end()) {
-    RemoveFrom(it->second, place);
+    EraseSorted(it->second, place);
   }
 }
 
@@ -348,7 +380,7 @@ Status Model::Apply(const Event& e) {
   ScheduleRetrain(e.ts);
   if (e.type != EventType::kRating && !place.activities.empty()) {
     const ActivityId& primary = e.activity ? *e.activity : place.activities.front();
-    TrainBlend(e, primary);
+    if (BlendLearnsFrom(e)) TrainBlend(e, primary);
     TrainFactors(e, primary);
   }
   bool seen_before = false;
@@ -515,6 +547,15 @@ void Model::InstallAls(std::shared_ptr<const AlsModel> als) {
   dirty_als_ = true;
 }
 
+bool Model::BlendLearnsFrom(const Event& e) const {
+  const int64_t full = options_.blend_full_events;
+  if (full <= 0 || events_applied_ < full) return true;
+  // A uniform number in [0, 1) from the event's id, below the share.
+  const uint64_t h = Mix64(std::hash<std::string>{}(e.event_id) ^ 0xB1E4DULL);
+  const double u = static_cast<double>(h >> 11) * 0x1.0p-53;
+  return u * static_cast<double>(events_applied_) < static_cast<double>(full);
+}
+
 void Model::TrainBlend(const Event& e, const ActivityId& activity) {
   // A place nobody has been to yet tells the blend nothing about how to weigh the signals
   // (and would teach it that being unknown is good): learn only among places with history.
@@ -524,26 +565,36 @@ void Model::TrainBlend(const Event& e, const ActivityId& activity) {
   const std::optional<GeoPoint> position =
       profile != nullptr ? profile->last_position : std::nullopt;
   const FeatureContext ctx = MakeFeatureContext(*this, activity, e.user, position, e.ts);
-  // Large activities: a subsample of the negatives keeps a step cheap. Membership is a hash of
-  // (event, place), so it does not depend on the order the candidates are stored in.
-  constexpr size_t kMaxCandidates = 64;
-  const uint64_t stride = (ids->size() + kMaxCandidates - 1) / kMaxCandidates;
+  // The user's own places and the visited one are always in (the gate and the return expert
+  // need all of them); the others are a uniform sample of at most kMaxOthers by position in
+  // the id-sorted list, so a step costs the same in any activity and the choice does not
+  // depend on the order places were stored in (a restart resumes the exact same weights).
+  constexpr size_t kMaxOthers = 64;
   const size_t event_hash = std::hash<std::string>{}(e.event_id);
-  // Chosen by hash, then put in id order: the softmax sums then run in the same order whatever
-  // order the places were stored in (live: first event; restored: id), so a restart resumes
-  // the exact same weights.
+  auto is_own = [&](const PlaceId& id) {
+    return id == e.place || (ctx.mine != nullptr && ctx.mine->contains(id));
+  };
   std::vector<const PlaceId*> chosen;
-  chosen.reserve(std::min(ids->size(), kMaxCandidates * 2));
-  for (const PlaceId& id : *ids) {
-    // The user's own places are always in: the gate and the return expert need all of them.
-    const bool always = id == e.place || (ctx.mine != nullptr && ctx.mine->contains(id));
-    if (always || SampleKey(event_hash, id) % stride == 0) chosen.push_back(&id);
+  chosen.push_back(&e.place);
+  if (ctx.mine != nullptr) {
+    for (const auto& [id, stat] : *ctx.mine) {
+      if (id != e.place) chosen.push_back(&id);
+    }
   }
+  const size_t own = chosen.size();
+  const size_t others = ids->size() > own ? ids->size() - own : 0;
+  size_t sampled = 0;
+  for (size_t i : SamplePositions(event_hash, ids->size(), kMaxOthers)) {
+    if (is_own((*ids)[i])) continue;
+    chosen.push_back(&(*ids)[i]);
+    ++sampled;
+  }
+  // Softmax sums run in id order whatever the maps hold.
   std::sort(chosen.begin(), chosen.end(),
             [](const PlaceId* a, const PlaceId* b) { return *a < *b; });
   std::vector<Features> features;
   features.reserve(chosen.size());
-  size_t target = ids->size();
+  size_t target = chosen.size();
   for (const PlaceId* id : chosen) {
     const Place* p = FindPlace(*id);
     if (p == nullptr) continue;
@@ -552,34 +603,24 @@ void Model::TrainBlend(const Event& e, const ActivityId& activity) {
     if (position) d = HaversineKm(*position, p->position);
     features.push_back(ComputeFeatures(ctx, *p, d));
   }
-  if (target == ids->size()) return;
-  blend_.Train(features, ctx.gate, target, std::log(static_cast<double>(stride)));
+  if (target == chosen.size()) return;
+  const double other_log_weight =
+      sampled > 0 ? std::log(static_cast<double>(others) / static_cast<double>(sampled)) : 0;
+  blend_.Train(features, ctx.gate, target, other_log_weight);
   dirty_blend_ = true;
 }
 
 void Model::TrainFactors(const Event& e, const ActivityId& activity) {
   const std::vector<PlaceId>* ids = ActivePlacesFor(activity);
   if (ids == nullptr || ids->size() < 2) return;
-  // A few negatives of the same activity: those with the smallest hash of (event, place), so
-  // the choice is deterministic and independent of storage order.
+  // A few negatives of the same activity, drawn by position in the id-sorted list: O(1) in
+  // the activity's size and independent of storage order.
   constexpr size_t kNegatives = 4;
   const size_t event_hash = std::hash<std::string>{}(e.event_id);
-  std::vector<std::pair<uint64_t, const PlaceId*>> best;
-  for (const PlaceId& id : *ids) {
-    if (id == e.place) continue;
-    const uint64_t key = SampleKey(event_hash, id);
-    if (best.size() < kNegatives) {
-      best.emplace_back(key, &id);
-      std::push_heap(best.begin(), best.end());
-    } else if (key < best.front().first) {
-      std::pop_heap(best.begin(), best.end());
-      best.back() = {key, &id};
-      std::push_heap(best.begin(), best.end());
-    }
-  }
-  std::sort(best.begin(), best.end());
   std::vector<const PlaceId*> negatives;
-  for (const auto& [key, id] : best) negatives.push_back(id);
+  for (size_t i : SamplePositions(event_hash ^ 0x5BD1E995ULL, ids->size(), kNegatives + 1)) {
+    if ((*ids)[i] != e.place && negatives.size() < kNegatives) negatives.push_back(&(*ids)[i]);
+  }
   factors_.Observe(e.user, e.place, negatives);
   if (track_changes_) {
     dirty_user_factors_.insert(e.user);
@@ -593,7 +634,7 @@ void Model::UpdateProfiles(const Event& e, const Place& place, bool seen_before,
   auto [pit, first_event] = place_profiles_.try_emplace(e.place);
   PlaceProfile& p = pit->second;
   if (first_event) {
-    for (const ActivityId& a : place.activities) active_places_[a].push_back(e.place);
+    for (const ActivityId& a : place.activities) InsertSorted(active_places_[a], e.place);
   }
   if (e.type == EventType::kVisit) {
     ++u.visits;

@@ -48,6 +48,12 @@ struct ModelOptions {
   // the period began: the same point live and in a replay, whatever the training took.
   double retrain_install_after_minutes = 60.0;
   AlsOptions als;
+  // The blend learns from every event until this many were applied, then from a deterministic
+  // sample (by event id) of share blend_full_events / events_applied. Its parameters are few:
+  // early steps set them, later ones refine, and a step costs as much as answering a question
+  // (features of ~70 candidates), far more than the counters. Steps keep coming (about
+  // blend_full_events per e-fold of events), so it still follows drift. 0: every event.
+  int64_t blend_full_events = 20000;
 };
 
 // Runs the full retrain: inline, or on another thread (the engine). The model calls Start at
@@ -208,8 +214,9 @@ class Model {
   // Keeps TopPlaces(activity) in order after `place`'s count grew.
   void UpdateTop(const ActivityId& activity, const PlaceId& place);
   int64_t TopCount(const PlaceStats& stats, const PlaceId& place) const;
-  // One prequential step of the blend on the event before it is applied.
+  // One prequential step of the blend on the event before it is applied (sampled events only).
   void TrainBlend(const Event& event, const ActivityId& activity);
+  bool BlendLearnsFrom(const Event& event) const;
   // One BPR step of the latent factors on the event.
   void TrainFactors(const Event& event, const ActivityId& activity);
   void UpdateProfiles(const Event& event, const Place& place, bool seen_before, double weight);

@@ -201,3 +201,38 @@ TEST(ModelTest, DeletePlaceRemovesItFromCandidates) {
 
 }  // namespace
 }  // namespace locus
+
+namespace locus {
+namespace {
+
+// Steps of the blend after `events` visits that could each teach it (two known coffee shops).
+int64_t BlendStepsAfter(int64_t blend_full_events, int events) {
+  ModelOptions o;
+  o.blend_full_events = blend_full_events;
+  o.retrain_every_days = 0;
+  Model m(o);
+  m.UpsertPlace(test_support::MakePlace("a", "A", {40.72, -74.0}, {"Coffee Shop"}));
+  m.UpsertPlace(test_support::MakePlace("b", "B", {40.73, -74.0}, {"Coffee Shop"}));
+  for (int i = 0; i < events; ++i) {
+    const Event e = test_support::MakeEvent("e" + std::to_string(i), EventType::kVisit,
+                                            "u" + std::to_string(i % 7), i % 3 ? "a" : "b",
+                                            test_support::kT0 + i * 60'000);
+    EXPECT_TRUE(m.Apply(e).ok());
+  }
+  return m.blend().steps;
+}
+
+TEST(ModelTest, TheBlendLearnsFromEveryEventFirstThenFromAShrinkingSample) {
+  // Every event but the two first visits of a place (nothing known to compare with).
+  const int64_t all = BlendStepsAfter(0, 2000);
+  EXPECT_GE(all, 1990);
+  // 100 in full, then share 100/n: about 100 * (1 + ln 20) = 400 steps in all.
+  const int64_t sampled = BlendStepsAfter(100, 2000);
+  EXPECT_GT(sampled, 250);
+  EXPECT_LT(sampled, 550);
+  // The sample is a function of the events alone.
+  EXPECT_EQ(BlendStepsAfter(100, 2000), sampled);
+}
+
+}  // namespace
+}  // namespace locus
