@@ -659,7 +659,7 @@ void Model::UpdateProfiles(const Event& e, const Place& place, bool seen_before,
     u.recent.erase(it);
   }
   u.recent.push_back(e.place);
-  constexpr size_t kRecentPlaces = 32;
+  constexpr size_t kRecentPlaces = 16;
   if (u.recent.size() > kRecentPlaces) u.recent.erase(u.recent.begin());
   ++p.hours[static_cast<size_t>(((e.ts / 3'600'000) % 24 + 24) % 24)];
   if (weight > 0) p.recent.Add(weight, e.ts, 7 * kMsPerDay);

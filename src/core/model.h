@@ -118,6 +118,22 @@ struct PlaceProfile {
   DecayedValue recent;              // short half-life popularity
 };
 
+// Hashes of id pairs and triples (the dirty sets' keys).
+struct IdPairHash {
+  template <class A, class B>
+  size_t operator()(const std::pair<A, B>& p) const noexcept {
+    return p.first.hash() * 0x9E3779B97F4A7C15ULL ^ p.second.hash();
+  }
+};
+struct IdTripleHash {
+  template <class A, class B, class C>
+  size_t operator()(const std::tuple<A, B, C>& t) const noexcept {
+    return (std::get<0>(t).hash() * 0x9E3779B97F4A7C15ULL ^ std::get<1>(t).hash()) *
+               0xBF58476D1CE4E5B9ULL ^
+           std::get<2>(t).hash();
+  }
+};
+
 class Model {
  public:
   using PlaceStats = std::unordered_map<PlaceId, ActivityPlaceStat>;
@@ -256,21 +272,21 @@ class Model {
   int64_t events_applied_ = 0;
   std::map<std::string, int64_t> rejected_;
 
-  // Changes since the last Persist.
-  std::set<PlaceId> dirty_places_;
-  std::set<std::pair<ActivityId, PlaceId>> dirty_stats_;
-  std::set<std::tuple<UserId, ActivityId, PlaceId>> dirty_users_;
-  std::set<UserId> dirty_profiles_;
-  std::set<PlaceId> dirty_place_profiles_;
-  std::set<std::pair<PlaceId, PlaceId>> dirty_transitions_;
-  std::set<std::pair<PlaceId, PlaceId>> dirty_covisits_;
-  std::set<ActivityId> dirty_hours_;
-  std::set<ActivityId> dirty_repeats_;
+  // Changes since the last Persist (hash sets: a batch dedupes hot keys; write order is free).
+  std::unordered_set<PlaceId> dirty_places_;
+  std::unordered_set<std::pair<ActivityId, PlaceId>, IdPairHash> dirty_stats_;
+  std::unordered_set<std::tuple<UserId, ActivityId, PlaceId>, IdTripleHash> dirty_users_;
+  std::unordered_set<UserId> dirty_profiles_;
+  std::unordered_set<PlaceId> dirty_place_profiles_;
+  std::unordered_set<std::pair<PlaceId, PlaceId>, IdPairHash> dirty_transitions_;
+  std::unordered_set<std::pair<PlaceId, PlaceId>, IdPairHash> dirty_covisits_;
+  std::unordered_set<ActivityId> dirty_hours_;
+  std::unordered_set<ActivityId> dirty_repeats_;
   bool dirty_blend_ = false;
   bool dirty_als_ = false;
   bool dirty_schedule_ = false;
-  std::set<UserId> dirty_user_factors_;
-  std::set<PlaceId> dirty_place_factors_;
+  std::unordered_set<UserId> dirty_user_factors_;
+  std::unordered_set<PlaceId> dirty_place_factors_;
   bool track_changes_ = true;
   bool dirty_meta_ = false;
 };
