@@ -157,23 +157,22 @@ Features ComputeFeatures(const FeatureContext& c, const Place& place,
   x[kIsLastPlace] = c.profile && c.profile->last_place && *c.profile->last_place == place.id;
   x[kOwnFavourite] = c.favourite && *c.favourite == place.id;
   // Popularity.
-  double pop = 0;
+  const ActivityPlaceStat* stat = nullptr;
   if (c.stats != nullptr) {
-    if (auto it = c.stats->find(place.id); it != c.stats->end()) {
-      pop = static_cast<double>(it->second.visits) +
-            m.options().click_weight * static_cast<double>(it->second.clicks);
-    }
+    if (auto it = c.stats->find(place.id); it != c.stats->end()) stat = &it->second;
   }
+  const double pop = stat == nullptr
+                         ? 0
+                         : static_cast<double>(stat->visits) +
+                               m.options().click_weight * static_cast<double>(stat->clicks);
   x[kPopLog] = std::log1p(pop);
   // Explicit feedback: the place's mean rating shrunk towards the activity's by a few pseudo
   // ratings, relative to the activity's mean (rating scales differ between services).
-  if (c.rating_mean > 0 && c.stats != nullptr) {
-    if (auto it = c.stats->find(place.id); it != c.stats->end() && it->second.ratings > 0) {
-      constexpr double kPseudoRatings = 3;
-      const double shrunk = (it->second.rating_sum + kPseudoRatings * c.rating_mean) /
-                            (static_cast<double>(it->second.ratings) + kPseudoRatings);
-      x[kRating] = shrunk / c.rating_mean - 1;
-    }
+  if (c.rating_mean > 0 && stat != nullptr && stat->ratings > 0) {
+    constexpr double kPseudoRatings = 3;
+    const double shrunk = (stat->rating_sum + kPseudoRatings * c.rating_mean) /
+                          (static_cast<double>(stat->ratings) + kPseudoRatings);
+    x[kRating] = shrunk / c.rating_mean - 1;
   }
   const PlaceProfile* info = m.PlaceInfo(place.id);
   if (info != nullptr) {
