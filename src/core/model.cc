@@ -9,6 +9,7 @@
 #include <cinttypes>
 #include <cmath>
 #include <cstdio>
+#include <future>
 
 namespace locus {
 namespace {
@@ -79,6 +80,17 @@ uint64_t Mix64(uint64_t z) {
   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
   z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
   return z ^ (z >> 31);
+}
+
+// Remembers the first corrupt space a load found; the load reads on and fails at the end.
+void NoteCorrupt(std::string& bad, Space space) {
+  if (bad.empty()) bad = std::string("corrupt entry in ") + SpaceName(space);
+}
+
+// A scan's own failure, else the corrupt entry it met, else Ok.
+Status NoteBad(const Status& scan, const std::string& bad) {
+  if (!scan.ok()) return scan;
+  return bad.empty() ? Status::Ok() : Status::Error(bad);
 }
 
 void RemoveFrom(std::vector<PlaceId>& v, const PlaceId& place) {
@@ -289,6 +301,12 @@ void Model::Link(const PlaceId& place, const ActivityId& activity, const GeoPoin
   grids_[activity].Add(place, at);
   UpdateTop(activity, place);
   if (place_profiles_.contains(place)) InsertSorted(active_places_[activity], place);
+}
+
+void Model::LinkLoaded(const PlaceId& place, const ActivityId& activity, const GeoPoint& at) {
+  resolver_.Add(activity);
+  activity_places_[activity].push_back(place);
+  grids_[activity].Add(place, at);
 }
 
 void Model::Unlink(const PlaceId& place, const ActivityId& activity, const GeoPoint& at) {
@@ -766,32 +784,158 @@ Status Model::Load(const StateReader& reader) {
   RetrainRunner* runner = runner_;
   *this = Model(options_);
   runner_ = runner;
-  std::string bad;
-  auto note_bad = [&](Space space) {
-    if (bad.empty()) bad = std::string("corrupt entry in ") + SpaceName(space);
-  };
-  Status s = reader.Scan(Space::kPlaces, [&](std::string_view key, std::string_view value) {
-    Place p;
-    if (!DecodePlace(key, value, p)) return note_bad(Space::kPlaces);
-    for (const ActivityId& a : p.activities) Link(p.id, a, p.position);
-    const PlaceId id = p.id;
-    places_.emplace(id, std::move(p));
+  // Each space is read into members no other task touches, on threads of its own (the store
+  // allows concurrent scans): a restart is bounded by the largest space, not their sum. What
+  // needs two spaces (most visited places, the learners' lists) is derived after the join.
+  std::vector<std::future<Status>> tasks;
+  auto run = [&](auto fn) { tasks.push_back(std::async(std::launch::async, fn)); };
+  run([&]() -> Status {
+    std::string bad;
+    Status s = reader.Scan(Space::kPlaces, [&](std::string_view key, std::string_view value) {
+      Place p;
+      if (!DecodePlace(key, value, p)) return NoteCorrupt(bad, Space::kPlaces);
+      for (const ActivityId& a : p.activities) LinkLoaded(p.id, a, p.position);
+      const PlaceId id = p.id;
+      places_.emplace(id, std::move(p));
+    });
+    return NoteBad(s, bad);
   });
-  if (!s.ok()) return s;
-  s = reader.Scan(Space::kActivityPlace, [&](std::string_view key, std::string_view value) {
-    ByteReader k(key);
-    std::string a, p;
-    ActivityPlaceStat st;
-    if (!k.Str(a) || !k.Str(p) || !DecodeStat(value, st)) return note_bad(Space::kActivityPlace);
-    activity_events_[ActivityId(a)] += st.visits + st.clicks + st.ratings;
-    if (st.ratings > 0) {
-      auto& [n, sum] = activity_ratings_[ActivityId(a)];
-      n += st.ratings;
-      sum += st.rating_sum;
+  run([&]() -> Status {
+    std::string bad;
+    Status s =
+        reader.Scan(Space::kActivityPlace, [&](std::string_view key, std::string_view value) {
+          ByteReader k(key);
+          std::string a, p;
+          ActivityPlaceStat st;
+          if (!k.Str(a) || !k.Str(p) || !DecodeStat(value, st))
+            return NoteCorrupt(bad, Space::kActivityPlace);
+          activity_events_[ActivityId(a)] += st.visits + st.clicks + st.ratings;
+          if (st.ratings > 0) {
+            auto& [n, sum] = activity_ratings_[ActivityId(a)];
+            n += st.ratings;
+            sum += st.rating_sum;
+          }
+          activity_stats_[ActivityId(a)][PlaceId(p)] = st;
+        });
+    return NoteBad(s, bad);
+  });
+  run([&]() -> Status {
+    std::string bad;
+    Status s = reader.Scan(Space::kUserHistory, [&](std::string_view key, std::string_view value) {
+      ByteReader k(key);
+      std::string u, a, p;
+      UserPlaceStat st;
+      if (!k.Str(u) || !k.Str(a) || !k.Str(p) || !DecodeUserStat(value, st)) {
+        return NoteCorrupt(bad, Space::kUserHistory);
+      }
+      users_[UserId(u)][ActivityId(a)][PlaceId(p)] = st;
+    });
+    return NoteBad(s, bad);
+  });
+  run([&]() -> Status {
+    std::string bad;
+    Status s = reader.Scan(Space::kProfiles, [&](std::string_view key, std::string_view value) {
+      UserProfile u;
+      if (!DecodeProfile(value, u)) return NoteCorrupt(bad, Space::kProfiles);
+      profiles_[UserId(std::string(key))] = std::move(u);
+    });
+    if (!s.ok()) return s;
+    s = reader.Scan(Space::kPlaceProfiles, [&](std::string_view key, std::string_view value) {
+      PlaceProfile p;
+      if (!DecodePlaceProfile(value, p)) return NoteCorrupt(bad, Space::kPlaceProfiles);
+      place_profiles_[PlaceId(std::string(key))] = p;
+    });
+    return NoteBad(s, bad);
+  });
+  run([&]() -> Status {
+    std::string bad;
+    Status s = Status::Ok();
+    for (Space space : {Space::kTransitions, Space::kCovisits}) {
+      s = reader.Scan(space, [&](std::string_view key, std::string_view value) {
+        std::string a, b;
+        int64_t n = 0;
+        ByteReader r(value);
+        if (!DecodePair(key, a, b) || !r.I64(n)) return NoteCorrupt(bad, space);
+        if (space == Space::kTransitions) {
+          transitions_[PlaceId(a)][PlaceId(b)] = n;
+          transitions_out_[PlaceId(a)] += n;
+        } else {
+          covisits_[PlaceId(a)][PlaceId(b)] = n;
+        }
+      });
+      if (!s.ok()) return s;
     }
-    activity_stats_[ActivityId(a)][PlaceId(p)] = st;
+    return NoteBad(s, bad);
   });
-  if (!s.ok()) return s;
+  run([&]() -> Status {
+    std::string bad;
+    Status s = Status::Ok();
+    std::optional<std::pair<std::string, AlsOptions>> als_header;
+    std::vector<std::pair<PlaceId, AlsModel::Vector>> als_places;
+    s = reader.Scan(Space::kLearned, [&](std::string_view key, std::string_view value) {
+      FactorModel::Vector v;
+      ByteReader r(value);
+      if (key == kBlendKey) {
+        if (!DecodeBlend(value, blend_)) NoteCorrupt(bad, Space::kLearned);
+      } else if (key == kRetrainKey) {
+        if (!(r.I64(retrain_period_) && r.I64(install_at_) && r.done()))
+          NoteCorrupt(bad, Space::kLearned);
+      } else if (key == kAlsKey) {
+        std::string version;
+        AlsOptions o = options_.als;
+        int64_t factors = 0;
+        if (r.Str(version) && r.I64(factors) && r.F64(o.regularization) && r.F64(o.alpha) &&
+            r.done() && factors > 0 && factors <= 1024) {
+          o.factors = static_cast<int>(factors);
+          als_header.emplace(std::move(version), o);
+        } else {
+          NoteCorrupt(bad, Space::kLearned);
+        }
+      } else if (key.starts_with(kAlsPlacePrefix)) {
+        AlsModel::Vector y;
+        if (!AlsModel::DecodeVector(value, y)) return NoteCorrupt(bad, Space::kLearned);
+        als_places.emplace_back(PlaceId(std::string(key.substr(kAlsPlacePrefix.size()))), y);
+      } else if (key.starts_with(kUserFactorPrefix) && FactorModel::Decode(value, v)) {
+        factors_.mutable_users()[UserId(std::string(key.substr(kUserFactorPrefix.size())))] = v;
+      } else if (key.starts_with(kPlaceFactorPrefix) && FactorModel::Decode(value, v)) {
+        factors_.mutable_places()[PlaceId(std::string(key.substr(kPlaceFactorPrefix.size())))] = v;
+      } else {
+        NoteCorrupt(bad, Space::kLearned);
+      }
+    });
+    if (!s.ok()) return s;
+    if (als_header) {
+      als_ = AlsModel::FromPlaces(als_header->first, als_header->second, std::move(als_places));
+    }
+    started_here_ = false;  // a retrain in flight when the store was written is not running now
+    s = reader.Scan(Space::kMeta, [&](std::string_view key, std::string_view value) {
+      int64_t v = 0;
+      ByteReader r(value);
+      if (key.starts_with(kRepeatsPrefix)) {
+        auto& [visits, repeats] =
+            activity_repeats_[ActivityId(std::string(key.substr(kRepeatsPrefix.size())))];
+        r.I64(visits) && r.I64(repeats);
+        return;
+      }
+      if (key.starts_with(kHoursPrefix)) {
+        auto& hours = activity_hours_[ActivityId(std::string(key.substr(kHoursPrefix.size())))];
+        for (int64_t& h : hours) r.I64(h);
+        return;
+      }
+      if (key == kEventsApplied && r.I64(v)) events_applied_ = v;
+      if (key == kNewestTs && r.I64(v)) newest_ts_ = v;
+      if (key.starts_with(kRejectedPrefix) && r.I64(v)) {
+        rejected_[std::string(key.substr(kRejectedPrefix.size()))] = v;
+      }
+    });
+    return NoteBad(s, bad);
+  });
+  Status first = Status::Ok();
+  for (auto& t : tasks) {
+    Status s = t.get();
+    if (first.ok() && !s.ok()) first = std::move(s);
+  }
+  if (!first.ok()) return first;
   for (const auto& [activity, stats] : activity_stats_) {
     // The most visited places of each activity, as UpdateTop keeps them.
     std::vector<std::pair<int64_t, const PlaceId*>> ranked;
@@ -811,28 +955,6 @@ Status Model::Load(const StateReader& reader) {
     top.clear();
     for (size_t i = 0; i < n; ++i) top.push_back(*ranked[i].second);
   }
-  s = reader.Scan(Space::kUserHistory, [&](std::string_view key, std::string_view value) {
-    ByteReader k(key);
-    std::string u, a, p;
-    UserPlaceStat st;
-    if (!k.Str(u) || !k.Str(a) || !k.Str(p) || !DecodeUserStat(value, st)) {
-      return note_bad(Space::kUserHistory);
-    }
-    users_[UserId(u)][ActivityId(a)][PlaceId(p)] = st;
-  });
-  if (!s.ok()) return s;
-  s = reader.Scan(Space::kProfiles, [&](std::string_view key, std::string_view value) {
-    UserProfile u;
-    if (!DecodeProfile(value, u)) return note_bad(Space::kProfiles);
-    profiles_[UserId(std::string(key))] = std::move(u);
-  });
-  if (!s.ok()) return s;
-  s = reader.Scan(Space::kPlaceProfiles, [&](std::string_view key, std::string_view value) {
-    PlaceProfile p;
-    if (!DecodePlaceProfile(value, p)) return note_bad(Space::kPlaceProfiles);
-    place_profiles_[PlaceId(std::string(key))] = p;
-  });
-  if (!s.ok()) return s;
   {
     // The learners' candidate lists: places with history (sorted only to be reproducible).
     std::vector<PlaceId> order;
@@ -844,80 +966,6 @@ Status Model::Load(const StateReader& reader) {
       }
     }
   }
-  for (Space space : {Space::kTransitions, Space::kCovisits}) {
-    s = reader.Scan(space, [&](std::string_view key, std::string_view value) {
-      std::string a, b;
-      int64_t n = 0;
-      ByteReader r(value);
-      if (!DecodePair(key, a, b) || !r.I64(n)) return note_bad(space);
-      if (space == Space::kTransitions) {
-        transitions_[PlaceId(a)][PlaceId(b)] = n;
-        transitions_out_[PlaceId(a)] += n;
-      } else {
-        covisits_[PlaceId(a)][PlaceId(b)] = n;
-      }
-    });
-    if (!s.ok()) return s;
-  }
-  std::optional<std::pair<std::string, AlsOptions>> als_header;
-  std::vector<std::pair<PlaceId, AlsModel::Vector>> als_places;
-  s = reader.Scan(Space::kLearned, [&](std::string_view key, std::string_view value) {
-    FactorModel::Vector v;
-    ByteReader r(value);
-    if (key == kBlendKey) {
-      if (!DecodeBlend(value, blend_)) note_bad(Space::kLearned);
-    } else if (key == kRetrainKey) {
-      if (!(r.I64(retrain_period_) && r.I64(install_at_) && r.done())) note_bad(Space::kLearned);
-    } else if (key == kAlsKey) {
-      std::string version;
-      AlsOptions o = options_.als;
-      int64_t factors = 0;
-      if (r.Str(version) && r.I64(factors) && r.F64(o.regularization) && r.F64(o.alpha) &&
-          r.done() && factors > 0 && factors <= 1024) {
-        o.factors = static_cast<int>(factors);
-        als_header.emplace(std::move(version), o);
-      } else {
-        note_bad(Space::kLearned);
-      }
-    } else if (key.starts_with(kAlsPlacePrefix)) {
-      AlsModel::Vector y;
-      if (!AlsModel::DecodeVector(value, y)) return note_bad(Space::kLearned);
-      als_places.emplace_back(PlaceId(std::string(key.substr(kAlsPlacePrefix.size()))), y);
-    } else if (key.starts_with(kUserFactorPrefix) && FactorModel::Decode(value, v)) {
-      factors_.mutable_users()[UserId(std::string(key.substr(kUserFactorPrefix.size())))] = v;
-    } else if (key.starts_with(kPlaceFactorPrefix) && FactorModel::Decode(value, v)) {
-      factors_.mutable_places()[PlaceId(std::string(key.substr(kPlaceFactorPrefix.size())))] = v;
-    } else {
-      note_bad(Space::kLearned);
-    }
-  });
-  if (!s.ok()) return s;
-  if (als_header) {
-    als_ = AlsModel::FromPlaces(als_header->first, als_header->second, std::move(als_places));
-  }
-  started_here_ = false;  // a retrain in flight when the store was written is not running now
-  s = reader.Scan(Space::kMeta, [&](std::string_view key, std::string_view value) {
-    int64_t v = 0;
-    ByteReader r(value);
-    if (key.starts_with(kRepeatsPrefix)) {
-      auto& [visits, repeats] =
-          activity_repeats_[ActivityId(std::string(key.substr(kRepeatsPrefix.size())))];
-      r.I64(visits) && r.I64(repeats);
-      return;
-    }
-    if (key.starts_with(kHoursPrefix)) {
-      auto& hours = activity_hours_[ActivityId(std::string(key.substr(kHoursPrefix.size())))];
-      for (int64_t& h : hours) r.I64(h);
-      return;
-    }
-    if (key == kEventsApplied && r.I64(v)) events_applied_ = v;
-    if (key == kNewestTs && r.I64(v)) newest_ts_ = v;
-    if (key.starts_with(kRejectedPrefix) && r.I64(v)) {
-      rejected_[std::string(key.substr(kRejectedPrefix.size()))] = v;
-    }
-  });
-  if (!s.ok()) return s;
-  if (!bad.empty()) return Status::Error(bad);
   return Status::Ok();
 }
 

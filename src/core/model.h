@@ -227,6 +227,8 @@ class Model {
 
  private:
   void Link(const PlaceId& place, const ActivityId& activity, const GeoPoint& at);
+  // Link's part that needs no other state (Load derives the rest once every space is read).
+  void LinkLoaded(const PlaceId& place, const ActivityId& activity, const GeoPoint& at);
   // Keeps TopPlaces(activity) in order after `place`'s count grew.
   void UpdateTop(const ActivityId& activity, const PlaceId& place);
   int64_t TopCount(const PlaceStats& stats, const PlaceId& place) const;
