@@ -43,7 +43,9 @@ def main():
         out["restart"] = dict(st["restart"], machine=st["machine"])
     if ret:
         out["retrain"] = {k: ret[k] for k in ("seconds", "users", "places", "pairs", "factors",
-                                              "iterations", "threads", "loss_first", "loss", "machine")}
+                                              "iterations", "cg_steps", "threads", "loss_first",
+                                              "loss", "reference_iterations", "reference_loss",
+                                              "iterations_to_reference", "machine") if k in ret}
     micro = d / "micro.json"
     if micro.exists():
         m = json.loads(micro.read_text())

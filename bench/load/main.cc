@@ -4,6 +4,7 @@
 //   locus_load answer    [--places N] [--users N] [--activities N] [--events N] [--queries N]
 //   locus_load state     [--events N] [--places N] [--users N]      (memory, then restart)
 //   locus_load retrain   [--users N] [--places N] [--pairs N] [--factors N] [--iterations N]
+//                        [--threads N] [--cg-steps N] [--reference-iterations N]
 //   locus_load roundtrip [--rate R] [--ingest-rate R] [--seconds S] [--probes N] ...
 //
 // Every tool also takes --seed S and --categories FILE (the check-in file whose column 4

@@ -1,8 +1,10 @@
 #include "src/core/als.h"
 
 #include <Eigen/Cholesky>
+#include <Eigen/Eigenvalues>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <thread>
@@ -12,6 +14,49 @@ namespace {
 
 using Matrix = AlsModel::Matrix;
 using Vector = AlsModel::Vector;
+using MatrixD = Eigen::MatrixXd;
+using VectorD = Eigen::VectorXd;
+
+// Work is cut into blocks of a fixed number of columns whatever the thread count, threads take
+// the next block from a shared counter, and a block's result depends only on its inputs: so
+// the factors are bit-identical on any number of threads, and a slow thread on a busy machine
+// only takes fewer blocks.
+constexpr size_t kSolveBlock = 256;
+constexpr size_t kGemmBlock = 2048;
+// A row's vectors of the other side are gathered into a contiguous matrix at most this many at
+// a time (scratch of kChunk x factors floats per thread). A row that fits is gathered once per
+// solve; a longer one (a very popular place) chunk by chunk on every CG pass.
+constexpr size_t kChunk = 1024;
+// Rows of at most this many entries are solved exactly through an n x n system (Woodbury):
+// n^2 f flops against ~18 n f for three CG steps, so no dearer for short rows, exact, and with
+// no need of a starting point (the other side need not be turned into the new basis).
+constexpr int kShortRow = 16;
+
+// [0, n) in blocks of `size`, handed out to whichever thread asks next.
+class Blocks {
+ public:
+  Blocks(size_t n, size_t size) : n_(n), size_(size) {}
+  size_t count() const { return (n_ + size_ - 1) / size_; }
+  bool Next(size_t& begin, size_t& end) {
+    begin = next_.fetch_add(size_, std::memory_order_relaxed);
+    if (begin >= n_) return false;
+    end = std::min(n_, begin + size_);
+    return true;
+  }
+
+ private:
+  const size_t n_, size_;
+  std::atomic<size_t> next_{0};
+};
+
+// Runs fn() on `threads` threads (the caller's among them) and waits for all.
+template <class Fn>
+void RunWorkers(int threads, const Fn& fn) {
+  std::vector<std::thread> pool;
+  for (int t = 1; t < threads; ++t) pool.emplace_back(fn);
+  fn();
+  for (std::thread& th : pool) th.join();
+}
 
 // One row of the interaction matrix: the other side's index and the confidence.
 struct Entry {
@@ -24,19 +69,57 @@ struct Rows {
   std::vector<Entry> entries;
 };
 
-Rows MakeRows(size_t n, const std::vector<Interactions::Pair>& pairs, bool by_user, double alpha) {
-  Rows r;
-  r.start.assign(n + 1, 0);
-  for (const auto& p : pairs) ++r.start[(by_user ? p.user : p.place) + 1];
-  for (size_t i = 0; i < n; ++i) r.start[i + 1] += r.start[i];
-  r.entries.resize(pairs.size());
-  std::vector<size_t> fill(r.start.begin(), r.start.end() - 1);
-  for (const auto& p : pairs) {
-    const uint32_t row = by_user ? p.user : p.place;
-    const float c = 1.0f + static_cast<float>(alpha) * std::log1p(std::max(0.0f, p.count));
-    r.entries[fill[row]++] = Entry{by_user ? p.place : p.user, c};
+// Rows by user (each in place order) and by place (each in user order) of the pairs, with
+// users and places numbered by `user_at` and `place_at`. Equal pairs (a user and place listed
+// twice) are ordered by confidence, so the rows do not depend on the order the pairs came in.
+void MakeRows(const Interactions& data, const std::vector<uint32_t>& user_at,
+              const std::vector<uint32_t>& place_at, double alpha, int threads, Rows& by_user,
+              Rows& by_place) {
+  const size_t users = user_at.size(), places = place_at.size();
+  by_user.start.assign(users + 1, 0);
+  for (const auto& p : data.pairs) ++by_user.start[user_at[p.user] + 1];
+  for (size_t u = 0; u < users; ++u) by_user.start[u + 1] += by_user.start[u];
+  by_user.entries.resize(data.pairs.size());
+  {
+    std::vector<size_t> fill(by_user.start.begin(), by_user.start.end() - 1);
+    for (const auto& p : data.pairs) {
+      const float c = 1.0f + static_cast<float>(alpha) * std::log1p(std::max(0.0f, p.count));
+      by_user.entries[fill[user_at[p.user]]++] = Entry{place_at[p.place], c};
+    }
   }
-  return r;
+  Blocks blocks(users, kGemmBlock);
+  RunWorkers(threads, [&] {
+    for (size_t b, e; blocks.Next(b, e);) {
+      for (size_t u = b; u < e; ++u) {
+        std::sort(by_user.entries.begin() + static_cast<ptrdiff_t>(by_user.start[u]),
+                  by_user.entries.begin() + static_cast<ptrdiff_t>(by_user.start[u + 1]),
+                  [](const Entry& x, const Entry& y) {
+                    return x.other != y.other ? x.other < y.other : x.confidence < y.confidence;
+                  });
+      }
+    }
+  });
+  by_place.start.assign(places + 1, 0);
+  for (const Entry& e : by_user.entries) ++by_place.start[e.other + 1];
+  for (size_t i = 0; i < places; ++i) by_place.start[i + 1] += by_place.start[i];
+  by_place.entries.resize(by_user.entries.size());
+  std::vector<size_t> fill(by_place.start.begin(), by_place.start.end() - 1);
+  for (uint32_t u = 0; u < users; ++u) {
+    for (size_t k = by_user.start[u]; k < by_user.start[u + 1]; ++k) {
+      const Entry& e = by_user.entries[k];
+      by_place.entries[fill[e.other]++] = Entry{u, e.confidence};
+    }
+  }
+}
+
+// Indices of `ids` in id order, and the rank of every index.
+template <class Id>
+void Order(const std::vector<Id>& ids, std::vector<uint32_t>& order, std::vector<uint32_t>& at) {
+  order.resize(ids.size());
+  for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return ids[a] < ids[b]; });
+  at.resize(ids.size());
+  for (uint32_t i = 0; i < order.size(); ++i) at[order[i]] = i;
 }
 
 uint64_t Mix(uint64_t z) {
@@ -46,86 +129,269 @@ uint64_t Mix(uint64_t z) {
   return z ^ (z >> 31);
 }
 
-// Small deterministic starting vectors from the ids, so results do not depend on input order.
-void Initialise(Matrix& m, const auto& ids, uint64_t salt) {
-  for (Eigen::Index j = 0; j < m.cols(); ++j) {
-    uint64_t state = ids[static_cast<size_t>(j)].hash() ^ salt;
-    for (Eigen::Index i = 0; i < m.rows(); ++i) {
-      state = Mix(state);
-      m(i, j) = 0.01f * (static_cast<float>(state >> 40) / static_cast<float>(1ULL << 24) * 2 - 1);
-    }
-  }
-}
-
-// Runs fn(begin, end) over [0, n) split into `threads` contiguous ranges.
-template <class Fn>
-void ParallelRanges(size_t n, int threads, Fn fn) {
-  const size_t t = static_cast<size_t>(std::max(1, threads));
-  if (t == 1 || n < 2 * t) {
-    fn(size_t{0}, n);
-    return;
-  }
-  std::vector<std::thread> pool;
-  const size_t chunk = (n + t - 1) / t;
-  for (size_t begin = 0; begin < n; begin += chunk) {
-    pool.emplace_back(fn, begin, std::min(n, begin + chunk));
-  }
-  for (std::thread& th : pool) th.join();
-}
-
-// Solves the columns of `x` given the fixed `y` by a few warm-started CG steps on
-// (Y Y^T + reg I + sum_i (c_i - 1) y_i y_i^T) x = sum_i c_i y_i.
-void SolveSide(Matrix& x, const Matrix& y, const Rows& rows, const AlsOptions& o) {
-  Matrix gram = y * y.transpose();
-  gram.diagonal().array() += static_cast<float>(o.regularization);
-  ParallelRanges(static_cast<size_t>(x.cols()), o.threads, [&](size_t begin, size_t end) {
-    Vector r(x.rows()), p(x.rows()), ap(x.rows());
-    for (size_t u = begin; u < end; ++u) {
-      auto xu = x.col(static_cast<Eigen::Index>(u));
-      const size_t from = rows.start[u], to = rows.start[u + 1];
-      if (from == to) {
-        xu.setZero();
-        continue;
-      }
-      r.noalias() = -gram * xu;
-      for (size_t k = from; k < to; ++k) {
-        const auto yi = y.col(rows.entries[k].other);
-        const float c = rows.entries[k].confidence;
-        r += (c - (c - 1) * yi.dot(xu)) * yi;
-      }
-      p = r;
-      float rs_old = r.squaredNorm();
-      for (int step = 0; step < o.cg_steps && rs_old > 1e-20f; ++step) {
-        ap.noalias() = gram * p;
-        for (size_t k = from; k < to; ++k) {
-          const auto yi = y.col(rows.entries[k].other);
-          ap += (rows.entries[k].confidence - 1) * yi.dot(p) * yi;
+// Small deterministic starting vectors from the ids, so results do not depend on input order:
+// column j belongs to ids[order[j]].
+template <class Id>
+void Initialise(Matrix& m, const std::vector<Id>& ids, const std::vector<uint32_t>& order,
+                uint64_t salt, int threads) {
+  Blocks blocks(static_cast<size_t>(m.cols()), kGemmBlock);
+  RunWorkers(threads, [&] {
+    for (size_t b, e; blocks.Next(b, e);) {
+      for (size_t j = b; j < e; ++j) {
+        uint64_t state = ids[order[j]].hash() ^ salt;
+        for (Eigen::Index i = 0; i < m.rows(); ++i) {
+          state = Mix(state);
+          m(i, static_cast<Eigen::Index>(j)) =
+              0.01f * (static_cast<float>(state >> 40) / static_cast<float>(1ULL << 24) * 2 - 1);
         }
-        const float alpha = rs_old / p.dot(ap);
-        xu += alpha * p;
-        r -= alpha * ap;
-        const float rs_new = r.squaredNorm();
-        p = r + (rs_new / rs_old) * p;
-        rs_old = rs_new;
       }
     }
   });
 }
 
-double Loss(const Interactions& data, const Matrix& xs, const Matrix& y, const AlsOptions& o) {
-  // Every cell counts (x.y)^2 with confidence 1; observed ones are corrected to c (1 - x.y)^2.
-  const Matrix gram = y * y.transpose();
+// M M^T, summed block by block in block order (in double), both triangles filled.
+MatrixD Gram(const Matrix& m, int threads) {
+  const Eigen::Index f = m.rows();
+  Blocks blocks(static_cast<size_t>(m.cols()), kGemmBlock);
+  std::vector<Matrix> partial(blocks.count());
+  RunWorkers(threads, [&] {
+    for (size_t b, e; blocks.Next(b, e);) {
+      Matrix& g = partial[b / kGemmBlock];
+      g.setZero(f, f);
+      g.selfadjointView<Eigen::Lower>().rankUpdate(
+          m.middleCols(static_cast<Eigen::Index>(b), static_cast<Eigen::Index>(e - b)));
+    }
+  });
+  MatrixD lower = MatrixD::Zero(f, f);
+  for (const Matrix& g : partial) lower += g.cast<double>();
+  return lower.selfadjointView<Eigen::Lower>();
+}
+
+// M <- R M, block by block.
+void Rotate(Matrix& m, const Matrix& r, int threads) {
+  Blocks blocks(static_cast<size_t>(m.cols()), kGemmBlock);
+  RunWorkers(threads, [&] {
+    Matrix rotated;
+    for (size_t b, e; blocks.Next(b, e);) {
+      auto cols = m.middleCols(static_cast<Eigen::Index>(b), static_cast<Eigen::Index>(e - b));
+      rotated.noalias() = r * cols;
+      cols = rotated;
+    }
+  });
+}
+
+using ShortMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, 0, kShortRow, kShortRow>;
+using ShortVector = Eigen::Matrix<double, Eigen::Dynamic, 1, 0, kShortRow, 1>;
+
+// Per-thread scratch of the solves, allocated once per half-iteration.
+struct Scratch {
+  explicit Scratch(Eigen::Index f)
+      : u(f, static_cast<Eigen::Index>(kChunk)),
+        w(static_cast<Eigen::Index>(kChunk)),
+        c(static_cast<Eigen::Index>(kChunk)),
+        t(static_cast<Eigen::Index>(kChunk)),
+        r(f),
+        z(f),
+        p(f),
+        ap(f),
+        diag(f),
+        b(f),
+        a(f, f),
+        llt(f),
+        v(f, kShortRow),
+        dv(f, kShortRow),
+        e(f) {}
+  Matrix u;        // gathered vectors of the other side, one per column
+  Vector w, c, t;  // per gathered vector: confidence - 1, confidence, a product
+  Vector r, z, p, ap, diag, b;
+  Matrix a;
+  Eigen::LLT<Matrix> llt;
+  MatrixD v, dv;  // short rows: the scaled vectors, and the same divided by d
+  VectorD e;
+  ShortMatrix m;
+  ShortVector t_short;
+  Eigen::LLT<ShortMatrix> llt_short;
+};
+
+// One row's entries, gathered into scratch.u chunk by chunk; a row of at most kChunk entries
+// stays gathered for every pass over it.
+class Gathered {
+ public:
+  Gathered(const Matrix& y, const Entry* entries, size_t n, Scratch& s)
+      : y_(y), entries_(entries), n_(n), s_(s) {}
+
+  // fn(u, w, c) for every chunk: u the vectors (columns), w = confidence - 1, c = confidence.
+  template <class Fn>
+  void ForChunks(const Fn& fn) {
+    for (size_t from = 0; from < n_; from += kChunk) {
+      const auto len = static_cast<Eigen::Index>(std::min(kChunk, n_ - from));
+      if (!(from == 0 && gathered_)) {
+        for (Eigen::Index k = 0; k < len; ++k) {
+          const Entry& e = entries_[from + static_cast<size_t>(k)];
+          s_.u.col(k) = y_.col(e.other);
+          s_.c(k) = e.confidence;
+          s_.w(k) = e.confidence - 1;
+        }
+        gathered_ = n_ <= kChunk;
+      }
+      fn(s_.u.leftCols(len), s_.w.head(len), s_.c.head(len));
+    }
+  }
+
+ private:
+  const Matrix& y_;
+  const Entry* entries_;
+  const size_t n_;
+  Scratch& s_;
+  bool gathered_ = false;
+};
+
+// Solves a short row (at most kShortRow entries) exactly, in double: with V the vectors times
+// sqrt(w) and b = sum_i c_i y_i, x = D^-1 b - D^-1 V (I + V^T D^-1 V)^-1 V^T D^-1 b.
+void SolveShortRow(Eigen::Ref<Vector> x, Gathered& g, const VectorD& d_inv, Scratch& s) {
+  g.ForChunks([&](auto u, auto w, auto c) {
+    const Eigen::Index n = u.cols();
+    auto v = s.v.leftCols(n);
+    auto dv = s.dv.leftCols(n);
+    s.e.setZero();
+    for (Eigen::Index k = 0; k < n; ++k) {
+      v.col(k) = u.col(k).template cast<double>();
+      s.e += static_cast<double>(c(k)) * v.col(k);
+      v.col(k) *= std::sqrt(static_cast<double>(w(k)));
+    }
+    s.e.array() *= d_inv.array();
+    dv = v.array().colwise() * d_inv.array();
+    s.m.resize(n, n);
+    s.m.noalias() = v.transpose().lazyProduct(dv);  // tiny: no blocked product
+    s.m.diagonal().array() += 1;
+    s.t_short.resize(n);
+    s.t_short.noalias() = v.transpose() * s.e;
+    s.llt_short.compute(s.m);
+    s.llt_short.solveInPlace(s.t_short);
+    s.e.noalias() -= dv * s.t_short;
+  });
+  x = s.e.cast<float>();
+}
+
+// Solves x of (diag(d) + sum_i w_i y_i y_i^T) x = sum_i c_i y_i, w_i = c_i - 1, over a row's
+// entries, where diag(d) is Y Y^T + reg I in a basis that makes it diagonal. `steps` > 0:
+// that many steps of conjugate gradients preconditioned by the diagonal, warm-started from x;
+// each step costs only the row's entries (no f x f product). 0: exactly, by Cholesky.
+void SolveRow(Eigen::Ref<Vector> x, Gathered& g, const Vector& d, int steps, Scratch& s) {
+  if (steps <= 0) {
+    s.a.setZero();
+    s.a.diagonal() = d;
+    s.b.setZero();
+    g.ForChunks([&](auto u, auto w, auto c) {
+      s.b.noalias() += u * c;
+      for (Eigen::Index k = 0; k < u.cols(); ++k) u.col(k) *= std::sqrt(w(k));
+      s.a.selfadjointView<Eigen::Lower>().rankUpdate(u);
+    });
+    s.llt.compute(s.a);
+    x = s.llt.solve(s.b);
+    return;
+  }
+  // r = b - A x and the preconditioner diag(A), in one pass over the entries.
+  s.r = -d.cwiseProduct(x);
+  s.diag = d;
+  g.ForChunks([&](auto u, auto w, auto c) {
+    auto t = s.t.head(u.cols());
+    t.noalias() = u.transpose() * x;
+    t = c - w.cwiseProduct(t);
+    s.r.noalias() += u * t;
+    for (Eigen::Index k = 0; k < u.cols(); ++k) s.diag += w(k) * u.col(k).cwiseAbs2();
+  });
+  s.diag = s.diag.cwiseMax(1e-12f);
+  s.z = s.r.cwiseQuotient(s.diag);
+  s.p = s.z;
+  float rz = s.r.dot(s.z);
+  for (int step = 0; step < steps && rz > 1e-30f; ++step) {
+    s.ap = d.cwiseProduct(s.p);
+    g.ForChunks([&](auto u, auto w, auto /*c*/) {
+      auto t = s.t.head(u.cols());
+      t.noalias() = u.transpose() * s.p;
+      t = t.cwiseProduct(w);
+      s.ap.noalias() += u * t;
+    });
+    const float pap = s.p.dot(s.ap);
+    if (!(pap > 0)) break;
+    const float alpha = rz / pap;
+    x += alpha * s.p;
+    s.r -= alpha * s.ap;
+    s.z = s.r.cwiseQuotient(s.diag);
+    const float rz_new = s.r.dot(s.z);
+    s.p = s.z + (rz_new / rz) * s.p;
+    rz = rz_new;
+  }
+}
+
+// Solves every column of `x` given the fixed `y`. Both sides are first turned into the
+// eigenbasis of Y Y^T (an orthogonal change of basis: every product x.y is unchanged), which
+// makes the shared part of every row's system diagonal. Returns Y Y^T's eigenvalues.
+VectorD SolveSide(Matrix& x, Matrix& y, const Rows& rows, const AlsOptions& o) {
+  const int threads = std::max(1, o.threads);
+  const Eigen::SelfAdjointEigenSolver<MatrixD> eigen(Gram(y, threads));
+  const Matrix qt = eigen.eigenvectors().transpose().cast<float>();
+  Rotate(y, qt, threads);
+  // Only CG starts from the current x; the exact solves need no starting point.
+  bool warm = false;
+  for (size_t i = 0; i + 1 < rows.start.size() && o.cg_steps > 0 && !warm; ++i) {
+    warm = rows.start[i + 1] - rows.start[i] > static_cast<size_t>(kShortRow);
+  }
+  if (warm) Rotate(x, qt, threads);
+  const VectorD lambda = eigen.eigenvalues().cwiseMax(0.0);
+  const Vector d = (lambda.array() + o.regularization).cast<float>();
+  const VectorD d_inv = (lambda.array() + o.regularization).max(1e-12).inverse();
+  Blocks blocks(static_cast<size_t>(x.cols()), kSolveBlock);
+  RunWorkers(threads, [&] {
+    Scratch s(x.rows());
+    for (size_t b, e; blocks.Next(b, e);) {
+      for (size_t i = b; i < e; ++i) {
+        auto xi = x.col(static_cast<Eigen::Index>(i));
+        const size_t from = rows.start[i], n = rows.start[i + 1] - from;
+        if (n == 0) {
+          xi.setZero();
+          continue;
+        }
+        Gathered g(y, rows.entries.data() + from, n, s);
+        if (n <= static_cast<size_t>(kShortRow)) {
+          SolveShortRow(xi, g, d_inv, s);
+        } else {
+          SolveRow(xi, g, d, o.cg_steps, s);
+        }
+      }
+    }
+  });
+  return lambda;
+}
+
+// The training loss: every cell counts (x.y)^2 with confidence 1, observed ones are corrected
+// to c (1 - x.y)^2, plus reg (|X|^2 + |Y|^2). `mu` are the eigenvalues of X X^T, X being in
+// their eigenbasis (as SolveSide leaves it), so sum_u x_u^T Y Y^T x_u = sum_k mu_k |Y row k|^2.
+double Loss(const Rows& by_user, const Matrix& x, const Matrix& y, const VectorD& mu,
+            const AlsOptions& o) {
+  const int threads = std::max(1, o.threads);
   double loss = 0;
-  for (Eigen::Index u = 0; u < xs.cols(); ++u) {
-    loss += static_cast<double>(xs.col(u).dot(gram * xs.col(u)));
+  for (Eigen::Index k = 0; k < y.rows(); ++k) {
+    const double row = static_cast<double>(y.row(k).squaredNorm());
+    loss += mu(k) * row + o.regularization * (mu(k) + row);
   }
-  for (const auto& p : data.pairs) {
-    const double s = xs.col(p.user).dot(y.col(p.place));
-    const double c = 1.0 + o.alpha * std::log1p(std::max(0.0f, p.count));
-    loss += c * (1 - s) * (1 - s) - s * s;
-  }
-  loss += o.regularization *
-          (static_cast<double>(xs.squaredNorm()) + static_cast<double>(y.squaredNorm()));
+  Blocks blocks(static_cast<size_t>(x.cols()), kGemmBlock);
+  std::vector<double> partial(blocks.count(), 0.0);
+  RunWorkers(threads, [&] {
+    for (size_t b, e; blocks.Next(b, e);) {
+      double sum = 0;
+      for (size_t u = b; u < e; ++u) {
+        const auto xu = x.col(static_cast<Eigen::Index>(u));
+        for (size_t k = by_user.start[u]; k < by_user.start[u + 1]; ++k) {
+          const double s = xu.dot(y.col(by_user.entries[k].other));
+          sum += by_user.entries[k].confidence * (1 - s) * (1 - s) - s * s;
+        }
+      }
+      partial[b / kGemmBlock] = sum;
+    }
+  });
+  for (double p : partial) loss += p;
   return loss;
 }
 
@@ -136,51 +402,37 @@ std::shared_ptr<const AlsModel> AlsModel::Train(const Interactions& data, const 
                                                 std::vector<double>* loss_per_iteration) {
   // Users, places and pairs in id order, so that every sum runs in the same order whatever
   // order they came in (and a model restored from its place vectors computes the same).
-  Interactions d;
-  std::vector<uint32_t> user_at(data.users.size()), place_at(data.places.size());
-  {
-    std::vector<uint32_t> order(data.users.size());
-    for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
-    std::sort(order.begin(), order.end(),
-              [&](uint32_t a, uint32_t b) { return data.users[a] < data.users[b]; });
-    for (uint32_t i = 0; i < order.size(); ++i) {
-      user_at[order[i]] = i;
-      d.users.push_back(data.users[order[i]]);
-    }
-    order.resize(data.places.size());
-    for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
-    std::sort(order.begin(), order.end(),
-              [&](uint32_t a, uint32_t b) { return data.places[a] < data.places[b]; });
-    for (uint32_t i = 0; i < order.size(); ++i) {
-      place_at[order[i]] = i;
-      d.places.push_back(data.places[order[i]]);
-    }
+  const int threads = std::max(1, o.threads);
+  std::vector<uint32_t> user_order, user_at, place_order, place_at;
+  if (threads > 1) {
+    std::thread places([&] { Order(data.places, place_order, place_at); });
+    Order(data.users, user_order, user_at);
+    places.join();
+  } else {
+    Order(data.places, place_order, place_at);
+    Order(data.users, user_order, user_at);
   }
-  d.pairs.reserve(data.pairs.size());
-  for (const auto& p : data.pairs) d.pairs.push_back({user_at[p.user], place_at[p.place], p.count});
-  std::sort(d.pairs.begin(), d.pairs.end(), [](const auto& a, const auto& b) {
-    return a.user != b.user ? a.user < b.user : a.place < b.place;
-  });
-  const std::vector<Interactions::Pair>& pairs = d.pairs;
 
   auto m = std::shared_ptr<AlsModel>(new AlsModel());
   m->version_ = std::move(version);
   m->options_ = o;
-  m->ids_ = d.places;
+  m->ids_.reserve(data.places.size());
+  for (uint32_t i : place_order) m->ids_.push_back(data.places[i]);
   m->Index();
   const int f = std::max(1, o.factors);
-  Matrix x(f, static_cast<Eigen::Index>(d.users.size()));
-  m->y_ = Matrix(f, static_cast<Eigen::Index>(d.places.size()));
-  Initialise(x, d.users, 0x5553455255534552ULL);
-  Initialise(m->y_, d.places, 0x504c414345504cULL);
-  const Rows by_user = MakeRows(d.users.size(), pairs, true, o.alpha);
-  const Rows by_place = MakeRows(d.places.size(), pairs, false, o.alpha);
+  Matrix x(f, static_cast<Eigen::Index>(data.users.size()));
+  m->y_ = Matrix(f, static_cast<Eigen::Index>(data.places.size()));
+  Initialise(x, data.users, user_order, 0x5553455255534552ULL, threads);
+  Initialise(m->y_, data.places, place_order, 0x504c414345504cULL, threads);
+  Rows by_user, by_place;
+  MakeRows(data, user_at, place_at, o.alpha, threads, by_user, by_place);
   for (int it = 0; it < o.iterations; ++it) {
     SolveSide(x, m->y_, by_user, o);
-    SolveSide(m->y_, x, by_place, o);
-    if (loss_per_iteration != nullptr) loss_per_iteration->push_back(Loss(d, x, m->y_, o));
+    const VectorD mu = SolveSide(m->y_, x, by_place, o);
+    if (loss_per_iteration != nullptr)
+      loss_per_iteration->push_back(Loss(by_user, x, m->y_, mu, o));
   }
-  m->yty_ = m->y_ * m->y_.transpose();
+  m->yty_ = Gram(m->y_, threads).cast<float>();
   return m;
 }
 

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,50 @@ Interactions TwoGroups() {
     }
   }
   return d;
+}
+
+// A bigger deterministic set: `users` users with 2-12 places each among `places`, plus one
+// place everyone went to (a row longer than the solver's gather chunk, 1024).
+Interactions Random(uint32_t users, uint32_t places) {
+  Interactions d;
+  for (uint32_t u = 0; u < users; ++u) d.users.emplace_back("u" + std::to_string(u));
+  for (uint32_t p = 0; p < places; ++p) d.places.emplace_back("p" + std::to_string(p));
+  uint64_t state = 7;
+  auto next = [&state] {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return static_cast<uint32_t>(state >> 33);
+  };
+  for (uint32_t u = 0; u < users; ++u) {
+    d.pairs.push_back({u, 0, 1});
+    const uint32_t n = 2 + next() % 11;
+    for (uint32_t k = 0; k < n; ++k) {
+      // Skewed: low place numbers are popular.
+      const uint32_t p = 1 + (next() % (places - 1)) * (next() % (places - 1)) / (places - 1);
+      d.pairs.push_back({u, p, static_cast<float>(1 + next() % 4)});
+    }
+  }
+  return d;
+}
+
+// The training loss of the place vectors with every user folded in (their exact solution).
+double FoldedInLoss(const Interactions& d, const AlsModel& m) {
+  const AlsOptions& o = m.options();
+  std::vector<std::vector<std::pair<PlaceId, double>>> history(d.users.size());
+  for (const auto& p : d.pairs) history[p.user].emplace_back(d.places[p.place], p.count);
+  const auto& y = m.place_factors();
+  double loss = o.regularization * static_cast<double>(y.squaredNorm());
+  for (size_t u = 0; u < d.users.size(); ++u) {
+    const auto x = m.FoldIn(history[u]);
+    if (!x.has_value()) continue;
+    loss += static_cast<double>((y.transpose() * *x).squaredNorm()) +
+            o.regularization * static_cast<double>(x->squaredNorm());
+    for (const auto& [place, count] : history[u]) {
+      const Eigen::Map<const AlsModel::Vector> yi(m.PlaceVector(place), o.factors);
+      const double s = x->dot(yi), c = 1 + o.alpha * std::log1p(count);
+      loss += c * (1 - s) * (1 - s) - s * s;
+    }
+  }
+  return loss;
 }
 
 AlsOptions Small() {
@@ -78,6 +123,55 @@ TEST(AlsTest, ResultDoesNotDependOnInputOrderOrThreads) {
     const Eigen::Map<const AlsModel::Vector> va(a->PlaceVector(p), 4), vb(b->PlaceVector(p), 4);
     EXPECT_EQ(va, vb) << p.str();
   }
+}
+
+TEST(AlsTest, ThreeCgStepsReachTheLossOfExactAlsWithinAFractionOfAPercent) {
+  const Interactions d = Random(1500, 60);
+  AlsOptions o;
+  o.factors = 8;
+  std::vector<double> cg, exact;
+  AlsModel::Train(d, o, "cg", &cg);
+  o.cg_steps = 0;
+  AlsModel::Train(d, o, "exact", &exact);
+  ASSERT_EQ(cg.size(), 15u);
+  ASSERT_EQ(exact.size(), 15u);
+  for (size_t i = 1; i < exact.size(); ++i) EXPECT_LE(exact[i], exact[i - 1] * (1 + 1e-6)) << i;
+  EXPECT_LT(exact.back(), 0.5 * exact.front());
+  // Not a bound (inexact steps take another path), but close: within 0.2% after 15 iterations.
+  EXPECT_NEAR(cg.back() / exact.back(), 1.0, 2e-3);
+}
+
+TEST(AlsTest, TheReportedLossIsTheLossOfTheModelWithUsersFoldedIn) {
+  // Folding users in solves them exactly for the final place vectors: the first half of one
+  // more (exact) iteration. So its loss lies between the reported loss of that iteration and of
+  // the one before.
+  const Interactions d = Random(1500, 60);
+  AlsOptions o;
+  o.factors = 8;
+  o.cg_steps = 0;
+  std::vector<double> loss, more;
+  const auto m = AlsModel::Train(d, o, "t", &loss);
+  o.iterations = 16;
+  AlsModel::Train(d, o, "t", &more);
+  ASSERT_EQ(more[14], loss[14]);
+  const double folded = FoldedInLoss(d, *m);
+  EXPECT_LE(folded, loss[14] * (1 + 1e-5));
+  EXPECT_GE(folded, more[15] * (1 - 1e-5));
+  EXPECT_LT(more[15], loss[14]);
+}
+
+TEST(AlsTest, ManyBlocksGiveBitIdenticalFactorsOnOneOrThreeThreads) {
+  // 5000 users: more than one block of every parallel step (solves, products, Gram sums).
+  const Interactions d = Random(5000, 300);
+  AlsOptions o;
+  o.factors = 8;
+  o.iterations = 3;
+  std::vector<double> loss_one, loss_three;
+  const auto one = AlsModel::Train(d, o, "t", &loss_one);
+  o.threads = 3;
+  const auto three = AlsModel::Train(d, o, "t", &loss_three);
+  EXPECT_EQ(one->place_factors(), three->place_factors());
+  EXPECT_EQ(loss_one, loss_three);
 }
 
 TEST(AlsTest, StoredPlaceVectorsRestoreTheSameFoldIn) {
