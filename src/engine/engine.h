@@ -3,7 +3,11 @@
 // offset of every source partition, and commits state and offsets in one batch (Flush).
 //
 // Threading: one ingest thread calls the Handle*/Flush methods; any number of threads may call
-// Answer/Recommend concurrently (they take a shared lock on the model).
+// AnswerRequest/Recommend/WithModel concurrently (they take a shared lock on the model). The
+// ingest thread takes the lock exclusively only while it changes the model (one event or place
+// at a time) and while Flush collects the changes; decoding and the RocksDB write happen
+// outside it. A waiting writer holds back new readers (writer_priority_mutex.h), so answers
+// never starve ingest; an answer waits at most for one apply.
 #pragma once
 
 #include "src/codec/messages.h"
@@ -11,6 +15,7 @@
 #include "src/core/recommend.h"
 #include "src/engine/latency_histogram.h"
 #include "src/engine/retrain_thread.h"
+#include "src/engine/writer_priority_mutex.h"
 #include "state/state_store.h"
 
 #include <array>
@@ -116,7 +121,7 @@ class Engine {
   LearnedScorer scorer_;
   // Declared before the model, which points at it, so it outlives the model.
   ThreadRetrainRunner retrainer_;
-  mutable std::shared_mutex mu_;
+  mutable WriterPriorityMutex mu_;
   Model model_;
   EngineCounters counters_;
 
