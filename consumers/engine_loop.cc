@@ -12,6 +12,8 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 constexpr int32_t kAnyPartition = -1;  // RD_KAFKA_PARTITION_UA without its C cast
+// Messages taken from the consumer per turn of the loop (those already there).
+constexpr size_t kMaxPolled = 256;
 
 }  // namespace
 
@@ -91,6 +93,9 @@ void EngineLoop::OnRebalance(int err, void* raw) {
   auto* list = static_cast<rd_kafka_topic_partition_list_t*>(raw);
   rd_kafka_t* rk = consumer_.get();
   counters_.rebalances++;
+  // Messages polled before this callback came are still from the partitions held until now:
+  // handle them first, so what is committed below includes them (and nothing is read twice).
+  HandlePolled();
   if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
     std::vector<TopicPartition> requests;
     eof_.clear();
@@ -225,28 +230,68 @@ void EngineLoop::AnswerRequest(const RequestMessage& r) {
   producer_->Poll(0);  // serve delivery reports here too, so offsets advance while ingest is busy
 }
 
-void EngineLoop::HandleMessage(void* raw) {
-  auto* m = static_cast<rd_kafka_message_t*>(raw);
-  const std::string topic = rd_kafka_topic_name(m->rkt);
-  std::string_view key(static_cast<const char*>(m->key), m->key ? m->key_len : 0);
-  std::string_view value(static_cast<const char*>(m->payload), m->payload ? m->len : 0);
-  if (topic == options_.kafka.events_topic) {
-    eof_[{topic, m->partition}] = false;
-    if (options_.before_event) options_.before_event();
-    Outcome o = engine_.HandleEvent(topic, m->partition, m->offset, value, [this] {
-      Status s = places_->CatchUp(10000);
-      if (!s.ok()) spdlog::warn("catching up places: {}", s.message());
-    });
-    if (!o.ok) DeadLetter(topic, m->partition, m->offset, key, value, o);
-  } else if (topic == options_.kafka.requests_topic) {
-    // Only when the partition could not be routed to the workers (see OnRebalance).
-    static std::atomic<bool> logged{false};
-    if (!logged.exchange(true)) {
-      spdlog::warn("requests of {}/{} reach the loop thread, not the workers", topic, m->partition);
+void EngineLoop::HandlePolled() {
+  std::vector<rd_kafka_message_t*> polled;
+  polled.swap(polled_);
+  size_t run_start = 0;  // first event of the current run of events
+  for (size_t i = 0; i <= polled.size(); ++i) {
+    rd_kafka_message_t* m = i < polled.size() ? polled[i] : nullptr;
+    if (m != nullptr && m->err == RD_KAFKA_RESP_ERR_NO_ERROR &&
+        options_.kafka.events_topic == rd_kafka_topic_name(m->rkt)) {
+      continue;  // part of the run
     }
-    RequestMessage r{topic, m->partition, m->offset, std::string(key), std::string(value)};
-    request_offsets_.Taken({topic, m->partition}, m->offset);
-    AnswerRequest(r);
+    ApplyEvents(polled.data() + run_start, i - run_start);
+    run_start = i + 1;
+    if (m == nullptr) break;
+    const std::string topic = rd_kafka_topic_name(m->rkt);
+    if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+      if (topic == options_.kafka.requests_topic) {
+        request_offsets_.AtEnd({topic, m->partition});
+      } else {
+        eof_[{topic, m->partition}] = true;
+      }
+    } else if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      spdlog::warn("consumer: {}", rd_kafka_message_errstr(m));
+      if (m->err == RD_KAFKA_RESP_ERR__FATAL) fatal_ = Status::Error(rd_kafka_message_errstr(m));
+    } else if (topic == options_.kafka.requests_topic) {
+      // Only when the partition could not be routed to the workers (see OnRebalance).
+      static std::atomic<bool> logged{false};
+      if (!logged.exchange(true)) {
+        spdlog::warn("requests of {}/{} reach the loop thread, not the workers", topic,
+                     m->partition);
+      }
+      RequestMessage r{topic, m->partition, m->offset, {}, {}};
+      if (m->key != nullptr) r.key.assign(static_cast<const char*>(m->key), m->key_len);
+      if (m->payload != nullptr) r.value.assign(static_cast<const char*>(m->payload), m->len);
+      request_offsets_.Taken({topic, m->partition}, m->offset);
+      AnswerRequest(r);
+    }
+  }
+  for (rd_kafka_message_t* m : polled) rd_kafka_message_destroy(m);
+}
+
+void EngineLoop::ApplyEvents(rd_kafka_message_t* const* messages, size_t n) {
+  if (n == 0) return;
+  std::vector<Engine::EventMessage> batch;
+  batch.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    const rd_kafka_message_t* m = messages[i];
+    if (options_.before_event) options_.before_event();
+    eof_[{options_.kafka.events_topic, m->partition}] = false;
+    batch.push_back({options_.kafka.events_topic, m->partition, m->offset,
+                     std::string_view(static_cast<const char*>(m->payload),
+                                      m->payload != nullptr ? m->len : 0)});
+  }
+  const std::vector<Outcome> outcomes = engine_.HandleEvents(batch, [this] {
+    Status s = places_->CatchUp(10000);
+    if (!s.ok()) spdlog::warn("catching up places: {}", s.message());
+  });
+  for (size_t i = 0; i < n; ++i) {
+    if (outcomes[i].ok) continue;
+    const rd_kafka_message_t* m = messages[i];
+    std::string_view key(static_cast<const char*>(m->key), m->key != nullptr ? m->key_len : 0);
+    DeadLetter(options_.kafka.events_topic, m->partition, m->offset, key, batch[i].value,
+               outcomes[i]);
   }
 }
 
@@ -325,23 +370,17 @@ Status EngineLoop::Run(const std::atomic<bool>& stop) {
     }
     if (*polled > 0) last_input = Clock::now();
 
-    rd_kafka_message_t* m = rd_kafka_consumer_poll(consumer_.get(), 50);
-    if (m != nullptr) {
-      if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-        const std::string topic = rd_kafka_topic_name(m->rkt);
-        if (topic == options_.kafka.requests_topic) {
-          request_offsets_.AtEnd({topic, m->partition});
-        } else {
-          eof_[{topic, m->partition}] = true;
-        }
-      } else if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        spdlog::warn("consumer: {}", rd_kafka_message_errstr(m));
-        if (m->err == RD_KAFKA_RESP_ERR__FATAL) fatal_ = Status::Error(rd_kafka_message_errstr(m));
-      } else {
-        HandleMessage(m);
-        last_input = Clock::now();
-      }
-      rd_kafka_message_destroy(m);
+    // What is there now (waiting up to 50 ms for the first), handled in order; runs of events
+    // are applied as batches (Engine::HandleEvents: one wait for the model lock per batch).
+    for (rd_kafka_message_t* m = rd_kafka_consumer_poll(consumer_.get(), 50); m != nullptr;
+         m = polled_.size() < kMaxPolled ? rd_kafka_consumer_poll(consumer_.get(), 0) : nullptr) {
+      polled_.push_back(m);
+    }
+    if (!polled_.empty()) {
+      bool input = false;
+      for (const rd_kafka_message_t* m : polled_) input |= m->err == RD_KAFKA_RESP_ERR_NO_ERROR;
+      HandlePolled();
+      if (input) last_input = Clock::now();
     }
     producer_->Poll(0);
     StoreRequestOffsets();

@@ -41,6 +41,7 @@
 #include <vector>
 
 struct rd_kafka_queue_s;
+struct rd_kafka_message_s;
 
 namespace locus::kafka {
 
@@ -117,7 +118,10 @@ class EngineLoop {
   EngineLoop(Engine& engine, LoopOptions options);
   void OnRebalance(int err, void* partitions);
   static void RebalanceThunk(rd_kafka_s* rk, int err, void* partitions, void* opaque);
-  void HandleMessage(void* message);
+  // Handles polled_ in order and empties it.
+  void HandlePolled();
+  // Applies `n` event messages as one batch; dead-letters those rejected.
+  void ApplyEvents(rd_kafka_message_s* const* messages, size_t n);
   void DeadLetter(const std::string& topic, int32_t partition, int64_t offset, std::string_view key,
                   std::string_view payload, const Outcome& outcome);
   // Request workers' side (any worker thread).
@@ -146,6 +150,8 @@ class EngineLoop {
   std::map<std::pair<std::string, int32_t>, bool> eof_;  // assigned events partition -> at end
   std::vector<TopicPartition> assigned_;                 // every assigned partition
   std::atomic<std::chrono::steady_clock::rep> last_request_{0};
+  // Messages polled and not handled yet (loop thread; also emptied by OnRebalance).
+  std::vector<rd_kafka_message_s*> polled_;
   Status fatal_;
 };
 

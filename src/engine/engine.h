@@ -30,6 +30,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 namespace locus {
 
@@ -40,6 +41,9 @@ struct EngineOptions {
   int flush_events = 20000;
   // ...or when its oldest change is this old.
   int flush_interval_ms = 200;
+  // HandleEvents lets readers in between events after holding the model lock this long, so a
+  // backlog of events delays an answer by about this much at most.
+  int max_exclusive_us = 2000;
 };
 
 // What became of one input message.
@@ -79,6 +83,19 @@ class Engine {
   // An event whose place is unknown is retried once after `catch_up_places` (when given).
   Outcome HandleEvent(std::string_view topic, int32_t partition, int64_t offset,
                       std::string_view value, const std::function<void()>& catch_up_places = {});
+  // One event message as read from the events topic.
+  struct EventMessage {
+    std::string_view topic;
+    int32_t partition = -1;
+    int64_t offset = -1;
+    std::string_view value;
+  };
+  // HandleEvent for each message in order, with the same outcomes and state, but taking the
+  // model lock once for as many of them as fit in max_exclusive_us: a writer waiting for the
+  // lock holds back new answers (and each answer holds back the writer), so one wait per
+  // batch rather than per event keeps both ingest and answers flowing under load.
+  std::vector<Outcome> HandleEvents(const std::vector<EventMessage>& messages,
+                                    const std::function<void()>& catch_up_places = {});
   // Applies an event that is already decoded (also what `locus eval` replays).
   Outcome ApplyEvent(const Event& event);
   // Counts a rejected input durably under `code` (dead letters are counted once).
@@ -115,6 +132,12 @@ class Engine {
 
  private:
   Engine(EngineOptions options, std::unique_ptr<StateStore> store);
+  // Ingest thread, before taking the model lock for `event`: true when the model will install
+  // the retrain that is still training at this event (Model::Apply would wait for it with the
+  // lock held, blocking every answer); the caller then waits for it without the lock.
+  bool RetrainInstallDue(const Event& event) const;
+  // Ingest thread, after applying `event`: if it started a retrain, when that one installs.
+  void NoteRetrainStart(const Event& event);
 
   EngineOptions options_;
   std::unique_ptr<StateStore> store_;
@@ -129,6 +152,10 @@ class Engine {
   std::map<std::pair<std::string, int32_t>, int64_t> pending_offsets_;
   int pending_messages_ = 0;
   std::optional<std::chrono::steady_clock::time_point> pending_since_;
+  // Retrains seen started, and the event time the last one installs at (as the model schedules
+  // it; a wrong guess only costs the wait under the lock that it avoids).
+  int64_t retrains_started_ = 0;
+  std::optional<TimeMs> retrain_install_at_;
   // Set when a commit failed; every later Flush fails with it.
   Status commit_failure_;
 };
