@@ -7,7 +7,9 @@
 // ingest thread takes the lock exclusively only while it changes the model (one event or place
 // at a time) and while Flush collects the changes; decoding and the RocksDB write happen
 // outside it. A waiting writer holds back new readers (writer_priority_mutex.h), so answers
-// never starve ingest; an answer waits at most for one apply.
+// never starve ingest; an answer waits for at most one batch of applies (max_exclusive_us) or
+// one Flush's collection of changes (Model::Persist, proportional to the changes since the last).
+// Still under the lock, inside Model::Apply: gathering a full retrain's data when one starts.
 #pragma once
 
 #include "src/codec/messages.h"
