@@ -5,14 +5,21 @@
 
 #include <algorithm>
 #include <chrono>
+#include <exception>
 
 namespace locus::kafka {
 namespace {
 
 using Clock = std::chrono::steady_clock;
 constexpr int32_t kAnyPartition = -1;  // RD_KAFKA_PARTITION_UA without its C cast
+// Messages taken from the consumer per turn of the loop (those already there).
+constexpr size_t kMaxPolled = 256;
 
 }  // namespace
+
+void EngineLoop::QueueDeleter::operator()(rd_kafka_queue_s* q) const {
+  if (q != nullptr) rd_kafka_queue_destroy(q);
+}
 
 EngineLoop::EngineLoop(Engine& engine, LoopOptions options)
     : engine_(engine), options_(std::move(options)) {}
@@ -65,6 +72,7 @@ Result<std::unique_ptr<EngineLoop>> EngineLoop::Create(Engine& engine, LoopOptio
   if (!h.ok()) return h.status();
   loop->consumer_ = std::move(*h);
   rd_kafka_poll_set_consumer(loop->consumer_.get());
+  loop->requests_queue_.reset(rd_kafka_queue_new(loop->consumer_.get()));
 
   rd_kafka_topic_partition_list_t* topics = rd_kafka_topic_partition_list_new(2);
   rd_kafka_topic_partition_list_add(topics, k.events_topic.c_str(), kAnyPartition);
@@ -85,7 +93,13 @@ void EngineLoop::OnRebalance(int err, void* raw) {
   auto* list = static_cast<rd_kafka_topic_partition_list_t*>(raw);
   rd_kafka_t* rk = consumer_.get();
   counters_.rebalances++;
+  // Messages polled before this callback came are still from the partitions held until now:
+  // handle them first, so what is committed below includes them (and nothing is read twice).
+  HandlePolled();
   if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+    std::vector<TopicPartition> requests;
+    eof_.clear();
+    assigned_.clear();
     for (int i = 0; i < list->cnt; ++i) {
       rd_kafka_topic_partition_t& tp = list->elems[i];
       const std::optional<int64_t> stored = engine_.StoredOffset(tp.topic, tp.partition);
@@ -109,17 +123,42 @@ void EngineLoop::OnRebalance(int err, void* raw) {
           counters_.offsets_lost++;
         }
       }
-      eof_[{tp.topic, tp.partition}] = false;
+      assigned_.emplace_back(tp.topic, tp.partition);
+      if (tp.topic == options_.kafka.requests_topic) {
+        requests.emplace_back(tp.topic, tp.partition);
+        // Route the partition to the workers' queue (before assign(), so its first fetch goes
+        // there). Should that fail, its messages reach the loop, which answers them itself.
+        rd_kafka_queue_t* q = rd_kafka_queue_get_partition(rk, tp.topic, tp.partition);
+        if (q != nullptr) {
+          rd_kafka_queue_forward(q, requests_queue_.get());
+          rd_kafka_queue_destroy(q);
+        } else {
+          spdlog::warn("{}/{}: no partition queue; the loop answers its requests", tp.topic,
+                       tp.partition);
+        }
+      } else {
+        eof_[{tp.topic, tp.partition}] = false;
+      }
     }
-    counters_.assigned_partitions = static_cast<int64_t>(eof_.size());
+    request_offsets_.Assign(requests);
+    counters_.assigned_partitions = static_cast<int64_t>(assigned_.size());
     spdlog::info("assigned {} partitions", list->cnt);
     rd_kafka_assign(rk, list);
+    if (workers_) workers_->Resume();
   } else {
-    // Commit what was applied from the partitions being taken away, then let them go.
-    Status s = FlushAndMirror();
+    // Answer and deliver what was taken from the partitions being taken away, commit it with
+    // what was applied, then let them go. What was fetched but not taken is left for the next
+    // owner (its offsets are not stored).
+    if (workers_) workers_->Pause();
+    Status s = producer_->Flush(10000);
+    if (!s.ok()) spdlog::warn("before giving up partitions: {}", s.message());
+    StoreRequestOffsets();
+    s = FlushAndMirror();
     if (!s.ok() && fatal_.ok()) fatal_ = s;
+    request_offsets_.Clear();
     rd_kafka_assign(rk, nullptr);
     eof_.clear();
+    assigned_.clear();
     counters_.assigned_partitions = 0;
     spdlog::info("partitions revoked");
   }
@@ -141,27 +180,126 @@ void EngineLoop::DeadLetter(const std::string& topic, int32_t partition, int64_t
   counters_.deadletters_by_reason.Add(outcome.code, 1);
 }
 
-void EngineLoop::HandleMessage(void* raw) {
-  auto* m = static_cast<rd_kafka_message_t*>(raw);
-  const std::string topic = rd_kafka_topic_name(m->rkt);
-  std::string_view key(static_cast<const char*>(m->key), m->key ? m->key_len : 0);
-  std::string_view value(static_cast<const char*>(m->payload), m->payload ? m->len : 0);
-  eof_[{topic, m->partition}] = false;
-  if (topic == options_.kafka.events_topic) {
-    Outcome o = engine_.HandleEvent(topic, m->partition, m->offset, value, [this] {
-      Status s = places_->CatchUp(10000);
-      if (!s.ok()) spdlog::warn("catching up places: {}", s.message());
-    });
-    if (!o.ok) DeadLetter(topic, m->partition, m->offset, key, value, o);
-  } else if (topic == options_.kafka.requests_topic) {
-    auto [request_id, response] = engine_.AnswerRequest(key, value);
-    Status s =
-        producer_->Produce(options_.kafka.responses_topic,
-                           request_id.empty() ? key : std::string_view(request_id), response);
-    if (!s.ok()) spdlog::error("response to {}: {}", request_id, s.message());
-    counters_.responses++;
-    engine_.MarkConsumed(topic, m->partition, m->offset);
+std::optional<RequestMessage> EngineLoop::TakeRequest(int timeout_ms) {
+  for (;;) {
+    rd_kafka_message_t* m = rd_kafka_consume_queue(requests_queue_.get(), timeout_ms);
+    if (m == nullptr) return std::nullopt;
+    std::unique_ptr<rd_kafka_message_t, void (*)(rd_kafka_message_t*)> owned(
+        m, rd_kafka_message_destroy);
+    if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+      request_offsets_.AtEnd({rd_kafka_topic_name(m->rkt), m->partition});
+      continue;
+    }
+    if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      spdlog::warn("requests consumer: {}", rd_kafka_message_errstr(m));
+      continue;
+    }
+    RequestMessage r;
+    r.topic = rd_kafka_topic_name(m->rkt);
+    r.partition = m->partition;
+    r.offset = m->offset;
+    if (m->key != nullptr) r.key.assign(static_cast<const char*>(m->key), m->key_len);
+    if (m->payload != nullptr) r.value.assign(static_cast<const char*>(m->payload), m->len);
+    request_offsets_.Taken({r.topic, r.partition}, r.offset);
+    last_request_ = Clock::now().time_since_epoch().count();
+    return r;
   }
+}
+
+void EngineLoop::AnswerRequest(const RequestMessage& r) {
+  TopicPartition tp{r.topic, r.partition};
+  const int64_t offset = r.offset;
+  auto done = [this, tp, offset](const Status&) { request_offsets_.Done(tp, offset); };
+  try {
+    auto [request_id, response] = engine_.AnswerRequest(r.key, r.value);
+    // A failed delivery is logged and counted by the producer; the request then counts as
+    // handled all the same (librdkafka retried it for message.timeout.ms), so that one lost
+    // response does not hold back the partition's stored offset forever.
+    Status s = producer_->Produce(options_.kafka.responses_topic,
+                                  request_id.empty() ? std::string_view(r.key) : request_id,
+                                  response, -1, done);
+    if (!s.ok()) {
+      spdlog::error("response to {}: {}", request_id, s.message());
+      done(s);
+    }
+    counters_.responses++;
+  } catch (const std::exception& e) {
+    spdlog::error("answering {}/{}@{}: {}", r.topic, r.partition, r.offset, e.what());
+    done(Status::Error(e.what()));
+  }
+  producer_->Poll(0);  // serve delivery reports here too, so offsets advance while ingest is busy
+}
+
+void EngineLoop::HandlePolled() {
+  std::vector<rd_kafka_message_t*> polled;
+  polled.swap(polled_);
+  size_t run_start = 0;  // first event of the current run of events
+  for (size_t i = 0; i <= polled.size(); ++i) {
+    rd_kafka_message_t* m = i < polled.size() ? polled[i] : nullptr;
+    if (m != nullptr && m->err == RD_KAFKA_RESP_ERR_NO_ERROR &&
+        options_.kafka.events_topic == rd_kafka_topic_name(m->rkt)) {
+      continue;  // part of the run
+    }
+    ApplyEvents(polled.data() + run_start, i - run_start);
+    run_start = i + 1;
+    if (m == nullptr) break;
+    const std::string topic = rd_kafka_topic_name(m->rkt);
+    if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+      if (topic == options_.kafka.requests_topic) {
+        request_offsets_.AtEnd({topic, m->partition});
+      } else {
+        eof_[{topic, m->partition}] = true;
+      }
+    } else if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      spdlog::warn("consumer: {}", rd_kafka_message_errstr(m));
+      if (m->err == RD_KAFKA_RESP_ERR__FATAL) fatal_ = Status::Error(rd_kafka_message_errstr(m));
+    } else if (topic == options_.kafka.requests_topic) {
+      // Only when the partition could not be routed to the workers (see OnRebalance).
+      static std::atomic<bool> logged{false};
+      if (!logged.exchange(true)) {
+        spdlog::warn("requests of {}/{} reach the loop thread, not the workers", topic,
+                     m->partition);
+      }
+      RequestMessage r{topic, m->partition, m->offset, {}, {}};
+      if (m->key != nullptr) r.key.assign(static_cast<const char*>(m->key), m->key_len);
+      if (m->payload != nullptr) r.value.assign(static_cast<const char*>(m->payload), m->len);
+      request_offsets_.Taken({topic, m->partition}, m->offset);
+      AnswerRequest(r);
+    }
+  }
+  for (rd_kafka_message_t* m : polled) rd_kafka_message_destroy(m);
+}
+
+void EngineLoop::ApplyEvents(rd_kafka_message_t* const* messages, size_t n) {
+  if (n == 0) return;
+  std::vector<Engine::EventMessage> batch;
+  batch.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    const rd_kafka_message_t* m = messages[i];
+    if (options_.before_event) options_.before_event();
+    eof_[{options_.kafka.events_topic, m->partition}] = false;
+    batch.push_back({options_.kafka.events_topic, m->partition, m->offset,
+                     std::string_view(static_cast<const char*>(m->payload),
+                                      m->payload != nullptr ? m->len : 0)});
+  }
+  const std::vector<Outcome> outcomes = engine_.HandleEvents(batch, [this] {
+    Status s = places_->CatchUp(10000);
+    if (!s.ok()) spdlog::warn("catching up places: {}", s.message());
+  });
+  for (size_t i = 0; i < n; ++i) {
+    if (outcomes[i].ok) continue;
+    const rd_kafka_message_t* m = messages[i];
+    std::string_view key(static_cast<const char*>(m->key), m->key != nullptr ? m->key_len : 0);
+    DeadLetter(options_.kafka.events_topic, m->partition, m->offset, key, batch[i].value,
+               outcomes[i]);
+  }
+}
+
+void EngineLoop::StoreRequestOffsets() {
+  for (const auto& [tp, next] : request_offsets_.Advanced()) {
+    engine_.MarkConsumed(tp.first, tp.second, next - 1);
+  }
+  counters_.requests_in_flight = request_offsets_.in_flight();
 }
 
 Status EngineLoop::FlushAndMirror() {
@@ -179,7 +317,7 @@ Status EngineLoop::FlushAndMirror() {
 }
 
 bool EngineLoop::AllRead() const {
-  if (eof_.empty() || !places_->at_end()) return false;
+  if (eof_.empty() || !places_->at_end() || !request_offsets_.AllAnswered()) return false;
   for (const auto& [tp, at_end] : eof_) {
     if (!at_end) return false;
   }
@@ -188,13 +326,13 @@ bool EngineLoop::AllRead() const {
 
 void EngineLoop::UpdateLag() {
   std::map<std::string, int64_t> lag;
-  if (eof_.empty()) {
+  if (assigned_.empty()) {
     counters_.lag_by_topic.Set(std::move(lag));
     return;
   }
   rd_kafka_topic_partition_list_t* list =
-      rd_kafka_topic_partition_list_new(static_cast<int>(eof_.size()));
-  for (const auto& [tp, at_end] : eof_) {
+      rd_kafka_topic_partition_list_new(static_cast<int>(assigned_.size()));
+  for (const TopicPartition& tp : assigned_) {
     rd_kafka_topic_partition_list_add(list, tp.first.c_str(), tp.second);
   }
   rd_kafka_position(consumer_.get(), list);
@@ -214,6 +352,10 @@ Status EngineLoop::Run(const std::atomic<bool>& stop) {
   // The places table is read completely before anything else.
   Status s = places_->CatchUp(60000);
   if (!s.ok()) return s;
+  workers_ = std::make_unique<RequestWorkers>(
+      std::max(1, options_.request_workers),
+      [this](int timeout_ms) { return TakeRequest(timeout_ms); },
+      [this](const RequestMessage& r) { AnswerRequest(r); });
   auto last_input = Clock::now();
   auto last_lag = Clock::time_point();
   while (!stop.load() && fatal_.ok()) {
@@ -222,23 +364,26 @@ Status EngineLoop::Run(const std::atomic<bool>& stop) {
       last_lag = Clock::now();
     }
     auto polled = places_->PollAvailable(1000);
-    if (!polled.ok()) return polled.status();
+    if (!polled.ok()) {
+      fatal_ = polled.status();
+      break;
+    }
     if (*polled > 0) last_input = Clock::now();
 
-    rd_kafka_message_t* m = rd_kafka_consumer_poll(consumer_.get(), 50);
-    if (m != nullptr) {
-      if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-        eof_[{rd_kafka_topic_name(m->rkt), m->partition}] = true;
-      } else if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        spdlog::warn("consumer: {}", rd_kafka_message_errstr(m));
-        if (m->err == RD_KAFKA_RESP_ERR__FATAL) fatal_ = Status::Error(rd_kafka_message_errstr(m));
-      } else {
-        HandleMessage(m);
-        last_input = Clock::now();
-      }
-      rd_kafka_message_destroy(m);
+    // What is there now (waiting up to 50 ms for the first), handled in order; runs of events
+    // are applied as batches (Engine::HandleEvents: one wait for the model lock per batch).
+    for (rd_kafka_message_t* m = rd_kafka_consumer_poll(consumer_.get(), 50); m != nullptr;
+         m = polled_.size() < kMaxPolled ? rd_kafka_consumer_poll(consumer_.get(), 0) : nullptr) {
+      polled_.push_back(m);
+    }
+    if (!polled_.empty()) {
+      bool input = false;
+      for (const rd_kafka_message_t* m : polled_) input |= m->err == RD_KAFKA_RESP_ERR_NO_ERROR;
+      HandlePolled();
+      if (input) last_input = Clock::now();
     }
     producer_->Poll(0);
+    StoreRequestOffsets();
     if (engine_.FlushDue()) {
       s = FlushAndMirror();
       if (!s.ok()) {
@@ -246,16 +391,20 @@ Status EngineLoop::Run(const std::atomic<bool>& stop) {
         break;
       }
     }
+    const auto last_request = Clock::time_point(Clock::duration(last_request_.load()));
     if (options_.exit_when_idle_s >= 0 && AllRead() &&
-        std::chrono::duration<double>(Clock::now() - last_input).count() >=
+        std::chrono::duration<double>(Clock::now() - std::max(last_input, last_request)).count() >=
             options_.exit_when_idle_s) {
       spdlog::info("idle for {} s with every partition read to its end: stopping",
                    options_.exit_when_idle_s);
       break;
     }
   }
-  Status flushed = FlushAndMirror();
+  // Stop -> drain the workers -> deliver their responses -> final commit -> close.
+  workers_->Stop(std::chrono::milliseconds(std::max(0, options_.drain_ms)));
   Status delivered = producer_->Flush(10000);
+  StoreRequestOffsets();
+  Status flushed = FlushAndMirror();
   rd_kafka_consumer_close(consumer_.get());
   if (!fatal_.ok()) return fatal_;
   if (!flushed.ok()) return flushed;

@@ -1,25 +1,47 @@
 // The engine's Kafka loop: one consumer in the engine's group reading the events and requests
 // topics (both keyed by user, so the range assignor gives an instance the same partitions of
-// both), the places topic read completely beside it, and one producer for responses and dead
-// letters.
+// both: it answers the requests of the users whose events it applies), the places topic read
+// completely beside it, and one producer for responses and dead letters.
+//
+// Threads: Run()'s thread (the loop) applies events and places, commits batches and handles
+// rebalances; a pool of request workers (request_workers.h) answers requests. The consumer
+// routes the assigned requests partitions to a queue of their own that only the workers read,
+// so requests never wait behind events (nor events behind requests) while group membership
+// and partition ownership stay with the one consumer.
 //
 // One exit path: Run() returns when `stop` is set (signals only set it), when --exit-when-idle
-// says so, or on a fatal error; it then commits the last batch and closes the consumer cleanly.
+// says so, or on a fatal error; it then stops the workers (they answer what they hold and what
+// is already fetched, for at most LoopOptions::drain_ms), waits for the responses' delivery,
+// commits the last batch and closes the consumer cleanly.
+//
 // Offsets: the source offsets live in the state store, committed in the same batch as the
 // state; on assignment the consumer seeks to them. They are mirrored to Kafka's group offsets
-// after each batch only so that standard tools can show the lag.
+// after each batch only so that standard tools can show the lag. A request's offset is stored
+// only once its response is delivered (request_offsets.h): a crash never loses a request, and
+// after one the requests since the last commit (at most flush_interval_ms of them, plus those
+// in flight) are answered again. Responses are keyed by request_id, so a client keeps the
+// first answer per request_id; a graceful stop or rebalance answers nothing twice.
 #pragma once
 
 #include "consumers/kafka_client.h"
 #include "consumers/places_reader.h"
+#include "consumers/request_offsets.h"
+#include "consumers/request_workers.h"
 #include "src/config/config.h"
 #include "src/engine/engine.h"
 
 #include <atomic>
+#include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <vector>
+
+struct rd_kafka_queue_s;
+struct rd_kafka_message_s;
 
 namespace locus::kafka {
 
@@ -30,6 +52,14 @@ struct LoopOptions {
   // Stop once the loop holds its partitions, has read all of them to the end, and this many
   // seconds passed with no input. Negative: never.
   double exit_when_idle_s = -1;
+  // Threads answering requests (RequestConfig::workers).
+  int request_workers = 2;
+  // On stop, requests already fetched are still answered for at most this long; the rest stay
+  // unanswered and uncommitted, for whoever reads the partition next.
+  int drain_ms = 2000;
+  // Called on the loop thread before each event is handled. For tests that stall ingest;
+  // empty in production.
+  std::function<void()> before_event;
 };
 
 // Values by a label (a reason, a topic) for /metrics. Thread-safe; small (one entry per
@@ -67,6 +97,8 @@ struct LoopCounters {
   // (from librdkafka's cached watermarks; empty until the first assignment).
   std::atomic<int64_t> assigned_partitions{0};
   LabeledValues lag_by_topic;
+  // Gauge: requests read whose responses are not delivered yet.
+  std::atomic<int64_t> requests_in_flight{0};
 };
 
 class EngineLoop {
@@ -74,30 +106,52 @@ class EngineLoop {
   static Result<std::unique_ptr<EngineLoop>> Create(Engine& engine, LoopOptions options);
   ~EngineLoop();
 
-  // Runs until stopped; see the class comment.
+  // Runs until stopped; see the class comment. Call once.
   Status Run(const std::atomic<bool>& stop);
   const LoopCounters& counters() const { return counters_; }
 
  private:
+  struct QueueDeleter {
+    void operator()(rd_kafka_queue_s* q) const;
+  };
+
   EngineLoop(Engine& engine, LoopOptions options);
   void OnRebalance(int err, void* partitions);
   static void RebalanceThunk(rd_kafka_s* rk, int err, void* partitions, void* opaque);
-  void HandleMessage(void* message);
+  // Handles polled_ in order and empties it.
+  void HandlePolled();
+  // Applies `n` event messages as one batch; dead-letters those rejected.
+  void ApplyEvents(rd_kafka_message_s* const* messages, size_t n);
   void DeadLetter(const std::string& topic, int32_t partition, int64_t offset, std::string_view key,
                   std::string_view payload, const Outcome& outcome);
+  // Request workers' side (any worker thread).
+  std::optional<RequestMessage> TakeRequest(int timeout_ms);
+  void AnswerRequest(const RequestMessage& request);
+  // Passes the request offsets whose responses are delivered to the engine's pending batch.
+  void StoreRequestOffsets();
   Status FlushAndMirror();
-  // True when partitions are assigned and every one, and the places topic, is read to its end.
+  // True when partitions are assigned and every one, and the places topic, is read to its end
+  // and every request read is answered.
   bool AllRead() const;
   // Refreshes the lag gauges of counters_ from positions and cached watermarks.
   void UpdateLag();
 
   Engine& engine_;
   LoopOptions options_;
+  LoopCounters counters_;
+  // Before the producer: delivery callbacks of responses update it until the producer is gone.
+  RequestOffsets request_offsets_;
   Handle consumer_;
+  // Where the assigned requests partitions are routed (after consumer_: destroyed first).
+  std::unique_ptr<rd_kafka_queue_s, QueueDeleter> requests_queue_;
   std::unique_ptr<Producer> producer_;
   std::unique_ptr<PlacesReader> places_;
-  LoopCounters counters_;
-  std::map<std::pair<std::string, int32_t>, bool> eof_;  // assigned partition -> at its end
+  std::unique_ptr<RequestWorkers> workers_;              // during Run
+  std::map<std::pair<std::string, int32_t>, bool> eof_;  // assigned events partition -> at end
+  std::vector<TopicPartition> assigned_;                 // every assigned partition
+  std::atomic<std::chrono::steady_clock::rep> last_request_{0};
+  // Messages polled and not handled yet (loop thread; also emptied by OnRebalance).
+  std::vector<rd_kafka_message_s*> polled_;
   Status fatal_;
 };
 

@@ -4,7 +4,9 @@
 #include <spdlog/spdlog.h>
 
 #include <atomic>
+#include <memory>
 #include <thread>
+#include <utility>
 
 namespace locus::kafka {
 
@@ -79,12 +81,20 @@ struct Producer::Stats {
 };
 
 namespace {
-void OnDelivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
-  if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) return;
-  auto* failures = static_cast<std::atomic<int64_t>*>(opaque);
-  if (failures->fetch_add(1) < 10) {
-    spdlog::error("kafka delivery to {} failed: {}", rd_kafka_topic_name(m->rkt),
-                  rd_kafka_err2str(m->err));
+void ServeDeliveryReport(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
+  // The message's own callback, if it has one, travels as its opaque (Produce).
+  std::unique_ptr<Producer::OnDelivery> callback(static_cast<Producer::OnDelivery*>(m->_private));
+  if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    auto* failures = static_cast<std::atomic<int64_t>*>(opaque);
+    if (failures->fetch_add(1) < 10) {
+      spdlog::error("kafka delivery to {} failed: {}", rd_kafka_topic_name(m->rkt),
+                    rd_kafka_err2str(m->err));
+    }
+  }
+  if (callback) {
+    (*callback)(m->err == RD_KAFKA_RESP_ERR_NO_ERROR
+                    ? Status::Ok()
+                    : Status::Error(std::string("delivery failed: ") + rd_kafka_err2str(m->err)));
   }
 }
 }  // namespace
@@ -94,7 +104,7 @@ Result<std::unique_ptr<Producer>> Producer::Create(const Properties& properties)
   p->stats_ = std::make_unique<Stats>();
   auto conf = NewConf(properties);
   if (!conf.ok()) return conf.status();
-  rd_kafka_conf_set_dr_msg_cb(*conf, OnDelivery);
+  rd_kafka_conf_set_dr_msg_cb(*conf, ServeDeliveryReport);
   rd_kafka_conf_set_opaque(*conf, &p->stats_->failures);
   auto h = NewClient(Role::kProducer, properties, *conf);
   if (!h.ok()) return h.status();
@@ -103,13 +113,21 @@ Result<std::unique_ptr<Producer>> Producer::Create(const Properties& properties)
 }
 
 Producer::~Producer() {
-  if (rk_) Flush(10000).IgnoreError();
+  if (!rk_) return;
+  if (!Flush(10000).ok()) {
+    // Hand what is left to its delivery callbacks as failed, rather than dropping them.
+    rd_kafka_purge(rk_.get(), RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+    rd_kafka_poll(rk_.get(), 0);
+  }
 }
 
 Status Producer::Produce(const std::string& topic, std::string_view key,
-                         std::optional<std::string_view> value, int32_t partition) {
+                         std::optional<std::string_view> value, int32_t partition,
+                         OnDelivery on_delivery) {
+  std::unique_ptr<OnDelivery> callback;
+  if (on_delivery) callback = std::make_unique<OnDelivery>(std::move(on_delivery));
   for (int attempt = 0;; ++attempt) {
-    rd_kafka_vu_t vu[5];
+    rd_kafka_vu_t vu[6];
     vu[0].vtype = RD_KAFKA_VTYPE_TOPIC;
     vu[0].u.cstr = topic.c_str();
     vu[1].vtype = RD_KAFKA_VTYPE_PARTITION;
@@ -122,13 +140,18 @@ Status Producer::Produce(const std::string& topic, std::string_view key,
     vu[4].vtype = RD_KAFKA_VTYPE_VALUE;
     vu[4].u.mem.ptr = value ? const_cast<char*>(value->data()) : nullptr;
     vu[4].u.mem.size = value ? value->size() : 0;
-    rd_kafka_error_t* error = rd_kafka_produceva(rk_.get(), vu, 5);
+    vu[5].vtype = RD_KAFKA_VTYPE_OPAQUE;
+    vu[5].u.ptr = callback.get();
+    rd_kafka_error_t* error = rd_kafka_produceva(rk_.get(), vu, 6);
     rd_kafka_resp_err_t e = RD_KAFKA_RESP_ERR_NO_ERROR;
     if (error != nullptr) {
       e = rd_kafka_error_code(error);
       rd_kafka_error_destroy(error);
     }
-    if (e == RD_KAFKA_RESP_ERR_NO_ERROR) return Status::Ok();
+    if (e == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      (void)callback.release();  // owned by the message now; OnDelivery frees it
+      return Status::Ok();
+    }
     if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL && attempt < 6000) {
       rd_kafka_poll(rk_.get(), 10);
       continue;

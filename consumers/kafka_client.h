@@ -6,6 +6,7 @@
 #include "src/core/status.h"
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -48,12 +49,21 @@ Result<Watermarks> QueryWatermarks(rd_kafka_s* rk, const std::string& topic, int
 // Thread-safe (librdkafka producers are).
 class Producer {
  public:
+  // The final outcome of one message: ok once the cluster acknowledged it, an error once
+  // librdkafka gave up (message.timeout.ms) or the producer was destroyed with it queued.
+  // Runs on whichever thread serves delivery reports (Poll, Flush, a Produce waiting on a
+  // full queue, the destructor); must be quick and must not throw.
+  using OnDelivery = std::function<void(const Status&)>;
+
   static Result<std::unique_ptr<Producer>> Create(const Properties& properties);
+  // Waits up to 10 s for queued messages; what is left is purged (its OnDelivery gets an error).
   ~Producer();
 
   // partition -1: by key (librdkafka's default partitioner, murmur2 like the Java client).
+  // `on_delivery` is called exactly once if Produce returns ok, never if it returns an error.
   Status Produce(const std::string& topic, std::string_view key,
-                 std::optional<std::string_view> value, int32_t partition = -1);
+                 std::optional<std::string_view> value, int32_t partition = -1,
+                 OnDelivery on_delivery = {});
   // Serves delivery reports; call regularly.
   void Poll(int timeout_ms = 0);
   // Waits until everything queued is delivered (or the timeout passes).

@@ -131,6 +131,9 @@ Reply Metrics(Context& c) {
     w.Family("locus_assigned_partitions", "gauge",
              "Partitions of the events and requests topics this member holds.");
     w.Sample("locus_assigned_partitions", {}, static_cast<double>(l.assigned_partitions.load()));
+    w.Family("locus_requests_in_flight", "gauge",
+             "Requests read from the requests topic whose responses are not delivered yet.");
+    w.Sample("locus_requests_in_flight", {}, static_cast<double>(l.requests_in_flight.load()));
     w.Family("locus_consumer_lag", "gauge",
              "Messages behind the end of the log over the assigned partitions, by topic.");
     for (const auto& [topic, n] : l.lag_by_topic.Get()) {

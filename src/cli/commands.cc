@@ -162,6 +162,7 @@ int Serve(const ServeArgs& args) {
   lo.kafka = config->kafka;
   lo.client = client;
   lo.exit_when_idle_s = args.exit_when_idle_s;
+  lo.request_workers = config->requests.workers;
   auto loop = kafka::EngineLoop::Create(**engine, lo);
   if (!loop.ok()) {
     std::cerr << "locus serve: " << loop.error() << "\n";

@@ -71,6 +71,9 @@ struct RequestConfig {
   int default_k = 10;
   // Largest k a request may ask for (the schema's bound).
   int max_k = 100;
+  // Threads answering requests from the requests topic, beside the thread that applies
+  // events (so answers never wait behind ingest, nor ingest behind answers).
+  int workers = 2;
 };
 
 struct ActivitiesConfig {

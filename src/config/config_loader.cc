@@ -107,6 +107,7 @@ std::vector<Field> BindFields(Config& c) {
       {"model", "blend_full_events", IntField{&c.model.blend_full_events, 0, kMaxInt}},
       {"requests", "default_k", IntField{&c.requests.default_k, 1, 100}},
       {"requests", "max_k", IntField{&c.requests.max_k, 1, 100}},
+      {"requests", "workers", IntField{&c.requests.workers, 1, 64}},
       {"activities", "aliases", MapField{&c.activities.aliases, MapRule::kAliases}},
       {"mysql", "host", StringField{&m.host}},
       {"mysql", "port", IntField{&m.port, 1, 65535}},

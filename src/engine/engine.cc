@@ -1,5 +1,7 @@
 #include "src/engine/engine.h"
 
+#include <cmath>
+
 namespace locus {
 
 using Clock = std::chrono::steady_clock;
@@ -58,12 +60,30 @@ Outcome Engine::HandlePlace(std::string_view topic, int32_t partition, int64_t o
   return out;
 }
 
+bool Engine::RetrainInstallDue(const Event& event) const {
+  return retrain_install_at_ && event.ts >= *retrain_install_at_ && retrainer_.training();
+}
+
+void Engine::NoteRetrainStart(const Event& event) {
+  if (retrainer_.started() == retrains_started_) return;
+  retrains_started_ = retrainer_.started();
+  // As Model::ScheduleRetrain: the period the event falls in, installed this long after it began.
+  const double period_ms = options_.model.retrain_every_days * 86'400'000.0;
+  if (period_ms <= 0) return;
+  const auto begin =
+      static_cast<TimeMs>(std::floor(static_cast<double>(event.ts) / period_ms) * period_ms);
+  retrain_install_at_ =
+      begin + static_cast<TimeMs>(options_.model.retrain_install_after_minutes * 60'000.0) + 1;
+}
+
 Outcome Engine::ApplyEvent(const Event& event) {
+  if (RetrainInstallDue(event)) retrainer_.Wait();
   Status s;
   {
     std::unique_lock lock(mu_);
     s = model_.Apply(event);
   }
+  NoteRetrainStart(event);
   if (!s.ok()) return {false, "unknown_place", s.message()};
   counters_.events_applied++;
   return {};
@@ -84,6 +104,64 @@ Outcome Engine::HandleEvent(std::string_view topic, int32_t partition, int64_t o
     CountRejected(out.code);
   }
   MarkConsumed(topic, partition, offset);
+  return out;
+}
+
+std::vector<Outcome> Engine::HandleEvents(const std::vector<EventMessage>& messages,
+                                          const std::function<void()>& catch_up_places) {
+  std::vector<Decoded<Event>> decoded;
+  decoded.reserve(messages.size());
+  for (const EventMessage& m : messages) decoded.push_back(DecodeEvent(m.value));
+  std::vector<Outcome> out(messages.size());
+  const auto budget = std::chrono::microseconds(options_.max_exclusive_us);
+  size_t i = 0;
+  while (i < messages.size()) {
+    bool retry = false, await_retrain = false;
+    {
+      std::unique_lock lock(mu_);
+      const auto since = Clock::now();
+      for (size_t held = 0; i < messages.size(); ++i, ++held) {
+        if (held > 0 && Clock::now() - since >= budget) break;  // let readers in, then go on
+        if (!decoded[i].ok()) {
+          out[i] = {false, decoded[i].code, decoded[i].error};
+          continue;
+        }
+        if (RetrainInstallDue(*decoded[i].value)) {
+          await_retrain = true;  // below, without the lock
+          break;
+        }
+        Status s = model_.Apply(*decoded[i].value);
+        NoteRetrainStart(*decoded[i].value);
+        if (!s.ok()) {
+          if (catch_up_places) {
+            retry = true;  // below, without the lock, before any later event
+            break;
+          }
+          out[i] = {false, "unknown_place", s.message()};
+          continue;
+        }
+        counters_.events_applied++;
+      }
+    }
+    if (await_retrain) {
+      retrainer_.Wait();
+    } else if (retry) {
+      // As HandleEvent: producers publish a place before its events; read the places topic to
+      // its end, then try this event once more.
+      catch_up_places();
+      out[i] = ApplyEvent(*decoded[i].value);
+      ++i;
+    }
+  }
+  for (size_t j = 0; j < messages.size(); ++j) {
+    const Decoded<Event>& d = decoded[j];
+    counters_.events[d.ok() ? static_cast<size_t>(d.value->type) : 3][out[j].ok ? 0 : 1]++;
+    if (!out[j].ok) {
+      counters_.events_rejected++;
+      CountRejected(out[j].code);
+    }
+    MarkConsumed(messages[j].topic, messages[j].partition, messages[j].offset);
+  }
   return out;
 }
 

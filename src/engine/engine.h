@@ -3,7 +3,13 @@
 // offset of every source partition, and commits state and offsets in one batch (Flush).
 //
 // Threading: one ingest thread calls the Handle*/Flush methods; any number of threads may call
-// Answer/Recommend concurrently (they take a shared lock on the model).
+// AnswerRequest/Recommend/WithModel concurrently (they take a shared lock on the model). The
+// ingest thread takes the lock exclusively only while it changes the model (one event or place
+// at a time) and while Flush collects the changes; decoding and the RocksDB write happen
+// outside it. A waiting writer holds back new readers (writer_priority_mutex.h), so answers
+// never starve ingest; an answer waits for at most one batch of applies (max_exclusive_us) or
+// one Flush's collection of changes (Model::Persist, proportional to the changes since the last).
+// Still under the lock, inside Model::Apply: gathering a full retrain's data when one starts.
 #pragma once
 
 #include "src/codec/messages.h"
@@ -11,6 +17,7 @@
 #include "src/core/recommend.h"
 #include "src/engine/latency_histogram.h"
 #include "src/engine/retrain_thread.h"
+#include "src/engine/writer_priority_mutex.h"
 #include "state/state_store.h"
 
 #include <array>
@@ -25,6 +32,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 namespace locus {
 
@@ -35,6 +43,9 @@ struct EngineOptions {
   int flush_events = 20000;
   // ...or when its oldest change is this old.
   int flush_interval_ms = 200;
+  // HandleEvents lets readers in between events after holding the model lock this long, so a
+  // backlog of events delays an answer by about this much at most.
+  int max_exclusive_us = 2000;
 };
 
 // What became of one input message.
@@ -74,6 +85,19 @@ class Engine {
   // An event whose place is unknown is retried once after `catch_up_places` (when given).
   Outcome HandleEvent(std::string_view topic, int32_t partition, int64_t offset,
                       std::string_view value, const std::function<void()>& catch_up_places = {});
+  // One event message as read from the events topic.
+  struct EventMessage {
+    std::string_view topic;
+    int32_t partition = -1;
+    int64_t offset = -1;
+    std::string_view value;
+  };
+  // HandleEvent for each message in order, with the same outcomes and state, but taking the
+  // model lock once for as many of them as fit in max_exclusive_us: a writer waiting for the
+  // lock holds back new answers (and each answer holds back the writer), so one wait per
+  // batch rather than per event keeps both ingest and answers flowing under load.
+  std::vector<Outcome> HandleEvents(const std::vector<EventMessage>& messages,
+                                    const std::function<void()>& catch_up_places = {});
   // Applies an event that is already decoded (also what `locus eval` replays).
   Outcome ApplyEvent(const Event& event);
   // Counts a rejected input durably under `code` (dead letters are counted once).
@@ -110,13 +134,19 @@ class Engine {
 
  private:
   Engine(EngineOptions options, std::unique_ptr<StateStore> store);
+  // Ingest thread, before taking the model lock for `event`: true when the model will install
+  // the retrain that is still training at this event (Model::Apply would wait for it with the
+  // lock held, blocking every answer); the caller then waits for it without the lock.
+  bool RetrainInstallDue(const Event& event) const;
+  // Ingest thread, after applying `event`: if it started a retrain, when that one installs.
+  void NoteRetrainStart(const Event& event);
 
   EngineOptions options_;
   std::unique_ptr<StateStore> store_;
   LearnedScorer scorer_;
   // Declared before the model, which points at it, so it outlives the model.
   ThreadRetrainRunner retrainer_;
-  mutable std::shared_mutex mu_;
+  mutable WriterPriorityMutex mu_;
   Model model_;
   EngineCounters counters_;
 
@@ -124,6 +154,10 @@ class Engine {
   std::map<std::pair<std::string, int32_t>, int64_t> pending_offsets_;
   int pending_messages_ = 0;
   std::optional<std::chrono::steady_clock::time_point> pending_since_;
+  // Retrains seen started, and the event time the last one installs at (as the model schedules
+  // it; a wrong guess only costs the wait under the lock that it avoids).
+  int64_t retrains_started_ = 0;
+  std::optional<TimeMs> retrain_install_at_;
   // Set when a commit failed; every later Flush fails with it.
   Status commit_failure_;
 };

@@ -17,6 +17,8 @@ void ThreadRetrainRunner::Start(Interactions data, AlsOptions options, std::stri
     std::lock_guard lock(mu_);
     result_.reset();
   }
+  ++started_;
+  trained_ = false;
   worker_ =
       std::thread([this, data = std::move(data), options, version = std::move(version)]() mutable {
         const auto start = std::chrono::steady_clock::now();
@@ -26,7 +28,12 @@ void ThreadRetrainRunner::Start(Interactions data, AlsOptions options, std::stri
         ++completed_;
         std::lock_guard lock(mu_);
         result_ = std::move(model);
+        trained_ = true;
       });
+}
+
+void ThreadRetrainRunner::Wait() {
+  if (worker_.joinable()) worker_.join();
 }
 
 std::shared_ptr<const AlsModel> ThreadRetrainRunner::Finish() {

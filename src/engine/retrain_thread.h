@@ -23,6 +23,15 @@ class ThreadRetrainRunner final : public RetrainRunner {
   void Start(Interactions data, AlsOptions options, std::string version) override;
   std::shared_ptr<const AlsModel> Finish() override;
 
+  // Waits until the retrain started last has finished training (its model stays for Finish).
+  // The engine calls it before taking the model lock for an event that will install the model,
+  // so that the wait (only when replaying faster than the training) does not hold back readers.
+  // Start, Finish and Wait are called from one thread (the ingest thread).
+  void Wait();
+  // True while a started retrain is training (ingest thread).
+  bool training() const { return worker_.joinable() && !trained_.load(); }
+  // Retrains started since start (ingest thread).
+  int64_t started() const { return started_; }
   // Retrains finished since start, and the wall time of the last one (for /metrics).
   int64_t completed() const { return completed_.load(); }
   double last_seconds() const { return last_seconds_.load(); }
@@ -32,6 +41,8 @@ class ThreadRetrainRunner final : public RetrainRunner {
   std::mutex mu_;
   std::shared_ptr<const AlsModel> result_;
   std::atomic<int64_t> completed_{0};
+  std::atomic<bool> trained_{false};
+  int64_t started_ = 0;
   std::atomic<double> last_seconds_{0};
 };
 

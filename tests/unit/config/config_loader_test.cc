@@ -40,6 +40,7 @@ void ExpectSameConfig(const Config& a, const Config& b) {
   EXPECT_EQ(a.model.distance_scale_km, b.model.distance_scale_km);
   EXPECT_EQ(a.requests.default_k, b.requests.default_k);
   EXPECT_EQ(a.requests.max_k, b.requests.max_k);
+  EXPECT_EQ(a.requests.workers, b.requests.workers);
   EXPECT_EQ(a.activities.aliases, b.activities.aliases);
   EXPECT_EQ(a.mysql.host, b.mysql.host);
   EXPECT_EQ(a.mysql.port, b.mysql.port);
@@ -154,7 +155,7 @@ model:
   visit_weight: 2
   click_weight: 0
   distance_scale_km: 0.5
-requests: {default_k: 20, max_k: 50}
+requests: {default_k: 20, max_k: 50, workers: 4}
 activities:
   aliases: {tea: Tea Room}
 mysql:
@@ -188,7 +189,7 @@ http: {listen: "0.0.0.0:9000", token: secret}
              .visit_weight = 2.0,
              .click_weight = 0.0,
              .distance_scale_km = 0.5};
-  e.requests = {.default_k = 20, .max_k = 50};
+  e.requests = {.default_k = 20, .max_k = 50, .workers = 4};
   e.activities.aliases = {{"tea", "Tea Room"}};
   e.mysql = {.host = "db",
              .port = 3306,
@@ -265,6 +266,7 @@ TEST_F(LoadConfigTest, OutOfRangeValuesAreErrorsNamingTheKey) {
       {"model: {click_weight: -0.1}", "model.click_weight: must be >= 0"},
       {"requests: {max_k: 101}", "requests.max_k: must be in 1..100, got 101"},
       {"requests: {max_k: 0}", "requests.max_k: must be in 1..100, got 0"},
+      {"requests: {workers: 0}", "requests.workers: must be in 1..64, got 0"},
       {"requests: {default_k: 0}", "requests.default_k: must be in 1..100, got 0"},
       {"requests: {default_k: 20, max_k: 10}",
        "requests.default_k must be <= requests.max_k (10), got 20"},
