@@ -112,7 +112,6 @@ struct UserProfile {
 
 // Per-place aggregates across users.
 struct PlaceProfile {
-  int64_t first_seq = 0;            // events_applied when the place got its first event
   int64_t users = 0;                // distinct users
   std::array<int64_t, 24> hours{};  // events by UTC hour
   DecayedValue recent;              // short half-life popularity
