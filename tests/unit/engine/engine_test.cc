@@ -1,6 +1,7 @@
 #include "src/engine/engine.h"
 
 #include "src/codec/messages.h"
+#include "tests/unit/engine/engine_test_util.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -23,29 +24,11 @@ namespace {
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 
-constexpr TimeMs kT0 = 1'333'476'009'000;  // 2012-04-03T18:00:09Z
-constexpr const char* kPlaces = "locus.places";
-constexpr const char* kEvents = "locus.events";
-
-std::string PlaceJson(const std::string& id, double lat, const std::string& activity) {
-  Place p;
-  p.id = PlaceId(id);
-  p.name = "Place " + id;
-  p.position = {lat, -74.0};
-  p.activities = {ActivityId(activity)};
-  return EncodePlace(p);
-}
-
-std::string EventJson(const std::string& id, const std::string& user, const std::string& place,
-                      TimeMs ts, EventType type = EventType::kVisit) {
-  Event e;
-  e.event_id = id;
-  e.type = type;
-  e.user = UserId(user);
-  e.place = PlaceId(place);
-  e.ts = ts;
-  return EncodeEvent(e);
-}
+using test_support::EventJson;
+using test_support::kEvents;
+using test_support::kPlaces;
+using test_support::kT0;
+using test_support::PlaceJson;
 
 class EngineTest : public ::testing::Test {
  protected:

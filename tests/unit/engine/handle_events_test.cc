@@ -2,6 +2,7 @@
 // HandleEvent called once per message: outcomes, counters, catch-ups and the state committed.
 #include "src/codec/messages.h"
 #include "src/engine/engine.h"
+#include "tests/unit/engine/engine_test_util.h"
 
 #include <gtest/gtest.h>
 
@@ -18,28 +19,15 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr TimeMs kT0 = 1'333'476'009'000;  // 2012-04-03T18:00:09Z
-constexpr const char* kPlaces = "locus.places";
-constexpr const char* kEvents = "locus.events";
+using test_support::kEvents;
+using test_support::kPlaces;
+using test_support::kT0;
+using test_support::PlaceJson;
 
-std::string PlaceJson(const std::string& id, double lat, const std::string& activity) {
-  Place p;
-  p.id = PlaceId(id);
-  p.name = "Place " + id;
-  p.position = {lat, -74.0};
-  p.activities = {ActivityId(activity)};
-  return EncodePlace(p);
-}
-
+// Event n of a stream: one a minute from kT0.
 std::string EventJson(int n, const std::string& user, const std::string& place,
                       EventType type = EventType::kVisit) {
-  Event e;
-  e.event_id = "e" + std::to_string(n);
-  e.type = type;
-  e.user = UserId(user);
-  e.place = PlaceId(place);
-  e.ts = kT0 + n * 60'000;
-  return EncodeEvent(e);
+  return test_support::EventJson("e" + std::to_string(n), user, place, kT0 + n * 60'000, type);
 }
 
 // Valid events of several users and places, with bad JSON, a schema error, an event whose
