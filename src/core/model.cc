@@ -296,9 +296,7 @@ Model::Model(ModelOptions options) : options_(std::move(options)) {
 }
 
 void Model::Link(const PlaceId& place, const ActivityId& activity, const GeoPoint& at) {
-  resolver_.Add(activity);
-  activity_places_[activity].push_back(place);
-  grids_[activity].Add(place, at);
+  LinkLoaded(place, activity, at);
   UpdateTop(activity, place);
   if (place_profiles_.contains(place)) InsertSorted(active_places_[activity], place);
 }
@@ -398,8 +396,10 @@ Status Model::Apply(const Event& e) {
   ScheduleRetrain(e.ts);
   if (e.type != EventType::kRating && !place.activities.empty()) {
     const ActivityId& primary = e.activity ? *e.activity : place.activities.front();
-    if (BlendLearnsFrom(e)) TrainBlend(e, primary);
-    TrainFactors(e, primary);
+    // The learners' samples are functions of the event's id (never of storage order).
+    const size_t event_hash = std::hash<std::string>{}(e.event_id);
+    if (BlendLearnsFrom(event_hash)) TrainBlend(e, event_hash, primary);
+    TrainFactors(e, event_hash, primary);
   }
   bool seen_before = false;
   if (auto u = users_.find(e.user); u != users_.end()) {
@@ -565,16 +565,16 @@ void Model::InstallAls(std::shared_ptr<const AlsModel> als) {
   dirty_als_ = true;
 }
 
-bool Model::BlendLearnsFrom(const Event& e) const {
+bool Model::BlendLearnsFrom(size_t event_hash) const {
   const int64_t full = options_.blend_full_events;
   if (full <= 0 || events_applied_ < full) return true;
   // A uniform number in [0, 1) from the event's id, below the share.
-  const uint64_t h = Mix64(std::hash<std::string>{}(e.event_id) ^ 0xB1E4DULL);
+  const uint64_t h = Mix64(event_hash ^ 0xB1E4DULL);
   const double u = static_cast<double>(h >> 11) * 0x1.0p-53;
   return u * static_cast<double>(events_applied_) < static_cast<double>(full);
 }
 
-void Model::TrainBlend(const Event& e, const ActivityId& activity) {
+void Model::TrainBlend(const Event& e, size_t event_hash, const ActivityId& activity) {
   // A place nobody has been to yet tells the blend nothing about how to weigh the signals
   // (and would teach it that being unknown is good): learn only among places with history.
   const std::vector<PlaceId>* ids = ActivePlacesFor(activity);
@@ -588,7 +588,6 @@ void Model::TrainBlend(const Event& e, const ActivityId& activity) {
   // the id-sorted list, so a step costs the same in any activity and the choice does not
   // depend on the order places were stored in (a restart resumes the exact same weights).
   constexpr size_t kMaxOthers = 64;
-  const size_t event_hash = std::hash<std::string>{}(e.event_id);
   auto is_own = [&](const PlaceId& id) {
     return id == e.place || (ctx.mine != nullptr && ctx.mine->contains(id));
   };
@@ -628,13 +627,12 @@ void Model::TrainBlend(const Event& e, const ActivityId& activity) {
   dirty_blend_ = true;
 }
 
-void Model::TrainFactors(const Event& e, const ActivityId& activity) {
+void Model::TrainFactors(const Event& e, size_t event_hash, const ActivityId& activity) {
   const std::vector<PlaceId>* ids = ActivePlacesFor(activity);
   if (ids == nullptr || ids->size() < 2) return;
   // A few negatives of the same activity, drawn by position in the id-sorted list: O(1) in
   // the activity's size and independent of storage order.
   constexpr size_t kNegatives = 4;
-  const size_t event_hash = std::hash<std::string>{}(e.event_id);
   std::vector<const PlaceId*> negatives;
   for (size_t i : SamplePositions(event_hash ^ 0x5BD1E995ULL, ids->size(), kNegatives + 1)) {
     if ((*ids)[i] != e.place && negatives.size() < kNegatives) negatives.push_back(&(*ids)[i]);

@@ -232,10 +232,11 @@ class Model {
   void UpdateTop(const ActivityId& activity, const PlaceId& place);
   int64_t TopCount(const PlaceStats& stats, const PlaceId& place) const;
   // One prequential step of the blend on the event before it is applied (sampled events only).
-  void TrainBlend(const Event& event, const ActivityId& activity);
-  bool BlendLearnsFrom(const Event& event) const;
+  void TrainBlend(const Event& event, size_t event_hash, const ActivityId& activity);
+  // Whether the event with this id hash is in the blend's sample (ModelOptions).
+  bool BlendLearnsFrom(size_t event_hash) const;
   // One BPR step of the latent factors on the event.
-  void TrainFactors(const Event& event, const ActivityId& activity);
+  void TrainFactors(const Event& event, size_t event_hash, const ActivityId& activity);
   void UpdateProfiles(const Event& event, const Place& place, bool seen_before, double weight);
   void Unlink(const PlaceId& place, const ActivityId& activity, const GeoPoint& at);
   // Starts and installs full retrains at their points in event time.
