@@ -210,6 +210,8 @@ class Model {
   const Blend& blend() const { return blend_; }
   // The installed full retrain; nullptr before the first one.
   const AlsModel* als() const { return als_.get(); }
+  // Event time at which the pending retrain is installed (0: none pending).
+  TimeMs retrain_install_at() const { return install_at_; }
   // Who runs retrains (not owned; nullptr: inline). Set before the first Apply.
   void set_retrain_runner(RetrainRunner* runner) { runner_ = runner; }
   // The user's places over all activities with visits + weighted clicks.

@@ -1,7 +1,5 @@
 #include "src/engine/engine.h"
 
-#include <cmath>
-
 namespace locus {
 
 using Clock = std::chrono::steady_clock;
@@ -61,19 +59,9 @@ Outcome Engine::HandlePlace(std::string_view topic, int32_t partition, int64_t o
 }
 
 bool Engine::RetrainInstallDue(const Event& event) const {
-  return retrain_install_at_ && event.ts >= *retrain_install_at_ && retrainer_.training();
-}
-
-void Engine::NoteRetrainStart(const Event& event) {
-  if (retrainer_.started() == retrains_started_) return;
-  retrains_started_ = retrainer_.started();
-  // As Model::ScheduleRetrain: the period the event falls in, installed this long after it began.
-  const double period_ms = options_.model.retrain_every_days * 86'400'000.0;
-  if (period_ms <= 0) return;
-  const auto begin =
-      static_cast<TimeMs>(std::floor(static_cast<double>(event.ts) / period_ms) * period_ms);
-  retrain_install_at_ =
-      begin + static_cast<TimeMs>(options_.model.retrain_install_after_minutes * 60'000.0) + 1;
+  // Only this thread changes the schedule, so it reads it without the lock.
+  const TimeMs at = model_.retrain_install_at();
+  return at != 0 && event.ts >= at && retrainer_.training();
 }
 
 Outcome Engine::ApplyEvent(const Event& event) {
@@ -83,7 +71,6 @@ Outcome Engine::ApplyEvent(const Event& event) {
     std::unique_lock lock(mu_);
     s = model_.Apply(event);
   }
-  NoteRetrainStart(event);
   if (!s.ok()) return {false, "unknown_place", s.message()};
   counters_.events_applied++;
   return {};
@@ -131,7 +118,6 @@ std::vector<Outcome> Engine::HandleEvents(const std::vector<EventMessage>& messa
           break;
         }
         Status s = model_.Apply(*decoded[i].value);
-        NoteRetrainStart(*decoded[i].value);
         if (!s.ok()) {
           if (catch_up_places) {
             retry = true;  // below, without the lock, before any later event

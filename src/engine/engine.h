@@ -138,8 +138,6 @@ class Engine {
   // the retrain that is still training at this event (Model::Apply would wait for it with the
   // lock held, blocking every answer); the caller then waits for it without the lock.
   bool RetrainInstallDue(const Event& event) const;
-  // Ingest thread, after applying `event`: if it started a retrain, when that one installs.
-  void NoteRetrainStart(const Event& event);
 
   EngineOptions options_;
   std::unique_ptr<StateStore> store_;
@@ -154,10 +152,6 @@ class Engine {
   std::map<std::pair<std::string, int32_t>, int64_t> pending_offsets_;
   int pending_messages_ = 0;
   std::optional<std::chrono::steady_clock::time_point> pending_since_;
-  // Retrains seen started, and the event time the last one installs at (as the model schedules
-  // it; a wrong guess only costs the wait under the lock that it avoids).
-  int64_t retrains_started_ = 0;
-  std::optional<TimeMs> retrain_install_at_;
   // Set when a commit failed; every later Flush fails with it.
   Status commit_failure_;
 };
