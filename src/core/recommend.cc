@@ -31,6 +31,22 @@ void AddBasicReasons(const ActivityId& activity, int64_t own_visits, int64_t vis
   if (c.distance_km) c.reasons.push_back(KmAway(*c.distance_km));
 }
 
+// The user's own visits and the place's visits + clicks for the activity, as reasons show them.
+std::pair<int64_t, int64_t> ReasonCounts(const ScoreContext& ctx, const Place& place) {
+  int64_t own_visits = 0, visits = 0;
+  if (ctx.user) {
+    if (const Model::UserPlaces* mine = ctx.model.UserHistory(*ctx.user, ctx.activity)) {
+      if (auto it = mine->find(place.id); it != mine->end()) own_visits = it->second.visits;
+    }
+  }
+  if (const Model::PlaceStats* stats = ctx.model.StatsFor(ctx.activity)) {
+    if (auto it = stats->find(place.id); it != stats->end()) {
+      visits = it->second.visits + it->second.clicks;
+    }
+  }
+  return {own_visits, visits};
+}
+
 }  // namespace
 
 void BaselineScorer::Score(const ScoreContext& ctx, std::vector<Candidate>& candidates) const {
@@ -40,25 +56,27 @@ void BaselineScorer::Score(const ScoreContext& ctx, std::vector<Candidate>& cand
   const ModelOptions& opt = ctx.model.options();
   for (Candidate& c : candidates) {
     double popularity = 0;
-    int64_t visits = 0;
     if (stats != nullptr) {
       if (auto it = stats->find(c.place->id); it != stats->end()) {
         popularity = it->second.popularity.At(ctx.now, ctx.model.half_life_ms());
-        visits = it->second.visits + it->second.clicks;
       }
     }
     double own = 0;
-    int64_t own_visits = 0;
     if (mine != nullptr) {
       if (auto it = mine->find(c.place->id); it != mine->end()) {
         own = opt.visit_weight * static_cast<double>(it->second.visits) +
               opt.click_weight * static_cast<double>(it->second.clicks);
-        own_visits = it->second.visits;
       }
     }
     c.score = std::log1p(popularity) + 3.0 * std::log1p(own);
     if (c.distance_km) c.score -= std::log1p(*c.distance_km / opt.distance_scale_km);
+  }
+}
 
+void BaselineScorer::Explain(const ScoreContext& ctx, Candidate* chosen, size_t n) const {
+  for (size_t i = 0; i < n; ++i) {
+    Candidate& c = chosen[i];
+    const auto [own_visits, visits] = ReasonCounts(ctx, *c.place);
     AddBasicReasons(ctx.activity, own_visits, visits, c);
     if (c.reasons.empty()) c.reasons.push_back("listed for " + ctx.activity.str());
   }
@@ -74,30 +92,30 @@ void LearnedScorer::Score(const ScoreContext& ctx, std::vector<Candidate>& candi
   }
   std::vector<double> scores;
   ctx.model.blend().Score(features, fc.gate, scores);
+  const bool has_last = fc.profile != nullptr && fc.profile->last_place;
   for (size_t i = 0; i < candidates.size(); ++i) {
     Candidate& c = candidates[i];
     const Features& x = features[i];
     c.score = scores[i];
-    int64_t own_visits = 0;
-    if (fc.mine != nullptr) {
-      if (auto it = fc.mine->find(c.place->id); it != fc.mine->end()) {
-        own_visits = it->second.visits;
-      }
-    }
-    int64_t visits = 0;
-    if (fc.stats != nullptr) {
-      if (auto it = fc.stats->find(c.place->id); it != fc.stats->end()) {
-        visits = it->second.visits + it->second.clicks;
-      }
-    }
+    c.next_from_last = x[kTransLog] > 0 && has_last;
+    c.covisited = x[kCovisit] > 0.3;
+    c.busy_now = x[kHourAffinity] > 0.5;
+  }
+}
+
+void LearnedScorer::Explain(const ScoreContext& ctx, Candidate* chosen, size_t n) const {
+  const UserProfile* profile = ctx.user ? ctx.model.Profile(*ctx.user) : nullptr;
+  for (size_t i = 0; i < n; ++i) {
+    Candidate& c = chosen[i];
+    const auto [own_visits, visits] = ReasonCounts(ctx, *c.place);
     AddBasicReasons(ctx.activity, own_visits, visits, c);
-    if (x[kTransLog] > 0 && fc.profile != nullptr && fc.profile->last_place) {
-      const Place* from = ctx.model.FindPlace(*fc.profile->last_place);
+    if (c.next_from_last && profile != nullptr && profile->last_place) {
+      const Place* from = ctx.model.FindPlace(*profile->last_place);
       c.reasons.push_back("people often come here next from " +
-                          (from != nullptr ? from->name : fc.profile->last_place->str()));
+                          (from != nullptr ? from->name : profile->last_place->str()));
     }
-    if (x[kCovisit] > 0.3) c.reasons.push_back("people who go where you go come here too");
-    if (x[kHourAffinity] > 0.5) c.reasons.push_back("busy at this time of day");
+    if (c.covisited) c.reasons.push_back("people who go where you go come here too");
+    if (c.busy_now) c.reasons.push_back("busy at this time of day");
     if (c.reasons.empty()) c.reasons.push_back("listed for " + ctx.activity.str());
   }
 }
@@ -112,8 +130,29 @@ std::vector<PlaceId> GatherCandidates(const Model& model, const ActivityId& acti
     out.insert(out.end(), top->begin(), top->end());
   }
   if (query.position) {
+    // The index returns whole rings of cells (often several times what was asked for): keep
+    // the nearest by exact distance, ties by id.
     const double max_km = query.radius_km.value_or(50.0);
-    model.NearPlaces(activity, *query.position, options.near_candidates, max_km, out);
+    std::vector<PlaceId> near;
+    model.NearPlaces(activity, *query.position, options.near_candidates, max_km, near);
+    if (near.size() > options.near_candidates) {
+      std::vector<std::pair<double, const PlaceId*>> by_distance;
+      by_distance.reserve(near.size());
+      for (const PlaceId& id : near) {
+        if (const Place* p = model.FindPlace(id)) {
+          by_distance.emplace_back(HaversineKm(*query.position, p->position), &id);
+        }
+      }
+      const size_t keep = std::min(by_distance.size(), options.near_candidates);
+      auto nearer = [](const auto& a, const auto& b) {
+        return a.first != b.first ? a.first < b.first : *a.second < *b.second;
+      };
+      std::nth_element(by_distance.begin(), by_distance.begin() + static_cast<std::ptrdiff_t>(keep),
+                       by_distance.end(), nearer);
+      for (size_t i = 0; i < keep; ++i) out.push_back(*by_distance[i].second);
+    } else {
+      out.insert(out.end(), near.begin(), near.end());
+    }
   }
   if (query.user) {
     if (const Model::UserPlaces* mine = model.UserHistory(*query.user, activity)) {
@@ -211,7 +250,8 @@ Answer Recommend(const Model& model, const Scorer& scorer, const Query& query,
     }
   }
   const TimeMs now = query.at.value_or(model.newest_ts());
-  scorer.Score(ScoreContext{model, activity, query.user, query.position, now}, candidates);
+  const ScoreContext context{model, activity, query.user, query.position, now};
+  scorer.Score(context, candidates);
 
   auto better = [](const Candidate& a, const Candidate& b) {
     if (a.score != b.score) return a.score > b.score;
@@ -220,6 +260,7 @@ Answer Recommend(const Model& model, const Scorer& scorer, const Query& query,
   const size_t n = std::min(candidates.size(), static_cast<size_t>(k));
   std::partial_sort(candidates.begin(), candidates.begin() + static_cast<std::ptrdiff_t>(n),
                     candidates.end(), better);
+  scorer.Explain(context, candidates.data(), n);
   for (size_t i = 0; i < n; ++i) {
     Candidate& c = candidates[i];
     answer.items.push_back(

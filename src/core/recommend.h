@@ -18,6 +18,10 @@ struct Candidate {
   // Distance from the query position; nullopt without a position.
   std::optional<double> distance_km;
   double score = 0;
+  // Signals the scorer saw that Explain turns into reasons (LearnedScorer).
+  bool next_from_last = false;  // people often come here next from the user's last place
+  bool covisited = false;       // people who go where the user goes come here too
+  bool busy_now = false;        // visited more at this hour than the activity is
   std::vector<std::string> reasons;
 };
 
@@ -30,24 +34,30 @@ struct ScoreContext {
   TimeMs now;
 };
 
-// Scores candidates in place (higher is better) and adds reasons. Implementations are pure
-// and must be safe to call from several threads on a model that is not being written.
+// Scores candidates in place (higher is better); Explain then adds the reasons of the few that
+// are answered (reasons are strings: building them for every candidate cost more than scoring
+// it). Implementations are pure and must be safe to call from several threads on a model that
+// is not being written.
 class Scorer {
  public:
   virtual ~Scorer() = default;
   virtual void Score(const ScoreContext& context, std::vector<Candidate>& candidates) const = 0;
+  // Adds reasons to `chosen[0..n)`, candidates this scorer scored for the same context.
+  virtual void Explain(const ScoreContext& context, Candidate* chosen, size_t n) const = 0;
 };
 
 // The first score: decayed popularity, the user's own history, distance decay.
 class BaselineScorer final : public Scorer {
  public:
   void Score(const ScoreContext& context, std::vector<Candidate>& candidates) const override;
+  void Explain(const ScoreContext& context, Candidate* chosen, size_t n) const override;
 };
 
 // The learned blend of every signal (features.h) with the model's current weights.
 class LearnedScorer final : public Scorer {
  public:
   void Score(const ScoreContext& context, std::vector<Candidate>& candidates) const override;
+  void Explain(const ScoreContext& context, Candidate* chosen, size_t n) const override;
 };
 
 struct RecommendOptions {
@@ -56,7 +66,7 @@ struct RecommendOptions {
   // Activities with more places than this are not scored in full: candidates come from the
   // user's own places, the most visited, the nearest, and where the user's recent places lead.
   size_t full_scan_limit = 1000;
-  // Nearest places asked of the spatial index for such activities.
+  // Nearest places taken from the spatial index for such activities (by exact distance).
   size_t near_candidates = 400;
   // Co-visitation neighbours taken per recent place, strongest (LLR) first.
   size_t covisit_neighbours = 50;

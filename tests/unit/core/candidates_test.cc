@@ -1,3 +1,4 @@
+#include "src/core/geo.h"
 #include "src/core/recommend.h"
 #include "tests/unit/core/map_state.h"
 #include "tests/unit/core/model_test_util.h"
@@ -74,6 +75,25 @@ TEST_F(CandidatesTest, LargeActivitiesGiveNearPopularOwnAndCoVisitedPlaces) {
   EXPECT_FALSE(Has(c, Id(12, 12))) << "far, unvisited, unrelated";
   EXPECT_TRUE(std::is_sorted(c.begin(), c.end()));
   EXPECT_EQ(std::adjacent_find(c.begin(), c.end()), c.end()) << "each once";
+}
+
+TEST_F(CandidatesTest, NearCandidatesAreTheNearestByExactDistanceAndNoMore) {
+  // The index hands back whole rings of cells; only the nearest `near_candidates` are kept.
+  options_.near_candidates = 5;
+  Query q;
+  q.activity_text = "coffee";
+  q.position = GeoPoint{40.5 + 0.01 * 10.2, -74.2 + 0.013 * 9.7};  // inside the grid
+  const std::vector<PlaceId> c = Gather(q);
+  ASSERT_EQ(c.size(), 5u) << "no history: the near places are all there is";
+  std::vector<std::pair<double, std::string>> all;
+  for (int i = 0; i < 20; ++i) {
+    for (int j = 0; j < 20; ++j) {
+      all.emplace_back(HaversineKm(*q.position, GeoPoint{40.5 + 0.01 * i, -74.2 + 0.013 * j}),
+                       Id(i, j));
+    }
+  }
+  std::sort(all.begin(), all.end());
+  for (size_t k = 0; k < 5; ++k) EXPECT_TRUE(Has(c, all[k].second)) << all[k].second;
 }
 
 TEST_F(CandidatesTest, TheMostVisitedListFollowsTheCountsAndSurvivesARestore) {
