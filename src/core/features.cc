@@ -34,6 +34,9 @@ FeatureContext MakeFeatureContext(const Model& m, const ActivityId& activity,
     c.rating_mean = sum / static_cast<double>(n);
   }
   if (!user) return c;
+  if (auto it = m.factors().users().find(*user); it != m.factors().users().end()) {
+    c.bpr_user = &it->second;
+  }
   c.mine = m.UserHistory(*user, activity);
   // The user's places in id order: every sum below then runs in the same order whatever order
   // the map holds them in (which differs between a live model and a restored one).
@@ -134,7 +137,7 @@ FeatureContext MakeFeatureContext(const Model& m, const ActivityId& activity,
   return c;
 }
 
-Features ComputeFeatures(const FeatureContext& c, const Place& place,
+Features ComputeFeatures(const FeatureContext& c, const PlaceEntry& place,
                          std::optional<double> distance_km) {
   Features x{};
   const Model& m = *c.model;
@@ -157,10 +160,7 @@ Features ComputeFeatures(const FeatureContext& c, const Place& place,
   x[kIsLastPlace] = c.profile && c.profile->last_place && *c.profile->last_place == place.id;
   x[kOwnFavourite] = c.favourite && *c.favourite == place.id;
   // Popularity.
-  const ActivityPlaceStat* stat = nullptr;
-  if (c.stats != nullptr) {
-    if (auto it = c.stats->find(place.id); it != c.stats->end()) stat = &it->second;
-  }
+  const ActivityPlaceStat* stat = place.StatFor(c.activity);
   const double pop = stat == nullptr
                          ? 0
                          : static_cast<double>(stat->visits) +
@@ -174,7 +174,7 @@ Features ComputeFeatures(const FeatureContext& c, const Place& place,
                           (static_cast<double>(stat->ratings) + kPseudoRatings);
     x[kRating] = shrunk / c.rating_mean - 1;
   }
-  const PlaceProfile* info = m.PlaceInfo(place.id);
+  const PlaceProfile* info = place.profile;
   if (info != nullptr) {
     x[kPopRecentLog] = std::log1p(info->recent.At(c.t, kOwnRecencyDays * kMsPerDay));
     x[kPopUsersLog] = std::log1p(static_cast<double>(info->users));
@@ -224,11 +224,9 @@ Features ComputeFeatures(const FeatureContext& c, const Place& place,
     }
     x[kTagMatch] = found / static_cast<double>(place.tags.size());
   }
-  if (c.user) x[kFactor] = m.factors().Score(*c.user, place.id);
-  if (c.als_user) {
-    if (const float* y = m.als()->PlaceVector(place.id)) {
-      x[kAls] = c.als_user->dot(Eigen::Map<const AlsModel::Vector>(y, c.als_user->size()));
-    }
+  if (c.bpr_user != nullptr && place.bpr != nullptr) x[kFactor] = c.bpr_user->dot(*place.bpr);
+  if (c.als_user && place.als != nullptr) {
+    x[kAls] = c.als_user->dot(Eigen::Map<const AlsModel::Vector>(place.als, c.als_user->size()));
   }
   return x;
 }

@@ -42,6 +42,8 @@ struct FeatureContext {
   // Tags of the user's own places (all activities), for content similarity of new places.
   std::vector<std::string> own_tags;  // mean rating of the activity's places (0: no ratings)
   double activity_events = 0;
+  // The user's online (BPR) factor vector; nullptr when unknown.
+  const FactorModel::Vector* bpr_user = nullptr;
   // The user's vector folded into the full retrain's place factors (fresh to the last event).
   std::optional<AlsModel::Vector> als_user;
   // The blend's gate features of this question.
@@ -53,7 +55,7 @@ FeatureContext MakeFeatureContext(const Model& model, const ActivityId& activity
                                   const std::optional<GeoPoint>& position, TimeMs t);
 
 // Features of `place`; `distance_km` is its distance from the question's position if known.
-Features ComputeFeatures(const FeatureContext& ctx, const Place& place,
+Features ComputeFeatures(const FeatureContext& ctx, const PlaceEntry& place,
                          std::optional<double> distance_km);
 
 }  // namespace locus

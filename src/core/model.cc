@@ -367,24 +367,37 @@ void Model::NearPlaces(const ActivityId& activity, const GeoPoint& at, size_t wa
 }
 
 void Model::UpsertPlace(Place place) {
+  dirty_places_.insert(place.id);
   if (auto it = places_.find(place.id); it != places_.end()) {
     for (const ActivityId& a : it->second.activities) Unlink(place.id, a, it->second.position);
+    for (const ActivityId& a : place.activities) Link(place.id, a, place.position);
+    static_cast<Place&>(it->second) = std::move(place);  // the table pointers stay
+    return;
   }
   for (const ActivityId& a : place.activities) Link(place.id, a, place.position);
-  dirty_places_.insert(place.id);
   const PlaceId id = place.id;
-  places_.insert_or_assign(id, std::move(place));
+  PlaceEntry entry(std::move(place));
+  if (auto old = deleted_.find(id); old != deleted_.end()) {
+    PlaceEntry& was = old->second;
+    entry.stats = std::move(was.stats);
+    entry.profile = was.profile;
+    entry.bpr = was.bpr;
+    entry.als = was.als;
+    deleted_.erase(old);
+  }
+  places_.emplace(id, std::move(entry));
 }
 
 void Model::DeletePlace(const PlaceId& id) {
   auto it = places_.find(id);
   if (it == places_.end()) return;
   for (const ActivityId& a : it->second.activities) Unlink(id, a, it->second.position);
+  deleted_.insert_or_assign(id, std::move(it->second));
   places_.erase(it);
   dirty_places_.insert(id);
 }
 
-const Place* Model::FindPlace(const PlaceId& id) const {
+const PlaceEntry* Model::FindPlace(const PlaceId& id) const {
   auto it = places_.find(id);
   return it == places_.end() ? nullptr : &it->second;
 }
@@ -392,7 +405,7 @@ const Place* Model::FindPlace(const PlaceId& id) const {
 Status Model::Apply(const Event& e) {
   auto pit = places_.find(e.place);
   if (pit == places_.end()) return Status::Error("unknown place '" + e.place.str() + "'");
-  Place& place = pit->second;
+  PlaceEntry& place = pit->second;
   ScheduleRetrain(e.ts);
   if (e.type != EventType::kRating && !place.activities.empty()) {
     const ActivityId& primary = e.activity ? *e.activity : place.activities.front();
@@ -423,7 +436,9 @@ Status Model::Apply(const Event& e) {
                         : e.type == EventType::kClick ? options_.click_weight
                                                       : 0.0;
   for (const ActivityId& a : *activities) {
-    ActivityPlaceStat& s = activity_stats_[a][e.place];
+    auto [sit, new_stat] = activity_stats_[a].try_emplace(e.place);
+    ActivityPlaceStat& s = sit->second;
+    if (new_stat) place.stats.emplace_back(a, &s);
     switch (e.type) {
       case EventType::kVisit:
         ++s.visits;
@@ -563,6 +578,35 @@ void Model::InstallAls(std::shared_ptr<const AlsModel> als) {
   if (als == nullptr) return;
   als_ = std::move(als);
   dirty_als_ = true;
+  LinkAls();
+}
+
+void Model::LinkAls() {
+  for (auto* table : {&places_, &deleted_}) {
+    for (auto& [id, entry] : *table) entry.als = als_ != nullptr ? als_->PlaceVector(id) : nullptr;
+  }
+}
+
+void Model::LinkEntries() {
+  // Every table entry of a place that is not listed now belongs to a deleted one (so that a
+  // place given again finds its history, as in the live model).
+  auto entry = [&](const PlaceId& id) -> PlaceEntry& {
+    if (auto it = places_.find(id); it != places_.end()) return it->second;
+    return deleted_[id];
+  };
+  // Stats in activity-name order: the order of `stats` then depends only on the state.
+  std::vector<const ActivityId*> activities;
+  for (const auto& [a, stats] : activity_stats_) activities.push_back(&a);
+  std::sort(activities.begin(), activities.end(),
+            [](const ActivityId* x, const ActivityId* y) { return *x < *y; });
+  for (const ActivityId* a : activities) {
+    for (const auto& [id, st] : activity_stats_.find(*a)->second) {
+      entry(id).stats.emplace_back(*a, &st);
+    }
+  }
+  for (const auto& [id, profile] : place_profiles_) entry(id).profile = &profile;
+  for (const auto& [id, v] : factors_.places()) entry(id).bpr = &v;
+  LinkAls();
 }
 
 bool Model::BlendLearnsFrom(size_t event_hash) const {
@@ -613,7 +657,7 @@ void Model::TrainBlend(const Event& e, size_t event_hash, const ActivityId& acti
   features.reserve(chosen.size());
   size_t target = chosen.size();
   for (const PlaceId* id : chosen) {
-    const Place* p = FindPlace(*id);
+    const PlaceEntry* p = FindPlace(*id);
     if (p == nullptr) continue;
     if (*id == e.place) target = features.size();
     std::optional<double> d;
@@ -638,6 +682,14 @@ void Model::TrainFactors(const Event& e, size_t event_hash, const ActivityId& ac
     if ((*ids)[i] != e.place && negatives.size() < kNegatives) negatives.push_back(&(*ids)[i]);
   }
   factors_.Observe(e.user, e.place, negatives);
+  auto link = [&](const PlaceId& id) {
+    auto it = places_.find(id);
+    if (it != places_.end() && it->second.bpr == nullptr) {
+      it->second.bpr = &factors_.places().find(id)->second;
+    }
+  };
+  link(e.place);
+  for (const PlaceId* n : negatives) link(*n);
   if (track_changes_) {
     dirty_user_factors_.insert(e.user);
     dirty_place_factors_.insert(e.place);
@@ -645,11 +697,12 @@ void Model::TrainFactors(const Event& e, size_t event_hash, const ActivityId& ac
   }
 }
 
-void Model::UpdateProfiles(const Event& e, const Place& place, bool seen_before, double weight) {
+void Model::UpdateProfiles(const Event& e, PlaceEntry& place, bool seen_before, double weight) {
   UserProfile& u = profiles_[e.user];
   auto [pit, first_event] = place_profiles_.try_emplace(e.place);
   PlaceProfile& p = pit->second;
   if (first_event) {
+    place.profile = &p;
     for (const ActivityId& a : place.activities) InsertSorted(active_places_[a], e.place);
   }
   if (e.type == EventType::kVisit) {
@@ -934,6 +987,7 @@ Status Model::Load(const StateReader& reader) {
     if (first.ok() && !s.ok()) first = std::move(s);
   }
   if (!first.ok()) return first;
+  LinkEntries();
   for (const auto& [activity, stats] : activity_stats_) {
     // The most visited places of each activity, as UpdateTop keeps them.
     std::vector<std::pair<int64_t, const PlaceId*>> ranked;

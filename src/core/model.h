@@ -117,6 +117,30 @@ struct PlaceProfile {
   DecayedValue recent;              // short half-life popularity
 };
 
+// A place as the model holds it: the place itself and, one pointer away, what scoring reads
+// about it from the other tables (so scoring a candidate costs one lookup, not five; at 1M
+// places every lookup is a cache miss). The pointers point into node-based maps whose
+// entries are never erased while the model lives (activity_stats_, place_profiles_, the
+// factor tables, the installed AlsModel), so they stay valid; the model keeps them complete:
+// `stats` has an entry for every activity with stats for this place, `profile` is set once it
+// had an event, `bpr` once it has a factor vector, `als` while the installed retrain has one.
+struct PlaceEntry : Place {
+  PlaceEntry() = default;
+  explicit PlaceEntry(Place p) : Place(std::move(p)) {}
+  std::vector<std::pair<ActivityId, const ActivityPlaceStat*>> stats;
+  const PlaceProfile* profile = nullptr;
+  const FactorModel::Vector* bpr = nullptr;
+  const float* als = nullptr;
+
+  // This place's stats for `activity`; nullptr when it has none.
+  const ActivityPlaceStat* StatFor(const ActivityId& activity) const {
+    for (const auto& [a, st] : stats) {
+      if (a == activity) return st;
+    }
+    return nullptr;
+  }
+};
+
 // Hashes of id pairs and triples (the dirty sets' keys).
 struct IdPairHash {
   template <class A, class B>
@@ -140,6 +164,11 @@ class Model {
   using PlaceCounts = std::unordered_map<PlaceId, int64_t>;
 
   explicit Model(ModelOptions options);
+  // Places point into the model's own tables: a copy would point into the original's.
+  Model(const Model&) = delete;
+  Model& operator=(const Model&) = delete;
+  Model(Model&&) = default;
+  Model& operator=(Model&&) = default;
 
   // Key of the blend's weights in Space::kLearned (read alone by the snapshot).
   static constexpr std::string_view kBlendKey = "blend";
@@ -147,7 +176,7 @@ class Model {
   // Places (the places topic). Upserting replaces the place and its activity links.
   void UpsertPlace(Place place);
   void DeletePlace(const PlaceId& id);
-  const Place* FindPlace(const PlaceId& id) const;
+  const PlaceEntry* FindPlace(const PlaceId& id) const;
   size_t place_count() const { return places_.size(); }
 
   // Applies one valid event. Error (and nothing changed) when its place is unknown.
@@ -166,7 +195,7 @@ class Model {
 
   // Read access for scoring and reporting.
   const ModelOptions& options() const { return options_; }
-  const std::unordered_map<PlaceId, Place>& places() const { return places_; }
+  const std::unordered_map<PlaceId, PlaceEntry>& places() const { return places_; }
   const std::unordered_map<ActivityId, PlaceStats>& activity_stats() const {
     return activity_stats_;
   }
@@ -239,14 +268,20 @@ class Model {
   bool BlendLearnsFrom(size_t event_hash) const;
   // One BPR step of the latent factors on the event.
   void TrainFactors(const Event& event, size_t event_hash, const ActivityId& activity);
-  void UpdateProfiles(const Event& event, const Place& place, bool seen_before, double weight);
+  void UpdateProfiles(const Event& event, PlaceEntry& place, bool seen_before, double weight);
   void Unlink(const PlaceId& place, const ActivityId& activity, const GeoPoint& at);
   // Starts and installs full retrains at their points in event time.
   void ScheduleRetrain(TimeMs ts);
+  // Sets every entry's pointers from the tables (after Load) and the ALS pointers (install).
+  void LinkEntries();
+  void LinkAls();
 
   ModelOptions options_;
   ActivityResolver resolver_;
-  std::unordered_map<PlaceId, Place> places_;
+  std::unordered_map<PlaceId, PlaceEntry> places_;
+  // The table pointers of deleted places, given back if the place comes again (the tables
+  // keep its stats and profile).
+  std::unordered_map<PlaceId, PlaceEntry> deleted_;
   std::unordered_map<ActivityId, std::vector<PlaceId>> activity_places_;
   std::unordered_map<ActivityId, std::vector<PlaceId>> active_places_;
   // Derived (not stored): spatial index and most visited places per activity.

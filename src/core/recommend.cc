@@ -238,7 +238,7 @@ Answer Recommend(const Model& model, const Scorer& scorer, const Query& query,
     candidates.reserve(ids.size());
     for (const PlaceId& id : ids) {
       if (excluded.contains(id)) continue;
-      const Place* place = model.FindPlace(id);
+      const PlaceEntry* place = model.FindPlace(id);
       if (place == nullptr) continue;
       Candidate c;
       c.place = place;

@@ -14,7 +14,7 @@ namespace locus {
 
 // A place being considered for one answer.
 struct Candidate {
-  const Place* place = nullptr;
+  const PlaceEntry* place = nullptr;
   // Distance from the query position; nullopt without a position.
   std::optional<double> distance_km;
   double score = 0;
