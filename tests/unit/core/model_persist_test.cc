@@ -1,5 +1,6 @@
 // Persist/Load of the Model: what is written, when, and that a reload changes nothing.
 #include "src/core/bytes.h"
+#include "src/core/features.h"
 #include "src/core/model.h"
 #include "src/core/recommend.h"
 #include "tests/unit/core/map_state.h"
@@ -246,6 +247,28 @@ TEST(ModelPersistenceTest, PersistWritesOnlyWhatChangedSinceTheLastPersist) {
   EXPECT_EQ(ops[0].space, Space::kPlaces);
   EXPECT_EQ(ops[0].key, "p2");
   EXPECT_FALSE(state.Get(Space::kPlaces, "p2").has_value());
+}
+
+TEST(ModelPersistenceTest, APlaceGivenAgainAfterADeleteScoresWithItsHistoryLiveAndRestored) {
+  // "gone" had a visit, then was deleted; its stats and profile stay in the tables. Given
+  // again, it must be scored from them, in the live model and in one restored from the store.
+  MapState state;
+  Model live = MakeModelWithHistory(state);
+  Model restored(ModelOptions{});
+  ASSERT_TRUE(restored.Load(state).ok());
+  const Place again = MakePlace("gone", "Reopened Cafe", {40.7000, -74.0000}, {"Coffee Shop"});
+  live.UpsertPlace(again);
+  restored.UpsertPlace(again);
+  auto features = [](const Model& m) {
+    const FeatureContext c = MakeFeatureContext(m, ActivityId("Coffee Shop"), UserId("u4"),
+                                                std::nullopt, m.newest_ts());
+    return ComputeFeatures(c, *m.FindPlace(PlaceId("gone")), std::nullopt);
+  };
+  const Features x = features(live);
+  EXPECT_GT(x[kPopLog], 0) << "its visit still counts";
+  EXPECT_GT(x[kPopUsersLog], 0) << "its profile is still there";
+  EXPECT_GT(x[kOwnAny], 0) << "u4 has been there";
+  EXPECT_EQ(features(restored), x);
 }
 
 TEST(ModelPersistenceTest, DescribesAnEntryOfEverySpace) {
