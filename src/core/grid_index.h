@@ -2,40 +2,106 @@
 // searched ring by ring outwards from the query's cell. Candidate generation for activities
 // with too many places to score them all.
 //
+// `T` is what a cell holds: a PlaceId, or (the model) a pointer to the place itself, so that a
+// search hands back candidates without a lookup or a string copy each. T must be cheap to copy
+// and comparable with ==.
+//
 // Plain value type; not thread-safe for writers (the Model serialises them).
 #pragma once
 
+#include "src/core/geo.h"
 #include "src/core/types.h"
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <unordered_map>
 #include <vector>
 
 namespace locus {
 
-class GridIndex {
+template <class T>
+class BasicGridIndex {
  public:
   // Cells of `cell_deg` degrees of latitude and longitude (0.01 is about 1.1 km north-south).
-  explicit GridIndex(double cell_deg = 0.01) : cell_deg_(cell_deg) {}
+  explicit BasicGridIndex(double cell_deg = 0.01) : cell_deg_(cell_deg) {}
 
-  void Add(const PlaceId& id, const GeoPoint& at);
-  void Remove(const PlaceId& id, const GeoPoint& at);
+  void Add(const T& item, const GeoPoint& at) {
+    cells_[Key(Row(at.lat), Col(at.lon))].push_back(item);
+    ++size_;
+  }
+  void Remove(const T& item, const GeoPoint& at) {
+    auto it = cells_.find(Key(Row(at.lat), Col(at.lon)));
+    if (it == cells_.end()) return;
+    auto& v = it->second;
+    if (auto p = std::find(v.begin(), v.end(), item); p != v.end()) {
+      *p = std::move(v.back());
+      v.pop_back();
+      --size_;
+    }
+    if (v.empty()) cells_.erase(it);
+  }
   size_t size() const { return size_; }
 
-  // Appends to `out` the places of the rings of cells around `at`, nearest rings first, until
+  // Appends to `out` the items of the rings of cells around `at`, nearest rings first, until
   // at least `want` were found or the rings reach `max_km` from `at` (the last ring may add
-  // more than `want`, so the caller ranks them by exact distance). Places may lie a little
+  // more than `want`, so the caller ranks them by exact distance). Items may lie a little
   // beyond `max_km`; the caller filters.
-  void Near(const GeoPoint& at, size_t want, double max_km, std::vector<PlaceId>& out) const;
+  void Near(const GeoPoint& at, size_t want, double max_km, std::vector<T>& out) const;
 
  private:
   static int64_t Key(int64_t row, int64_t col) { return row * 4'000'003 + col; }
-  int64_t Row(double lat) const;
-  int64_t Col(double lon) const;
+  int64_t Row(double lat) const {
+    return static_cast<int64_t>(std::floor((lat + 90.0) / cell_deg_));
+  }
+  int64_t Col(double lon) const {
+    return static_cast<int64_t>(std::floor((lon + 180.0) / cell_deg_));
+  }
 
   double cell_deg_;
   size_t size_ = 0;
-  std::unordered_map<int64_t, std::vector<PlaceId>> cells_;
+  std::unordered_map<int64_t, std::vector<T>> cells_;
 };
+
+using GridIndex = BasicGridIndex<PlaceId>;
+
+template <class T>
+void BasicGridIndex<T>::Near(const GeoPoint& at, size_t want, double max_km,
+                             std::vector<T>& out) const {
+  if (size_ == 0) return;
+  const int64_t row = Row(at.lat), col = Col(at.lon);
+  const int64_t cols = static_cast<int64_t>(std::ceil(360.0 / cell_deg_));
+  // Width of a cell in km: north-south everywhere, east-west shrinking with latitude.
+  const double ns_km = cell_deg_ * kEarthRadiusKm * M_PI / 180.0;
+  const double ew_km = std::max(1e-3, ns_km * std::cos(at.lat * M_PI / 180.0));
+  const double cell_km = std::min(ns_km, ew_km);
+  const auto max_ring = static_cast<int64_t>(
+      std::min(std::ceil(max_km / cell_km) + 1, static_cast<double>(cols / 2)));
+  size_t found = 0;
+  auto visit = [&](int64_t r, int64_t c) {
+    c = ((c % cols) + cols) % cols;  // wrap at the antimeridian
+    if (auto it = cells_.find(Key(r, c)); it != cells_.end()) {
+      out.insert(out.end(), it->second.begin(), it->second.end());
+      found += it->second.size();
+    }
+  };
+  for (int64_t ring = 0; ring <= max_ring; ++ring) {
+    if (ring == 0) {
+      visit(row, col);
+    } else {
+      for (int64_t c = col - ring; c <= col + ring; ++c) {
+        visit(row - ring, c);
+        visit(row + ring, c);
+      }
+      for (int64_t r = row - ring + 1; r <= row + ring - 1; ++r) {
+        visit(r, col - ring);
+        visit(r, col + ring);
+      }
+    }
+    // Every item within `ring` cells of the query's cell is in; one just beyond may be
+    // nearer than a corner of the last ring, which is why callers ask for more than they keep.
+    if (found >= want && ring >= 1) break;
+  }
+}
 
 }  // namespace locus

@@ -295,23 +295,25 @@ Model::Model(ModelOptions options) : options_(std::move(options)) {
   resolver_.SetAliases(options_.aliases);
 }
 
-void Model::Link(const PlaceId& place, const ActivityId& activity, const GeoPoint& at) {
-  LinkLoaded(place, activity, at);
+void Model::Link(const PlaceEntry& entry, const ActivityId& activity, const GeoPoint& at) {
+  const PlaceId& place = entry.id;
+  LinkLoaded(entry, activity, at);
   UpdateTop(activity, place);
   if (place_profiles_.contains(place)) InsertSorted(active_places_[activity], place);
 }
 
-void Model::LinkLoaded(const PlaceId& place, const ActivityId& activity, const GeoPoint& at) {
+void Model::LinkLoaded(const PlaceEntry& entry, const ActivityId& activity, const GeoPoint& at) {
   resolver_.Add(activity);
-  activity_places_[activity].push_back(place);
-  grids_[activity].Add(place, at);
+  activity_places_[activity].push_back(entry.id);
+  grids_[activity].Add(&entry, at);
 }
 
-void Model::Unlink(const PlaceId& place, const ActivityId& activity, const GeoPoint& at) {
+void Model::Unlink(const PlaceEntry& entry, const ActivityId& activity, const GeoPoint& at) {
+  const PlaceId& place = entry.id;
   if (auto it = activity_places_.find(activity); it != activity_places_.end()) {
     RemoveFrom(it->second, place);
   }
-  if (auto it = grids_.find(activity); it != grids_.end()) it->second.Remove(place, at);
+  if (auto it = grids_.find(activity); it != grids_.end()) it->second.Remove(&entry, at);
   if (auto it = top_places_.find(activity); it != top_places_.end()) {
     auto& top = it->second;
     if (auto pos = std::find(top.begin(), top.end(), place); pos != top.end()) top.erase(pos);
@@ -362,36 +364,37 @@ const std::vector<PlaceId>* Model::TopPlaces(const ActivityId& activity) const {
 }
 
 void Model::NearPlaces(const ActivityId& activity, const GeoPoint& at, size_t want, double max_km,
-                       std::vector<PlaceId>& out) const {
+                       std::vector<const PlaceEntry*>& out) const {
   if (auto it = grids_.find(activity); it != grids_.end()) it->second.Near(at, want, max_km, out);
 }
 
 void Model::UpsertPlace(Place place) {
   dirty_places_.insert(place.id);
   if (auto it = places_.find(place.id); it != places_.end()) {
-    for (const ActivityId& a : it->second.activities) Unlink(place.id, a, it->second.position);
-    for (const ActivityId& a : place.activities) Link(place.id, a, place.position);
-    static_cast<Place&>(it->second) = std::move(place);  // the table pointers stay
+    PlaceEntry& entry = it->second;
+    for (const ActivityId& a : entry.activities) Unlink(entry, a, entry.position);
+    static_cast<Place&>(entry) = std::move(place);  // the table pointers stay
+    for (const ActivityId& a : entry.activities) Link(entry, a, entry.position);
     return;
   }
-  for (const ActivityId& a : place.activities) Link(place.id, a, place.position);
   const PlaceId id = place.id;
-  PlaceEntry entry(std::move(place));
+  PlaceEntry fresh(std::move(place));
   if (auto old = deleted_.find(id); old != deleted_.end()) {
     PlaceEntry& was = old->second;
-    entry.stats = std::move(was.stats);
-    entry.profile = was.profile;
-    entry.bpr = was.bpr;
-    entry.als = was.als;
+    fresh.stats = std::move(was.stats);
+    fresh.profile = was.profile;
+    fresh.bpr = was.bpr;
+    fresh.als = was.als;
     deleted_.erase(old);
   }
-  places_.emplace(id, std::move(entry));
+  PlaceEntry& entry = places_.emplace(id, std::move(fresh)).first->second;
+  for (const ActivityId& a : entry.activities) Link(entry, a, entry.position);
 }
 
 void Model::DeletePlace(const PlaceId& id) {
   auto it = places_.find(id);
   if (it == places_.end()) return;
-  for (const ActivityId& a : it->second.activities) Unlink(id, a, it->second.position);
+  for (const ActivityId& a : it->second.activities) Unlink(it->second, a, it->second.position);
   deleted_.insert_or_assign(id, std::move(it->second));
   places_.erase(it);
   dirty_places_.insert(id);
@@ -428,7 +431,7 @@ Status Model::Apply(const Event& e) {
     if (!place.Lists(*e.activity)) {
       // People do this activity here although the place does not list it: learn the link.
       place.activities.push_back(*e.activity);
-      Link(place.id, *e.activity, place.position);
+      Link(place, *e.activity, place.position);
       dirty_places_.insert(place.id);
     }
   }
@@ -845,9 +848,9 @@ Status Model::Load(const StateReader& reader) {
     Status s = reader.Scan(Space::kPlaces, [&](std::string_view key, std::string_view value) {
       Place p;
       if (!DecodePlace(key, value, p)) return NoteCorrupt(bad, Space::kPlaces);
-      for (const ActivityId& a : p.activities) LinkLoaded(p.id, a, p.position);
       const PlaceId id = p.id;
-      places_.emplace(id, std::move(p));
+      const PlaceEntry& entry = places_.emplace(id, PlaceEntry(std::move(p))).first->second;
+      for (const ActivityId& a : entry.activities) LinkLoaded(entry, a, entry.position);
     });
     return NoteBad(s, bad);
   });

@@ -210,7 +210,7 @@ class Model {
   static constexpr size_t kTopPlaces = 200;
   const std::vector<PlaceId>* TopPlaces(const ActivityId& activity) const;
   void NearPlaces(const ActivityId& activity, const GeoPoint& at, size_t want, double max_km,
-                  std::vector<PlaceId>& out) const;
+                  std::vector<const PlaceEntry*>& out) const;
   // Places of an activity that have had events: the candidates the learners train on (a place
   // without history teaches them nothing). Order carries no meaning; sampling is by hash.
   const std::vector<PlaceId>* ActivePlacesFor(const ActivityId& activity) const;
@@ -256,9 +256,9 @@ class Model {
   }
 
  private:
-  void Link(const PlaceId& place, const ActivityId& activity, const GeoPoint& at);
+  void Link(const PlaceEntry& entry, const ActivityId& activity, const GeoPoint& at);
   // Link's part that needs no other state (Load derives the rest once every space is read).
-  void LinkLoaded(const PlaceId& place, const ActivityId& activity, const GeoPoint& at);
+  void LinkLoaded(const PlaceEntry& entry, const ActivityId& activity, const GeoPoint& at);
   // Keeps TopPlaces(activity) in order after `place`'s count grew.
   void UpdateTop(const ActivityId& activity, const PlaceId& place);
   int64_t TopCount(const PlaceStats& stats, const PlaceId& place) const;
@@ -269,7 +269,7 @@ class Model {
   // One BPR step of the latent factors on the event.
   void TrainFactors(const Event& event, size_t event_hash, const ActivityId& activity);
   void UpdateProfiles(const Event& event, PlaceEntry& place, bool seen_before, double weight);
-  void Unlink(const PlaceId& place, const ActivityId& activity, const GeoPoint& at);
+  void Unlink(const PlaceEntry& entry, const ActivityId& activity, const GeoPoint& at);
   // Starts and installs full retrains at their points in event time.
   void ScheduleRetrain(TimeMs ts);
   // Sets every entry's pointers from the tables (after Load) and the ALS pointers (install).
@@ -285,7 +285,7 @@ class Model {
   std::unordered_map<ActivityId, std::vector<PlaceId>> activity_places_;
   std::unordered_map<ActivityId, std::vector<PlaceId>> active_places_;
   // Derived (not stored): spatial index and most visited places per activity.
-  std::unordered_map<ActivityId, GridIndex> grids_;
+  std::unordered_map<ActivityId, BasicGridIndex<const PlaceEntry*>> grids_;
   std::unordered_map<ActivityId, std::vector<PlaceId>> top_places_;
   std::unordered_map<ActivityId, PlaceStats> activity_stats_;
   std::unordered_map<ActivityId, int64_t> activity_events_;

@@ -120,61 +120,68 @@ void LearnedScorer::Explain(const ScoreContext& ctx, Candidate* chosen, size_t n
   }
 }
 
-std::vector<PlaceId> GatherCandidates(const Model& model, const ActivityId& activity,
-                                      const Query& query, const RecommendOptions& options) {
+std::vector<const PlaceEntry*> GatherCandidates(const Model& model, const ActivityId& activity,
+                                                const Query& query,
+                                                const RecommendOptions& options) {
+  std::vector<const PlaceEntry*> out;
+  auto add = [&](const PlaceId& id) {
+    if (const PlaceEntry* p = model.FindPlace(id)) out.push_back(p);
+  };
+  auto by_id = [](const PlaceEntry* a, const PlaceEntry* b) { return a->id < b->id; };
   const std::vector<PlaceId>* all = model.PlacesFor(activity);
-  if (all == nullptr) return {};
-  if (all->size() <= options.full_scan_limit) return *all;
-  std::vector<PlaceId> out;
+  if (all == nullptr) return out;
+  if (all->size() <= options.full_scan_limit) {
+    out.reserve(all->size());
+    for (const PlaceId& id : *all) add(id);
+    return out;
+  }
   if (const std::vector<PlaceId>* top = model.TopPlaces(activity)) {
-    out.insert(out.end(), top->begin(), top->end());
+    for (const PlaceId& id : *top) add(id);
   }
   if (query.position) {
     // The index returns whole rings of cells (often several times what was asked for): keep
     // the nearest by exact distance, ties by id.
     const double max_km = query.radius_km.value_or(50.0);
-    std::vector<PlaceId> near;
+    std::vector<const PlaceEntry*> near;
     model.NearPlaces(activity, *query.position, options.near_candidates, max_km, near);
     if (near.size() > options.near_candidates) {
-      std::vector<std::pair<double, const PlaceId*>> by_distance;
+      std::vector<std::pair<double, const PlaceEntry*>> by_distance;
       by_distance.reserve(near.size());
-      for (const PlaceId& id : near) {
-        if (const Place* p = model.FindPlace(id)) {
-          by_distance.emplace_back(HaversineKm(*query.position, p->position), &id);
-        }
+      for (const PlaceEntry* p : near) {
+        by_distance.emplace_back(HaversineKm(*query.position, p->position), p);
       }
-      const size_t keep = std::min(by_distance.size(), options.near_candidates);
+      const size_t keep = options.near_candidates;
       auto nearer = [](const auto& a, const auto& b) {
-        return a.first != b.first ? a.first < b.first : *a.second < *b.second;
+        return a.first != b.first ? a.first < b.first : a.second->id < b.second->id;
       };
       std::nth_element(by_distance.begin(), by_distance.begin() + static_cast<std::ptrdiff_t>(keep),
                        by_distance.end(), nearer);
-      for (size_t i = 0; i < keep; ++i) out.push_back(*by_distance[i].second);
+      for (size_t i = 0; i < keep; ++i) out.push_back(by_distance[i].second);
     } else {
       out.insert(out.end(), near.begin(), near.end());
     }
   }
   if (query.user) {
     if (const Model::UserPlaces* mine = model.UserHistory(*query.user, activity)) {
-      for (const auto& [place, st] : *mine) out.push_back(place);
+      for (const auto& [place, st] : *mine) add(place);
     }
     if (const UserProfile* profile = model.Profile(*query.user)) {
       // Where people go next from the user's last place, and the strongest co-visitation
       // neighbours (by LLR) of their recent places.
-      auto listed = [&](const PlaceId& place) {
-        const Place* p = model.FindPlace(place);
-        return p != nullptr && p->Lists(activity);
+      auto listed = [&](const PlaceId& place) -> const PlaceEntry* {
+        const PlaceEntry* p = model.FindPlace(place);
+        return p != nullptr && p->Lists(activity) ? p : nullptr;
       };
       if (profile->last_place) {
         if (const Model::PlaceCounts* row = model.TransitionsFrom(*profile->last_place)) {
           for (const auto& [place, n] : *row) {
-            if (listed(place)) out.push_back(place);
+            if (const PlaceEntry* p = listed(place)) out.push_back(p);
           }
         }
       }
       constexpr size_t kRecent = 8;
       const size_t n = profile->recent.size();
-      std::vector<std::pair<double, const PlaceId*>> neighbours;
+      std::vector<std::pair<double, const PlaceEntry*>> neighbours;
       for (size_t i = n > kRecent ? n - kRecent : 0; i < n; ++i) {
         const PlaceId& from = profile->recent[i];
         const Model::PlaceCounts* row = model.CoVisits(from);
@@ -182,23 +189,23 @@ std::vector<PlaceId> GatherCandidates(const Model& model, const ActivityId& acti
         if (row == nullptr || info == nullptr) continue;
         neighbours.clear();
         for (const auto& [place, both] : *row) {
-          const PlaceProfile* other = model.PlaceInfo(place);
-          if (other == nullptr || !listed(place)) continue;
-          const double llr = CovisitLlr(both, info->users, other->users, model.user_count());
-          if (llr > 0) neighbours.emplace_back(llr, &place);
+          const PlaceEntry* p = listed(place);
+          if (p == nullptr || p->profile == nullptr) continue;
+          const double llr = CovisitLlr(both, info->users, p->profile->users, model.user_count());
+          if (llr > 0) neighbours.emplace_back(llr, p);
         }
         const size_t keep = std::min(neighbours.size(), options.covisit_neighbours);
-        std::partial_sort(neighbours.begin(),
-                          neighbours.begin() + static_cast<std::ptrdiff_t>(keep), neighbours.end(),
-                          [](const auto& a, const auto& b) {
-                            return a.first != b.first ? a.first > b.first : *a.second < *b.second;
-                          });
-        for (size_t k = 0; k < keep; ++k) out.push_back(*neighbours[k].second);
+        std::partial_sort(
+            neighbours.begin(), neighbours.begin() + static_cast<std::ptrdiff_t>(keep),
+            neighbours.end(), [](const auto& a, const auto& b) {
+              return a.first != b.first ? a.first > b.first : a.second->id < b.second->id;
+            });
+        for (size_t k = 0; k < keep; ++k) out.push_back(neighbours[k].second);
       }
     }
   }
   // Each once, in id order: the answer must not depend on how they were found.
-  std::sort(out.begin(), out.end());
+  std::sort(out.begin(), out.end(), by_id);
   out.erase(std::unique(out.begin(), out.end()), out.end());
   return out;
 }
@@ -234,12 +241,10 @@ Answer Recommend(const Model& model, const Scorer& scorer, const Query& query,
   std::unordered_set<PlaceId> excluded(query.exclude.begin(), query.exclude.end());
   std::vector<Candidate> candidates;
   {
-    const std::vector<PlaceId> ids = GatherCandidates(model, activity, query, options);
-    candidates.reserve(ids.size());
-    for (const PlaceId& id : ids) {
-      if (excluded.contains(id)) continue;
-      const PlaceEntry* place = model.FindPlace(id);
-      if (place == nullptr) continue;
+    const std::vector<const PlaceEntry*> places = GatherCandidates(model, activity, query, options);
+    candidates.reserve(places.size());
+    for (const PlaceEntry* place : places) {
+      if (!excluded.empty() && excluded.contains(place->id)) continue;
       Candidate c;
       c.place = place;
       if (query.position) {

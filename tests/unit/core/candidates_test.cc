@@ -39,7 +39,11 @@ class CandidatesTest : public ::testing::Test {
     ++n_;
   }
   std::vector<PlaceId> Gather(const Query& q) {
-    return GatherCandidates(m_, ActivityId("Coffee Shop"), q, options_);
+    std::vector<PlaceId> ids;
+    for (const PlaceEntry* p : GatherCandidates(m_, ActivityId("Coffee Shop"), q, options_)) {
+      ids.push_back(p->id);
+    }
+    return ids;
   }
 
   Model m_{ModelOptions{}};
@@ -115,9 +119,11 @@ TEST_F(CandidatesTest, TheMostVisitedListFollowsTheCountsAndSurvivesARestore) {
   ASSERT_NE(restored.TopPlaces(ActivityId("Coffee Shop")), nullptr);
   EXPECT_EQ(*restored.TopPlaces(ActivityId("Coffee Shop")),
             *m_.TopPlaces(ActivityId("Coffee Shop")));
-  std::vector<PlaceId> near;
+  std::vector<const PlaceEntry*> near;
   restored.NearPlaces(ActivityId("Coffee Shop"), {40.5, -74.2}, 1, 5, near);
-  EXPECT_TRUE(Has(near, Id(0, 0))) << "the spatial index is rebuilt from the places";
+  ASSERT_FALSE(near.empty());
+  EXPECT_EQ(near.front(), restored.FindPlace(PlaceId(Id(0, 0))))
+      << "the spatial index is rebuilt from the places";
 }
 
 }  // namespace
