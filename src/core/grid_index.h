@@ -50,6 +50,7 @@ class BasicGridIndex {
   void Near(const GeoPoint& at, size_t want, double max_km, std::vector<T>& out) const;
 
  private:
+  // Rows and columns are >= 0 and columns < 4'000'003, so a key gives its row and column back.
   static int64_t Key(int64_t row, int64_t col) { return row * 4'000'003 + col; }
   int64_t Row(double lat) const {
     return static_cast<int64_t>(std::floor((lat + 90.0) / cell_deg_));
@@ -85,7 +86,36 @@ void BasicGridIndex<T>::Near(const GeoPoint& at, size_t want, double max_km,
       found += it->second.size();
     }
   };
+  // Every item within `ring` cells of the query's cell is in; one just beyond may be nearer
+  // than a corner of the last ring, which is why callers ask for more than they keep.
+  auto enough = [&](int64_t ring) { return found >= want && ring >= 1; };
   for (int64_t ring = 0; ring <= max_ring; ++ring) {
+    if ((2 * ring + 1) * (2 * ring + 1) > static_cast<int64_t>(cells_.size())) {
+      // Sparse: the rings from here on have more cells than the index has occupied ones
+      // (a rare activity, a far search), so take the occupied cells by their ring instead of
+      // looking up every cell of every ring. Same items, same stopping rule.
+      std::vector<std::pair<int64_t, const std::vector<T>*>> by_ring;
+      for (const auto& [key, items] : cells_) {
+        const int64_t r = key / 4'000'003, c = key - r * 4'000'003;
+        const int64_t dc = std::abs(c - col);
+        const int64_t d = std::max(std::abs(r - row), std::min(dc, cols - dc));
+        if (d >= ring && d <= max_ring) by_ring.emplace_back(d, &items);
+      }
+      std::sort(by_ring.begin(), by_ring.end(),
+                [](const auto& a, const auto& b) { return a.first < b.first; });
+      for (size_t i = 0; i < by_ring.size();) {
+        const int64_t d = by_ring[i].first;
+        // The rings between the last one taken and this one are empty: the ring search would
+        // have stopped at the first of them (from ring 1 on) if it had enough.
+        if (found >= want && d - 1 >= std::max<int64_t>(ring, 1)) break;
+        for (; i < by_ring.size() && by_ring[i].first == d; ++i) {
+          out.insert(out.end(), by_ring[i].second->begin(), by_ring[i].second->end());
+          found += by_ring[i].second->size();
+        }
+        if (enough(d)) break;
+      }
+      return;
+    }
     if (ring == 0) {
       visit(row, col);
     } else {
@@ -98,9 +128,7 @@ void BasicGridIndex<T>::Near(const GeoPoint& at, size_t want, double max_km,
         visit(r, col + ring);
       }
     }
-    // Every item within `ring` cells of the query's cell is in; one just beyond may be
-    // nearer than a corner of the last ring, which is why callers ask for more than they keep.
-    if (found >= want && ring >= 1) break;
+    if (enough(ring)) break;
   }
 }
 

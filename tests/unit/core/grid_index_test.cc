@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -29,6 +31,50 @@ TEST(GridIndexTest, FindsTheNearestPlacesFirstAndStopsWhenItHasEnough) {
   EXPECT_TRUE(Has(out, "p2"));
   EXPECT_FALSE(Has(out, "p20")) << "stops after the ring where it found enough";
   EXPECT_LT(out.size(), 10u);
+}
+
+TEST(GridIndexTest, DenseAndSparseSearchesGiveEveryItemOfTheRingsUpToTheOneWithEnough) {
+  // A dense cluster (searched ring by ring) and scattered places far out (where the search
+  // takes the occupied cells by ring instead): both must give exactly the rings' items.
+  const double cell = 0.01;
+  BasicGridIndex<int> g(cell);
+  std::vector<GeoPoint> at;
+  uint64_t r = 0x9E3779B97F4A7C15ULL;
+  auto uniform = [&] {
+    r ^= r << 13, r ^= r >> 7, r ^= r << 17;
+    return static_cast<double>(r >> 11) * 0x1.0p-53;
+  };
+  for (int i = 0; i < 3000; ++i)
+    at.push_back({40.70 + 0.05 * uniform(), -74.00 + 0.05 * uniform()});
+  for (int i = 0; i < 60; ++i) at.push_back({40.0 + 2 * uniform(), -75.0 + 2 * uniform()});
+  for (int i = 0; i < static_cast<int>(at.size()); ++i) g.Add(i, at[static_cast<size_t>(i)]);
+  auto cell_of = [&](const GeoPoint& p) {
+    return std::pair<int64_t, int64_t>{static_cast<int64_t>(std::floor((p.lat + 90) / cell)),
+                                       static_cast<int64_t>(std::floor((p.lon + 180) / cell))};
+  };
+  for (int q = 0; q < 200; ++q) {
+    const GeoPoint from{40.0 + 2 * uniform(), -75.0 + 2 * uniform()};
+    const size_t want = q % 3 == 0 ? 1 : q % 3 == 1 ? 20 : 300;
+    std::vector<int> out;
+    g.Near(from, want, 2000, out);
+    // The rule, item by item: rings in order until `want` are in (and at least ring 1).
+    const auto [row, col] = cell_of(from);
+    std::vector<std::pair<int64_t, int>> by_ring;
+    for (int i = 0; i < static_cast<int>(at.size()); ++i) {
+      const auto [ir, ic] = cell_of(at[static_cast<size_t>(i)]);
+      by_ring.emplace_back(std::max(std::abs(ir - row), std::abs(ic - col)), i);
+    }
+    std::vector<int> expected;
+    for (int64_t ring = 0; expected.size() < at.size(); ++ring) {
+      for (const auto& [d, i] : by_ring) {
+        if (d == ring) expected.push_back(i);
+      }
+      if (expected.size() >= want && ring >= 1) break;
+    }
+    std::sort(out.begin(), out.end());
+    std::sort(expected.begin(), expected.end());
+    ASSERT_EQ(out, expected) << "query " << q << " want " << want;
+  }
 }
 
 TEST(GridIndexTest, GivesUpAtTheDistanceLimit) {
