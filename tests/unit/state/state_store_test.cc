@@ -179,6 +179,20 @@ TEST_F(StateStoreTest, ReadOnlyOpenOfANonLocusDirectoryFailsClearly) {
   EXPECT_FALSE(fs::exists(dir_ / "does-not-exist"));
 }
 
+TEST_F(StateStoreTest, ACorruptOffsetFailsTheOpenNamingIt) {
+  {
+    std::unique_ptr<StateStore> store = Open();
+    ASSERT_NE(store, nullptr);
+    StateStore::Batch batch;
+    batch.Put(Space::kMeta, StateStore::OffsetKey("locus.events", 3), "x");  // not an int64
+    ASSERT_TRUE(store->Commit(batch).ok());
+  }
+  // Reading such a partition from its start would count its events twice: refuse instead.
+  Result<std::unique_ptr<StateStore>> r = StateStore::Open(data_);
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.error(), HasSubstr("corrupt offset offset/locus.events/3"));
+}
+
 TEST_F(StateStoreTest, SecondWriterCannotOpenAHeldDirectory) {
   std::unique_ptr<StateStore> store = Open();
   ASSERT_NE(store, nullptr);
