@@ -66,7 +66,9 @@ def main(argv):
 
     try:
         consumer = listen_from_end(opts.bootstrap, opts.responses_topic)
-        producer = Producer({"bootstrap.servers": opts.bootstrap})
+        # Kafka's default key partitioner (murmur2, as Java clients and locus's own producers):
+        # a user's request then reaches the partition, and the instance, holding their state.
+        producer = Producer({"bootstrap.servers": opts.bootstrap, "partitioner": "murmur2_random"})
         # Keyed by user (or request id when anonymous), as the contract says.
         producer.produce(opts.requests_topic, key=opts.user or request_id,
                          value=json.dumps(request).encode())
