@@ -96,6 +96,18 @@ def main():
     row("peak RSS (GiB)", get("memory", "rss_gib"), "{:.3f}",
         "<= 4 GiB at 1M places/1M users/50M events", (get("memory", "rss_gib") or 1e9) <= 4
         if full_size else None, msz + ("" if full_size else " (below the target's size: no verdict)"))
+    if "rss_half_events_gib" in mm and mm.get("events", 0) >= 2 and not full_size:
+        # Linear in events from the second half's growth: an estimate, not a measurement
+        # (users and places are at full size already; what grows is per-event state).
+        half = mm["events"] - mm["events"] // 2
+        per_m = (mm["rss_end_gib"] - mm["rss_half_events_gib"]) / half * 1e6
+        projected = mm["rss_end_gib"] + per_m * (50_000_000 - mm["events"]) / 1e6
+        row("RSS growth per 1M events (GiB)", per_m, "{:.3f}", "", None,
+            f"between {mm['events'] // 2} and {mm['events']} events, {mm.get('places')} places, "
+            f"{mm.get('users')} users")
+        row("RSS projected to 50M events (GiB)", projected, "{:.1f}",
+            "<= 4 GiB at 1M places/1M users/50M events", projected <= 4,
+            "projection from the line above (not measured)")
     row("RocksDB size (GiB)", get("memory", "rocksdb_gib"), "{:.3f}", "", None, msz)
     rs = out.get("restart", {})
     ssz = f"{rs.get('events')} events ({rs.get('events_recovered')} recovered)"
