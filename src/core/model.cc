@@ -340,6 +340,9 @@ void Model::UpdateTop(const ActivityId& activity, const PlaceId& place) {
     return ca != cb ? ca > cb : a < b;
   };
   std::vector<PlaceId>& top = top_places_[activity];
+  // A place in the list counts at least as much as the last one: below it, the place is not in
+  // the list and does not enter it (most events, at places outside the top, stop here).
+  if (top.size() == kTopPlaces && count < TopCount(stats, top.back())) return;
   auto pos = std::find(top.begin(), top.end(), place);
   if (pos == top.end()) {
     if (top.size() < kTopPlaces) {
