@@ -330,31 +330,37 @@ Result<SnapshotContent> BuildContent(const StateReader& view, const ContentOptio
   }
 
   // Co-visitation neighbours of each place, best first (ties: neighbour id).
-  std::vector<std::pair<double, const std::pair<const PlaceId, int64_t>*>> near;
+  struct Near {
+    double score;
+    const PlaceId* id;
+    int64_t users;
+  };
+  std::vector<Near> near;
   for (const Place* p : places) {
     const Model::PlaceCounts* row = model.CoVisits(p->id);
     const PlaceProfile* info = model.PlaceInfo(p->id);
     if (row == nullptr || info == nullptr || info->users <= 0) continue;
     near.clear();
-    for (const auto& entry : *row) {
-      const PlaceProfile* other = model.PlaceInfo(entry.first);
-      if (entry.second < std::max<int64_t>(1, options.min_neighbour_users) || other == nullptr ||
-          other->users <= 0 || !exported_places.count(entry.first)) {
+    for (size_t j = 0; j < row->size(); ++j) {
+      const PlaceId& id = model.IndexedId(row->key(j));
+      const int64_t both = row->count(j);
+      const PlaceProfile* other = model.PlaceInfo(id);
+      if (both < std::max<int64_t>(1, options.min_neighbour_users) || other == nullptr ||
+          other->users <= 0 || !exported_places.count(id)) {
         continue;
       }
-      near.emplace_back(
-          static_cast<double>(entry.second) /
-              std::sqrt(static_cast<double>(info->users) * static_cast<double>(other->users)),
-          &entry);
+      near.push_back({static_cast<double>(both) / std::sqrt(static_cast<double>(info->users) *
+                                                            static_cast<double>(other->users)),
+                      &id, both});
     }
-    std::sort(near.begin(), near.end(), [](const auto& a, const auto& b) {
-      return a.first != b.first ? a.first > b.first : a.second->first < b.second->first;
+    std::sort(near.begin(), near.end(), [](const Near& a, const Near& b) {
+      return a.score != b.score ? a.score > b.score : *a.id < *b.id;
     });
     const size_t n =
         std::min(near.size(), static_cast<size_t>(std::max(0, options.neighbours_per_place)));
     for (size_t i = 0; i < n; ++i) {
-      c.neighbours.push_back({p->id.str(), static_cast<int>(i) + 1, near[i].second->first.str(),
-                              near[i].second->second, near[i].first});
+      c.neighbours.push_back(
+          {p->id.str(), static_cast<int>(i) + 1, near[i].id->str(), near[i].users, near[i].score});
     }
   }
 

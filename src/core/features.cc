@@ -189,8 +189,8 @@ Features ComputeFeatures(const FeatureContext& c, const PlaceEntry& place,
   if (c.home) x[kDistHomeLog] = std::log1p(HaversineKm(*c.home, place.position));
   // Where people go next from the user's last place.
   if (c.transitions != nullptr) {
-    if (auto it = c.transitions->find(place.id); it != c.transitions->end()) {
-      const double n = static_cast<double>(it->second);
+    if (const int64_t count = c.transitions->Get(place.index); count > 0) {
+      const double n = static_cast<double>(count);
       x[kTransLog] = std::log1p(n);
       x[kTransProb] = n / (c.transitions_out + 1);
     }
@@ -200,9 +200,9 @@ Features ComputeFeatures(const FeatureContext& c, const PlaceEntry& place,
   if (info != nullptr && info->users > 0 && !c.covisit_rows.empty()) {
     double cosine = 0, llr = 0;
     for (const auto& [row, users] : c.covisit_rows) {
-      if (auto it = row->find(place.id); it != row->end()) {
-        cosine += static_cast<double>(it->second) / std::sqrt(static_cast<double>(users));
-        llr += CovisitLlr(it->second, users, info->users, c.users);
+      if (const int64_t both = row->Get(place.index); both > 0) {
+        cosine += static_cast<double>(both) / std::sqrt(static_cast<double>(users));
+        llr += CovisitLlr(both, users, info->users, c.users);
       }
     }
     x[kCovisit] = std::log1p(cosine / std::sqrt(static_cast<double>(info->users)));

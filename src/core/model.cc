@@ -382,22 +382,47 @@ void Model::UpsertPlace(Place place) {
   }
   const PlaceId id = place.id;
   PlaceEntry fresh(std::move(place));
+  bool known = false;
   if (auto old = deleted_.find(id); old != deleted_.end()) {
+    known = true;
     PlaceEntry& was = old->second;
     fresh.stats = std::move(was.stats);
     fresh.profile = was.profile;
     fresh.bpr = was.bpr;
     fresh.als = was.als;
+    fresh.index = was.index;
     deleted_.erase(old);
   }
   PlaceEntry& entry = places_.emplace(id, std::move(fresh)).first->second;
+  if (known) {
+    live_by_index_[entry.index] = &entry;
+  } else {
+    Number(entry);
+  }
   for (const ActivityId& a : entry.activities) Link(entry, a, entry.position);
+}
+
+void Model::Number(PlaceEntry& entry) {
+  entry.index = static_cast<uint32_t>(index_ids_.size());
+  index_ids_.push_back(entry.id);
+  live_by_index_.push_back(places_.contains(entry.id) ? &entry : nullptr);
+}
+
+PlaceEntry& Model::EntryOrDeleted(const PlaceId& id) {
+  if (auto it = places_.find(id); it != places_.end()) return it->second;
+  auto [it, added] = deleted_.try_emplace(id);
+  if (added) {
+    it->second.id = id;
+    Number(it->second);
+  }
+  return it->second;
 }
 
 void Model::DeletePlace(const PlaceId& id) {
   auto it = places_.find(id);
   if (it == places_.end()) return;
   for (const ActivityId& a : it->second.activities) Unlink(it->second, a, it->second.position);
+  live_by_index_[it->second.index] = nullptr;
   deleted_.insert_or_assign(id, std::move(it->second));
   places_.erase(it);
   dirty_places_.insert(id);
@@ -596,10 +621,8 @@ void Model::LinkAls() {
 void Model::LinkEntries() {
   // Every table entry of a place that is not listed now belongs to a deleted one (so that a
   // place given again finds its history, as in the live model).
-  auto entry = [&](const PlaceId& id) -> PlaceEntry& {
-    if (auto it = places_.find(id); it != places_.end()) return it->second;
-    return deleted_[id];
-  };
+  for (auto& [id, e] : places_) Number(e);
+  auto entry = [&](const PlaceId& id) -> PlaceEntry& { return EntryOrDeleted(id); };
   // Stats in activity-name order: the order of `stats` then depends only on the state.
   std::vector<const ActivityId*> activities;
   for (const auto& [a, stats] : activity_stats_) activities.push_back(&a);
@@ -719,16 +742,20 @@ void Model::UpdateProfiles(const Event& e, PlaceEntry& place, bool seen_before, 
     ++p.users;
     for (const PlaceId& h : u.recent) {
       if (h == e.place) continue;
-      ++covisits_[h][e.place];
-      ++covisits_[e.place][h];
-      if (track_changes_) dirty_covisits_.emplace(h, e.place);
-      if (track_changes_) dirty_covisits_.emplace(e.place, h);
+      const uint32_t hi = EntryOrDeleted(h).index;
+      covisits_[h].Add(place.index, 1);
+      covisits_[e.place].Add(hi, 1);
+      if (track_changes_) {
+        dirty_covisits_.insert(IndexPair(hi, place.index));
+        dirty_covisits_.insert(IndexPair(place.index, hi));
+      }
     }
   }
   if (u.last_place && *u.last_place != e.place) {
-    ++transitions_[*u.last_place][e.place];
+    const uint32_t li = EntryOrDeleted(*u.last_place).index;
+    transitions_[*u.last_place].Add(place.index, 1);
     ++transitions_out_[*u.last_place];
-    if (track_changes_) dirty_transitions_.emplace(*u.last_place, e.place);
+    if (track_changes_) dirty_transitions_.insert(IndexPair(li, place.index));
   }
   if (auto it = std::find(u.recent.begin(), u.recent.end(), e.place); it != u.recent.end()) {
     u.recent.erase(it);
@@ -776,12 +803,16 @@ void Model::Persist(StateWriter& w) {
   for (const PlaceId& p : dirty_place_profiles_) {
     w.Put(Space::kPlaceProfiles, p.str(), EncodePlaceProfile(place_profiles_[p]));
   }
-  for (const auto& [a, b] : dirty_transitions_) {
-    w.Put(Space::kTransitions, PairKey(a.str(), b.str()), I64Value(transitions_[a][b]));
-  }
-  for (const auto& [a, b] : dirty_covisits_) {
-    w.Put(Space::kCovisits, PairKey(a.str(), b.str()), I64Value(covisits_[a][b]));
-  }
+  auto put_pairs = [&](const std::unordered_set<uint64_t>& dirty,
+                       std::unordered_map<PlaceId, CountRow>& rows, Space space) {
+    for (uint64_t pair : dirty) {
+      const PlaceId& a = index_ids_[pair >> 32];
+      const auto b = static_cast<uint32_t>(pair);
+      w.Put(space, PairKey(a.str(), index_ids_[b].str()), I64Value(rows[a].Get(b)));
+    }
+  };
+  put_pairs(dirty_transitions_, transitions_, Space::kTransitions);
+  put_pairs(dirty_covisits_, covisits_, Space::kCovisits);
   for (const ActivityId& a : dirty_hours_) {
     w.Put(Space::kMeta, std::string(kHoursPrefix) + a.str(), EncodeHours(activity_hours_[a]));
   }
@@ -845,6 +876,7 @@ Status Model::Load(const StateReader& reader) {
   // allows concurrent scans): a restart is bounded by the largest space, not their sum. What
   // needs two spaces (most visited places, the learners' lists) is derived after the join.
   std::vector<std::future<Status>> tasks;
+  std::vector<std::tuple<PlaceId, PlaceId, int64_t>> loaded_transitions, loaded_covisits;
   auto run = [&](auto fn) { tasks.push_back(std::async(std::launch::async, fn)); };
   run([&]() -> Status {
     std::string bad;
@@ -913,11 +945,12 @@ Status Model::Load(const StateReader& reader) {
         int64_t n = 0;
         ByteReader r(value);
         if (!DecodePair(key, a, b) || !r.I64(n)) return NoteCorrupt(bad, space);
+        // Rows are keyed by place numbers, given once every place is read (below).
         if (space == Space::kTransitions) {
-          transitions_[PlaceId(a)][PlaceId(b)] = n;
           transitions_out_[PlaceId(a)] += n;
+          loaded_transitions.emplace_back(PlaceId(a), PlaceId(b), n);
         } else {
-          covisits_[PlaceId(a)][PlaceId(b)] = n;
+          loaded_covisits.emplace_back(PlaceId(a), PlaceId(b), n);
         }
       });
       if (!s.ok()) return s;
@@ -994,6 +1027,16 @@ Status Model::Load(const StateReader& reader) {
   }
   if (!first.ok()) return first;
   LinkEntries();
+  for (auto [loaded, rows] :
+       {std::pair(&loaded_transitions, &transitions_), std::pair(&loaded_covisits, &covisits_)}) {
+    std::unordered_map<PlaceId, std::vector<std::pair<uint32_t, int64_t>>> by_row;
+    for (auto& [a, b, n] : *loaded) {
+      EntryOrDeleted(a);  // numbered, as the live model numbers both places of a pair
+      by_row[a].emplace_back(EntryOrDeleted(b).index, n);
+    }
+    loaded->clear();
+    for (auto& [a, entries] : by_row) (*rows)[a] = CountRow::FromUnsorted(std::move(entries));
+  }
   for (const auto& [activity, stats] : activity_stats_) {
     // The most visited places of each activity, as UpdateTop keeps them.
     std::vector<std::pair<int64_t, const PlaceId*>> ranked;

@@ -10,6 +10,7 @@
 #include "src/core/activity_resolver.h"
 #include "src/core/als.h"
 #include "src/core/blend.h"
+#include "src/core/count_row.h"
 #include "src/core/decay.h"
 #include "src/core/factors.h"
 #include "src/core/grid_index.h"
@@ -131,6 +132,9 @@ struct PlaceEntry : Place {
   const PlaceProfile* profile = nullptr;
   const FactorModel::Vector* bpr = nullptr;
   const float* als = nullptr;
+  // The place's number in this model (dense from 0, kept through a delete and a re-add):
+  // what co-visitation and transition rows are keyed by. Not stored; a restart renumbers.
+  uint32_t index = 0;
 
   // This place's stats for `activity`; nullptr when it has none.
   const ActivityPlaceStat* StatFor(const ActivityId& activity) const {
@@ -161,7 +165,8 @@ class Model {
  public:
   using PlaceStats = std::unordered_map<PlaceId, ActivityPlaceStat>;
   using UserPlaces = std::unordered_map<PlaceId, UserPlaceStat>;
-  using PlaceCounts = std::unordered_map<PlaceId, int64_t>;
+  // Counts by place index (PlaceEntry::index; IndexedPlace and IndexedId turn it back).
+  using PlaceCounts = CountRow;
 
   explicit Model(ModelOptions options);
   // Places point into the model's own tables: a copy would point into the original's.
@@ -177,6 +182,9 @@ class Model {
   void UpsertPlace(Place place);
   void DeletePlace(const PlaceId& id);
   const PlaceEntry* FindPlace(const PlaceId& id) const;
+  // The listed place numbered `index` (nullptr once deleted), and the id of any number given.
+  const PlaceEntry* IndexedPlace(uint32_t index) const { return live_by_index_[index]; }
+  const PlaceId& IndexedId(uint32_t index) const { return index_ids_[index]; }
   size_t place_count() const { return places_.size(); }
 
   // Applies one valid event. Error (and nothing changed) when its place is unknown.
@@ -275,6 +283,11 @@ class Model {
   // Sets every entry's pointers from the tables (after Load) and the ALS pointers (install).
   void LinkEntries();
   void LinkAls();
+  // Gives `entry` the next place number.
+  void Number(PlaceEntry& entry);
+  // The entry of `id`, listed or deleted; a deleted one is made (numbered) if none is held.
+  PlaceEntry& EntryOrDeleted(const PlaceId& id);
+  static uint64_t IndexPair(uint32_t a, uint32_t b) { return uint64_t{a} << 32 | b; }
 
   ModelOptions options_;
   ActivityResolver resolver_;
@@ -282,6 +295,9 @@ class Model {
   // The table pointers of deleted places, given back if the place comes again (the tables
   // keep its stats and profile).
   std::unordered_map<PlaceId, PlaceEntry> deleted_;
+  // By place number: every id numbered, and the listed entry (nullptr while deleted).
+  std::vector<PlaceId> index_ids_;
+  std::vector<const PlaceEntry*> live_by_index_;
   std::unordered_map<ActivityId, std::vector<PlaceId>> activity_places_;
   std::unordered_map<ActivityId, std::vector<PlaceId>> active_places_;
   // Derived (not stored): spatial index and most visited places per activity.
@@ -317,8 +333,9 @@ class Model {
   std::unordered_set<std::tuple<UserId, ActivityId, PlaceId>, IdTripleHash> dirty_users_;
   std::unordered_set<UserId> dirty_profiles_;
   std::unordered_set<PlaceId> dirty_place_profiles_;
-  std::unordered_set<std::pair<PlaceId, PlaceId>, IdPairHash> dirty_transitions_;
-  std::unordered_set<std::pair<PlaceId, PlaceId>, IdPairHash> dirty_covisits_;
+  // Pairs of place numbers (IndexPair).
+  std::unordered_set<uint64_t> dirty_transitions_;
+  std::unordered_set<uint64_t> dirty_covisits_;
   std::unordered_set<ActivityId> dirty_hours_;
   std::unordered_set<ActivityId> dirty_repeats_;
   bool dirty_blend_ = false;

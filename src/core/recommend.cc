@@ -168,14 +168,14 @@ std::vector<const PlaceEntry*> GatherCandidates(const Model& model, const Activi
     if (const UserProfile* profile = model.Profile(*query.user)) {
       // Where people go next from the user's last place, and the strongest co-visitation
       // neighbours (by LLR) of their recent places.
-      auto listed = [&](const PlaceId& place) -> const PlaceEntry* {
-        const PlaceEntry* p = model.FindPlace(place);
+      auto listed = [&](uint32_t index) -> const PlaceEntry* {
+        const PlaceEntry* p = model.IndexedPlace(index);
         return p != nullptr && p->Lists(activity) ? p : nullptr;
       };
       if (profile->last_place) {
         if (const Model::PlaceCounts* row = model.TransitionsFrom(*profile->last_place)) {
-          for (const auto& [place, n] : *row) {
-            if (const PlaceEntry* p = listed(place)) out.push_back(p);
+          for (size_t i = 0; i < row->size(); ++i) {
+            if (const PlaceEntry* p = listed(row->key(i))) out.push_back(p);
           }
         }
       }
@@ -188,8 +188,9 @@ std::vector<const PlaceEntry*> GatherCandidates(const Model& model, const Activi
         const PlaceProfile* info = model.PlaceInfo(from);
         if (row == nullptr || info == nullptr) continue;
         neighbours.clear();
-        for (const auto& [place, both] : *row) {
-          const PlaceEntry* p = listed(place);
+        for (size_t j = 0; j < row->size(); ++j) {
+          const PlaceEntry* p = listed(row->key(j));
+          const int64_t both = row->count(j);
           if (p == nullptr || p->profile == nullptr) continue;
           const double llr = CovisitLlr(both, info->users, p->profile->users, model.user_count());
           if (llr > 0) neighbours.emplace_back(llr, p);

@@ -260,8 +260,8 @@ TEST(ModelPersistenceTest, APlaceGivenAgainAfterADeleteScoresWithItsHistoryLiveA
   live.UpsertPlace(again);
   restored.UpsertPlace(again);
   auto features = [](const Model& m) {
-    const FeatureContext c = MakeFeatureContext(m, ActivityId("Coffee Shop"), UserId("u4"),
-                                                std::nullopt, m.newest_ts());
+    const FeatureContext c =
+        MakeFeatureContext(m, ActivityId("Coffee Shop"), UserId("u4"), std::nullopt, m.newest_ts());
     return ComputeFeatures(c, *m.FindPlace(PlaceId("gone")), std::nullopt);
   };
   const Features x = features(live);
@@ -269,6 +269,42 @@ TEST(ModelPersistenceTest, APlaceGivenAgainAfterADeleteScoresWithItsHistoryLiveA
   EXPECT_GT(x[kPopUsersLog], 0) << "its profile is still there";
   EXPECT_GT(x[kOwnAny], 0) << "u4 has been there";
   EXPECT_EQ(features(restored), x);
+}
+
+// A co-visitation or transition row by neighbour id (rows are keyed by place numbers, which
+// a restart gives anew).
+std::map<std::string, int64_t> RowById(const Model& m, const Model::PlaceCounts* row) {
+  std::map<std::string, int64_t> out;
+  if (row == nullptr) return out;
+  for (size_t i = 0; i < row->size(); ++i) out[m.IndexedId(row->key(i)).str()] = row->count(i);
+  return out;
+}
+
+TEST(ModelPersistenceTest, CovisitAndTransitionRowsAreTheSameByIdLiveAndRestored) {
+  MapState state;
+  Model live = MakeModelWithHistory(state);
+  Model restored(ModelOptions{});
+  ASSERT_TRUE(restored.Load(state).ok());
+  // u4 went to "gone" (deleted since) and then p2: the pair is counted both ways.
+  EXPECT_EQ(RowById(live, live.CoVisits(PlaceId("p2"))).at("gone"), 1);
+  EXPECT_EQ(RowById(live, live.TransitionsFrom(PlaceId("gone"))).at("p2"), 1);
+  // Another visit after the restart, between the deleted place given again and p3.
+  const Place again = MakePlace("gone", "Reopened Cafe", {40.7000, -74.0000}, {"Coffee Shop"});
+  for (Model* m : {&live, &restored}) {
+    m->UpsertPlace(again);
+    ASSERT_TRUE(m->Apply(MakeEvent("r1", EventType::kVisit, "u4", "p3", kT0 + 9 * kHour)).ok());
+  }
+  for (const char* id : {"p1", "p2", "p3", "g1", "gone"}) {
+    EXPECT_EQ(RowById(live, live.CoVisits(PlaceId(id))),
+              RowById(restored, restored.CoVisits(PlaceId(id))))
+        << id;
+    EXPECT_EQ(RowById(live, live.TransitionsFrom(PlaceId(id))),
+              RowById(restored, restored.TransitionsFrom(PlaceId(id))))
+        << id;
+  }
+  EXPECT_EQ(RowById(restored, restored.CoVisits(PlaceId("p3"))).at("gone"), 1);
+  // u2 went from p2 to p3 before, u4 now.
+  EXPECT_EQ(RowById(restored, restored.TransitionsFrom(PlaceId("p2"))).at("p3"), 2);
 }
 
 TEST(ModelPersistenceTest, DescribesAnEntryOfEverySpace) {

@@ -1,0 +1,50 @@
+#include "src/core/count_row.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <random>
+#include <utility>
+#include <vector>
+
+namespace locus {
+namespace {
+
+TEST(CountRowTest, CountsLikeAMapWhateverTheOrderOfAdds) {
+  CountRow row;
+  std::map<uint32_t, int64_t> expected;
+  std::mt19937 rng(7);
+  for (int i = 0; i < 5000; ++i) {
+    const uint32_t key = rng() % 300;
+    const int64_t delta = 1 + static_cast<int64_t>(rng() % 3);
+    row.Add(key, delta);
+    expected[key] += delta;
+  }
+  ASSERT_EQ(row.size(), expected.size());
+  size_t i = 0;
+  for (const auto& [key, n] : expected) {
+    EXPECT_EQ(row.key(i), key);
+    EXPECT_EQ(row.count(i), n);
+    EXPECT_EQ(row.Get(key), n);
+    ++i;
+  }
+  EXPECT_EQ(row.Get(300), 0);
+  EXPECT_EQ(CountRow().Get(0), 0);
+}
+
+TEST(CountRowTest, FromUnsortedEqualsTheSameAdds) {
+  const std::vector<std::pair<uint32_t, int64_t>> entries = {{9, 2}, {1, 5}, {4, 1}, {0, 3}};
+  const CountRow built = CountRow::FromUnsorted(entries);
+  CountRow added;
+  for (const auto& [key, n] : entries) added.Add(key, n);
+  ASSERT_EQ(built.size(), added.size());
+  for (size_t i = 0; i < built.size(); ++i) {
+    EXPECT_EQ(built.key(i), added.key(i));
+    EXPECT_EQ(built.count(i), added.count(i));
+  }
+  EXPECT_EQ(built.key(0), 0u);
+  EXPECT_EQ(built.Get(9), 2);
+}
+
+}  // namespace
+}  // namespace locus
