@@ -5,6 +5,7 @@
 // user, one of their favourite activities, from their home, k=10; one at a time.
 #include "bench/load/tools.h"
 
+#include <cstdint>
 #include <cstdio>
 
 namespace locus::bench {
@@ -33,6 +34,14 @@ int AnswerTool(const Args& args) {
   ms.reserve(static_cast<size_t>(queries));
   uint64_t r = 0x2545F4914F6CDD1DULL;
   int64_t empty = 0;
+  // FNV-1a over every answer's place ids, scores (bits), distances and reasons: equal digests
+  // mean a change left the answers exactly as they were.
+  uint64_t digest = 0xCBF29CE484222325ULL;
+  auto mix = [&](const void* data, size_t n) {
+    for (size_t b = 0; b < n; ++b) {
+      digest = (digest ^ static_cast<const unsigned char*>(data)[b]) * 0x100000001B3ULL;
+    }
+  };
   for (int64_t i = 0; i < queries; ++i) {
     r ^= r << 13, r ^= r >> 7, r ^= r << 17;
     const int64_t user = static_cast<int64_t>(r % static_cast<uint64_t>(users));
@@ -47,6 +56,13 @@ int AnswerTool(const Args& args) {
     const Answer a = Recommend(model, scorer, q, options);
     ms.push_back(Ms(Clock::now() - start));
     if (!a.ok || a.items.empty()) ++empty;
+    for (const ScoredPlace& item : a.items) {
+      mix(item.place.str().data(), item.place.str().size());
+      mix(&item.score, sizeof item.score);
+      const double d = item.distance_km.value_or(-1);
+      mix(&d, sizeof d);
+      for (const std::string& reason : item.reasons) mix(reason.data(), reason.size() + 1);
+    }
   }
   const Latency l = Summarize(ms);
   std::printf("%s\n", JsonLine()
@@ -58,6 +74,7 @@ int AnswerTool(const Args& args) {
                           .Add("max_ms", l.max)
                           .Add("queries", static_cast<int64_t>(l.n))
                           .Add("empty_answers", empty)
+                          .Add("answers_digest", std::to_string(digest))
                           .Add("places", static_cast<int64_t>(model.place_count()))
                           .Add("users", users)
                           .Add("users_with_history", model.user_count())
@@ -72,12 +89,12 @@ int AnswerTool(const Args& args) {
                "answer: %zu places (%.1f s to upsert), %lld of %lld users with history, %zu "
                "activities, %lld events applied (%.0f/s)\n"
                "answer: %zu queries: p50 %.3f ms, p99 %.3f ms, p99.9 %.3f ms, max %.3f ms; %lld "
-               "empty\n",
+               "empty; answers digest %016llx\n",
                model.place_count(), places_s, static_cast<long long>(model.user_count()),
                static_cast<long long>(users), w->activities().size(),
                static_cast<long long>(model.events_applied()),
                static_cast<double>(events) / apply_s, l.n, l.p50, l.p99, l.p999, l.max,
-               static_cast<long long>(empty));
+               static_cast<long long>(empty), static_cast<unsigned long long>(digest));
   return 0;
 }
 

@@ -38,20 +38,26 @@ FeatureContext MakeFeatureContext(const Model& m, const ActivityId& activity,
     c.bpr_user = &it->second;
   }
   c.mine = m.UserHistory(*user, activity);
-  // The user's places in id order: every sum below then runs in the same order whatever order
-  // the map holds them in (which differs between a live model and a restored one).
-  std::vector<std::pair<const PlaceId*, const UserPlaceStat*>> mine;
+  // The user's places in id order (every sum below then runs in the same order whatever order
+  // the map holds them in, which differs between a live model and a restored one), each
+  // looked up once.
+  struct Own {
+    const PlaceId* id;
+    const UserPlaceStat* stat;
+    const Place* place;  // nullptr: deleted
+  };
+  std::vector<Own> mine;
   if (c.mine != nullptr) {
     mine.reserve(c.mine->size());
-    for (const auto& [place, st] : *c.mine) mine.emplace_back(&place, &st);
-    std::sort(mine.begin(), mine.end(),
-              [](const auto& a, const auto& b) { return *a.first < *b.first; });
+    for (const auto& [place, st] : *c.mine) mine.push_back({&place, &st, nullptr});
+    std::sort(mine.begin(), mine.end(), [](const Own& a, const Own& b) { return *a.id < *b.id; });
+    for (Own& own : mine) own.place = m.FindPlace(*own.id);
   }
   if (c.mine != nullptr) {
     double best = -1, sum_lat = 0, sum_lon = 0, n = 0;
-    for (const auto& [place_ptr, st] : mine) {
-      const PlaceId& place = *place_ptr;
-      const UserPlaceStat& s = *st;
+    for (const Own& o : mine) {
+      const PlaceId& place = *o.id;
+      const UserPlaceStat& s = *o.stat;
       const double own =
           static_cast<double>(s.visits) + m.options().click_weight * static_cast<double>(s.clicks);
       c.mine_total += own;
@@ -59,13 +65,16 @@ FeatureContext MakeFeatureContext(const Model& m, const ActivityId& activity,
         best = own;
         c.favourite = place;
       }
-      if (const Place* p = m.FindPlace(place)) {
+      if (const Place* p = o.place) {
         sum_lat += own * p->position.lat;
         sum_lon += own * p->position.lon;
         n += own;
       }
     }
-    if (n > 0) c.area = GeoPoint{sum_lat / n, sum_lon / n};
+    if (n > 0) {
+      c.area = GeoPoint{sum_lat / n, sum_lon / n};
+      c.area_cos = CosLatitude(*c.area);
+    }
   }
   c.gate[kGateBias] = 1;
   {
@@ -76,17 +85,16 @@ FeatureContext MakeFeatureContext(const Model& m, const ActivityId& activity,
   if (c.mine != nullptr) {
     double best = 0, nearest = INFINITY;
     TimeMs last = 0;
-    for (const auto& [place, st] : mine) {
-      best = std::max(best, static_cast<double>(st->visits) +
-                                m.options().click_weight * static_cast<double>(st->clicks));
-      last = std::max(last, st->last);
-      const Place* p = m.FindPlace(*place);
-      if (position && p != nullptr)
-        nearest = std::min(nearest, HaversineKm(*position, p->position));
+    for (const Own& o : mine) {
+      best = std::max(best, static_cast<double>(o.stat->visits) +
+                                m.options().click_weight * static_cast<double>(o.stat->clicks));
+      last = std::max(last, o.stat->last);
+      if (position && o.place != nullptr)
+        nearest = std::min(nearest, HaversineKm(*position, o.place->position));
     }
     c.gate[kGateOwnPlacesLog] = std::log1p(static_cast<double>(c.mine->size()));
     double own_visits = 0;
-    for (const auto& [place, st] : mine) own_visits += static_cast<double>(st->visits);
+    for (const Own& o : mine) own_visits += static_cast<double>(o.stat->visits);
     const double distinct = static_cast<double>(c.mine->size());
     c.gate[kGateUserActivityRepeat] =
         std::log((std::max(0.0, own_visits - distinct) + 1) / (distinct + 1));
@@ -117,6 +125,7 @@ FeatureContext MakeFeatureContext(const Model& m, const ActivityId& activity,
     if (p.located > 0) {
       const double n = static_cast<double>(p.located);
       c.home = GeoPoint{p.sum_lat / n, p.sum_lon / n};
+      c.home_cos = CosLatitude(*c.home);
     }
     if (p.last_place) {
       c.transitions = m.TransitionsFrom(*p.last_place);
@@ -185,8 +194,15 @@ Features ComputeFeatures(const FeatureContext& c, const PlaceEntry& place,
     x[kHasDist] = 1;
     x[kNear] = std::exp(-*distance_km);
   }
-  if (c.area) x[kDistAreaLog] = std::log1p(HaversineKm(*c.area, place.position));
-  if (c.home) x[kDistHomeLog] = std::log1p(HaversineKm(*c.home, place.position));
+  if (c.area || c.home) {
+    const double cos_place = CosLatitude(place.position);
+    if (c.area) {
+      x[kDistAreaLog] = std::log1p(HaversineKm(*c.area, c.area_cos, place.position, cos_place));
+    }
+    if (c.home) {
+      x[kDistHomeLog] = std::log1p(HaversineKm(*c.home, c.home_cos, place.position, cos_place));
+    }
+  }
   // Where people go next from the user's last place.
   if (c.transitions != nullptr) {
     if (const int64_t count = c.transitions->Get(place.index); count > 0) {

@@ -26,8 +26,9 @@ struct FeatureContext {
   std::optional<PlaceId> favourite;
   const UserProfile* profile = nullptr;
   double repeat_rate = 0;
-  std::optional<GeoPoint> area;  // centroid of the user's places for this activity
-  std::optional<GeoPoint> home;  // centroid of all the user's located events
+  std::optional<GeoPoint> area;       // centroid of the user's places for this activity
+  std::optional<GeoPoint> home;       // centroid of all the user's located events
+  double area_cos = 0, home_cos = 0;  // their CosLatitude, for the distance of every candidate
   const Model::PlaceCounts* transitions = nullptr;
   double transitions_out = 0;
   // Co-visitation rows of the user's recent places with the distinct visitors of each.

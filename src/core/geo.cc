@@ -4,14 +4,25 @@
 
 namespace locus {
 
-double HaversineKm(const GeoPoint& a, const GeoPoint& b) {
-  constexpr double kRad = M_PI / 180.0;
+namespace {
+
+constexpr double kRad = M_PI / 180.0;
+
+}  // namespace
+
+double CosLatitude(const GeoPoint& p) { return std::cos(p.lat * kRad); }
+
+double HaversineKm(const GeoPoint& a, double cos_a, const GeoPoint& b, double cos_b) {
   const double dlat = (b.lat - a.lat) * kRad;
   const double dlon = (b.lon - a.lon) * kRad;
   const double s = std::sin(dlat / 2);
   const double t = std::sin(dlon / 2);
-  const double h = s * s + std::cos(a.lat * kRad) * std::cos(b.lat * kRad) * t * t;
+  const double h = s * s + cos_a * cos_b * t * t;
   return 2 * kEarthRadiusKm * std::asin(std::sqrt(std::min(1.0, h)));
+}
+
+double HaversineKm(const GeoPoint& a, const GeoPoint& b) {
+  return HaversineKm(a, CosLatitude(a), b, CosLatitude(b));
 }
 
 bool ValidPosition(const GeoPoint& p) {

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <unordered_set>
 
@@ -45,6 +46,17 @@ std::pair<int64_t, int64_t> ReasonCounts(const ScoreContext& ctx, const Place& p
     }
   }
   return {own_visits, visits};
+}
+
+// The first 8 bytes of an id, big-endian, zero-padded: a smaller prefix is a smaller id, so
+// ordering by prefix and by the whole id only between equal prefixes is the id order.
+uint64_t IdPrefix(const PlaceId& id) {
+  const std::string& s = id.str();
+  uint64_t key = 0;
+  for (size_t i = 0; i < 8; ++i) {
+    key = key << 8 | (i < s.size() ? static_cast<unsigned char>(s[i]) : 0u);
+  }
+  return key;
 }
 
 }  // namespace
@@ -120,23 +132,41 @@ void LearnedScorer::Explain(const ScoreContext& ctx, Candidate* chosen, size_t n
   }
 }
 
-std::vector<const PlaceEntry*> GatherCandidates(const Model& model, const ActivityId& activity,
-                                                const Query& query,
-                                                const RecommendOptions& options) {
-  std::vector<const PlaceEntry*> out;
-  auto add = [&](const PlaceId& id) {
-    if (const PlaceEntry* p = model.FindPlace(id)) out.push_back(p);
-  };
-  auto by_id = [](const PlaceEntry* a, const PlaceEntry* b) { return a->id < b->id; };
+std::vector<Candidate> GatherCandidates(const Model& model, const ActivityId& activity,
+                                        const Query& query, const RecommendOptions& options) {
+  std::vector<Candidate> out;
   const std::vector<PlaceId>* all = model.PlacesFor(activity);
   if (all == nullptr) return out;
+  const double origin_cos = query.position ? CosLatitude(*query.position) : 0;
+  auto distance = [&](const PlaceEntry& p) {
+    return HaversineKm(*query.position, origin_cos, p.position, CosLatitude(p.position));
+  };
   if (all->size() <= options.full_scan_limit) {
     out.reserve(all->size());
-    for (const PlaceId& id : *all) add(id);
+    for (const PlaceId& id : *all) {
+      if (const PlaceEntry* p = model.FindPlace(id)) {
+        Candidate& c = out.emplace_back();
+        c.place = p;
+        if (query.position) c.distance_km = distance(*p);
+      }
+    }
     return out;
   }
+  // Found places with their id's prefix (for the sort below) and, for the nearest, the
+  // distance measured to choose them (NaN: not measured).
+  struct Found {
+    uint64_t prefix;
+    const PlaceEntry* place;
+    double distance_km;
+  };
+  std::vector<Found> found;
+  auto add = [&](const PlaceEntry* p, double d = std::nan("")) {
+    found.push_back({IdPrefix(p->id), p, d});
+  };
   if (const std::vector<PlaceId>* top = model.TopPlaces(activity)) {
-    for (const PlaceId& id : *top) add(id);
+    for (const PlaceId& id : *top) {
+      if (const PlaceEntry* p = model.FindPlace(id)) add(p);
+    }
   }
   if (query.position) {
     // The index returns whole rings of cells (often several times what was asked for): keep
@@ -144,26 +174,25 @@ std::vector<const PlaceEntry*> GatherCandidates(const Model& model, const Activi
     const double max_km = query.radius_km.value_or(50.0);
     std::vector<const PlaceEntry*> near;
     model.NearPlaces(activity, *query.position, options.near_candidates, max_km, near);
-    if (near.size() > options.near_candidates) {
-      std::vector<std::pair<double, const PlaceEntry*>> by_distance;
-      by_distance.reserve(near.size());
-      for (const PlaceEntry* p : near) {
-        by_distance.emplace_back(HaversineKm(*query.position, p->position), p);
-      }
+    std::vector<std::pair<double, const PlaceEntry*>> by_distance;
+    by_distance.reserve(near.size());
+    for (const PlaceEntry* p : near) by_distance.emplace_back(distance(*p), p);
+    if (by_distance.size() > options.near_candidates) {
       const size_t keep = options.near_candidates;
       auto nearer = [](const auto& a, const auto& b) {
         return a.first != b.first ? a.first < b.first : a.second->id < b.second->id;
       };
       std::nth_element(by_distance.begin(), by_distance.begin() + static_cast<std::ptrdiff_t>(keep),
                        by_distance.end(), nearer);
-      for (size_t i = 0; i < keep; ++i) out.push_back(by_distance[i].second);
-    } else {
-      out.insert(out.end(), near.begin(), near.end());
+      by_distance.resize(keep);
     }
+    for (const auto& [d, p] : by_distance) add(p, d);
   }
   if (query.user) {
     if (const Model::UserPlaces* mine = model.UserHistory(*query.user, activity)) {
-      for (const auto& [place, st] : *mine) add(place);
+      for (const auto& [place, st] : *mine) {
+        if (const PlaceEntry* p = model.FindPlace(place)) add(p);
+      }
     }
     if (const UserProfile* profile = model.Profile(*query.user)) {
       // Where people go next from the user's last place, and the strongest co-visitation
@@ -175,7 +204,7 @@ std::vector<const PlaceEntry*> GatherCandidates(const Model& model, const Activi
       if (profile->last_place) {
         if (const Model::PlaceCounts* row = model.TransitionsFrom(*profile->last_place)) {
           for (size_t i = 0; i < row->size(); ++i) {
-            if (const PlaceEntry* p = listed(row->key(i))) out.push_back(p);
+            if (const PlaceEntry* p = listed(row->key(i))) add(p);
           }
         }
       }
@@ -201,13 +230,30 @@ std::vector<const PlaceEntry*> GatherCandidates(const Model& model, const Activi
             neighbours.end(), [](const auto& a, const auto& b) {
               return a.first != b.first ? a.first > b.first : a.second->id < b.second->id;
             });
-        for (size_t k = 0; k < keep; ++k) out.push_back(neighbours[k].second);
+        for (size_t k = 0; k < keep; ++k) add(neighbours[k].second);
       }
     }
   }
-  // Each once, in id order: the answer must not depend on how they were found.
-  std::sort(out.begin(), out.end(), by_id);
-  out.erase(std::unique(out.begin(), out.end()), out.end());
+  // Each once, in id order: the answer must not depend on how they were found. The prefixes
+  // decide most comparisons without reading two ids from two places' memory.
+  std::sort(found.begin(), found.end(), [](const Found& a, const Found& b) {
+    return a.prefix != b.prefix ? a.prefix < b.prefix : a.place->id < b.place->id;
+  });
+  out.reserve(found.size());
+  for (const Found& f : found) {
+    if (!out.empty() && out.back().place == f.place) {
+      if (!std::isnan(f.distance_km)) out.back().distance_km = f.distance_km;
+      continue;
+    }
+    Candidate& c = out.emplace_back();
+    c.place = f.place;
+    if (!std::isnan(f.distance_km)) c.distance_km = f.distance_km;
+  }
+  if (query.position) {
+    for (Candidate& c : out) {
+      if (!c.distance_km) c.distance_km = distance(*c.place);
+    }
+  }
   return out;
 }
 
@@ -240,21 +286,11 @@ Answer Recommend(const Model& model, const Scorer& scorer, const Query& query,
   const int k = std::clamp(query.k.value_or(options.default_k), 1, options.max_k);
 
   std::unordered_set<PlaceId> excluded(query.exclude.begin(), query.exclude.end());
-  std::vector<Candidate> candidates;
-  {
-    const std::vector<const PlaceEntry*> places = GatherCandidates(model, activity, query, options);
-    candidates.reserve(places.size());
-    for (const PlaceEntry* place : places) {
-      if (!excluded.empty() && excluded.contains(place->id)) continue;
-      Candidate c;
-      c.place = place;
-      if (query.position) {
-        c.distance_km = HaversineKm(*query.position, place->position);
-        if (query.radius_km && *c.distance_km > *query.radius_km) continue;
-      }
-      candidates.push_back(std::move(c));
-    }
-  }
+  std::vector<Candidate> candidates = GatherCandidates(model, activity, query, options);
+  std::erase_if(candidates, [&](const Candidate& c) {
+    return (!excluded.empty() && excluded.contains(c.place->id)) ||
+           (query.radius_km && c.distance_km && *c.distance_km > *query.radius_km);
+  });
   const TimeMs now = query.at.value_or(model.newest_ts());
   const ScoreContext context{model, activity, query.user, query.position, now};
   scorer.Score(context, candidates);

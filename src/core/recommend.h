@@ -74,11 +74,11 @@ struct RecommendOptions {
   std::string model_version = "blend-1";
 };
 
-// The places of `activity` worth scoring for `query`, each once: every place of a small
-// activity (in the activity's list order), else the gathered ones in id order.
-std::vector<const PlaceEntry*> GatherCandidates(const Model& model, const ActivityId& activity,
-                                                const Query& query,
-                                                const RecommendOptions& options);
+// The places of `activity` worth scoring for `query`, each once, with their distance from the
+// query's position when it has one (not yet filtered by radius or exclusions): every place of
+// a small activity (in the activity's list order), else the gathered ones in id order.
+std::vector<Candidate> GatherCandidates(const Model& model, const ActivityId& activity,
+                                        const Query& query, const RecommendOptions& options);
 
 // What answers from `model` are labelled with, e.g. "blend-1+als-20120405T0000".
 std::string ModelVersion(const Model& model, const RecommendOptions& options);

@@ -40,8 +40,8 @@ class CandidatesTest : public ::testing::Test {
   }
   std::vector<PlaceId> Gather(const Query& q) {
     std::vector<PlaceId> ids;
-    for (const PlaceEntry* p : GatherCandidates(m_, ActivityId("Coffee Shop"), q, options_)) {
-      ids.push_back(p->id);
+    for (const Candidate& c : GatherCandidates(m_, ActivityId("Coffee Shop"), q, options_)) {
+      ids.push_back(c.place->id);
     }
     return ids;
   }
