@@ -399,6 +399,7 @@ void Model::UpsertPlace(Place place) {
   } else {
     Number(entry);
   }
+  place_index_.Insert(&entry);
   for (const ActivityId& a : entry.activities) Link(entry, a, entry.position);
 }
 
@@ -423,15 +424,13 @@ void Model::DeletePlace(const PlaceId& id) {
   if (it == places_.end()) return;
   for (const ActivityId& a : it->second.activities) Unlink(it->second, a, it->second.position);
   live_by_index_[it->second.index] = nullptr;
+  place_index_.Erase(id);
   deleted_.insert_or_assign(id, std::move(it->second));
   places_.erase(it);
   dirty_places_.insert(id);
 }
 
-const PlaceEntry* Model::FindPlace(const PlaceId& id) const {
-  auto it = places_.find(id);
-  return it == places_.end() ? nullptr : &it->second;
-}
+const PlaceEntry* Model::FindPlace(const PlaceId& id) const { return place_index_.Lookup(id); }
 
 Status Model::Apply(const Event& e) {
   auto pit = places_.find(e.place);
@@ -884,7 +883,9 @@ Status Model::Load(const StateReader& reader) {
       Place p;
       if (!DecodePlace(key, value, p)) return NoteCorrupt(bad, Space::kPlaces);
       const PlaceId id = p.id;
-      const PlaceEntry& entry = places_.emplace(id, PlaceEntry(std::move(p))).first->second;
+      auto [it, added] = places_.emplace(id, PlaceEntry(std::move(p)));
+      const PlaceEntry& entry = it->second;
+      if (added) place_index_.Insert(&entry);
       for (const ActivityId& a : entry.activities) LinkLoaded(entry, a, entry.position);
     });
     return NoteBad(s, bad);

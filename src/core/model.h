@@ -12,6 +12,7 @@
 #include "src/core/blend.h"
 #include "src/core/count_row.h"
 #include "src/core/decay.h"
+#include "src/core/entry_index.h"
 #include "src/core/factors.h"
 #include "src/core/grid_index.h"
 #include "src/core/state_io.h"
@@ -292,6 +293,8 @@ class Model {
   ModelOptions options_;
   ActivityResolver resolver_;
   std::unordered_map<PlaceId, PlaceEntry> places_;
+  // Derived (not stored): every entry of places_ by id, for FindPlace (entry_index.h).
+  EntryIndex<PlaceEntry> place_index_;
   // The table pointers of deleted places, given back if the place comes again (the tables
   // keep its stats and profile).
   std::unordered_map<PlaceId, PlaceEntry> deleted_;

@@ -307,6 +307,38 @@ TEST(ModelPersistenceTest, CovisitAndTransitionRowsAreTheSameByIdLiveAndRestored
   EXPECT_EQ(RowById(restored, restored.TransitionsFrom(PlaceId("p2"))).at("p3"), 2);
 }
 
+TEST(ModelPersistenceTest, FindPlaceGivesTheListedEntryThroughDeletesReturnsAndALoad) {
+  MapState state;
+  Model live = MakeModelWithHistory(state);
+  Model restored(ModelOptions{});
+  ASSERT_TRUE(restored.Load(state).ok());
+  for (int i = 0; i < 300; ++i) {
+    const std::string id = "n" + std::to_string(i);
+    for (Model* m : {&live, &restored}) {
+      m->UpsertPlace(MakePlace(id, "New " + id, {40.7 + 0.001 * i, -74.0}, {"Coffee Shop"}));
+      if (i % 3 == 0) m->DeletePlace(PlaceId(id));
+      if (i % 6 == 0) m->UpsertPlace(MakePlace(id, "Back " + id, {40.7, -74.0}, {"Cafe"}));
+    }
+  }
+  for (const Model* m : {&live, &restored}) {
+    EXPECT_EQ(m->FindPlace(PlaceId("gone")), nullptr) << "deleted";
+    EXPECT_EQ(m->FindPlace(PlaceId("never")), nullptr);
+    for (const auto& [id, entry] : m->places()) EXPECT_EQ(m->FindPlace(id), &entry) << id.str();
+    for (int i = 0; i < 300; ++i) {
+      const PlaceEntry* p = m->FindPlace(PlaceId("n" + std::to_string(i)));
+      if (i % 6 == 0) {
+        ASSERT_NE(p, nullptr);
+        EXPECT_EQ(p->name, "Back n" + std::to_string(i));
+      } else if (i % 3 == 0) {
+        EXPECT_EQ(p, nullptr);
+      } else {
+        ASSERT_NE(p, nullptr);
+        EXPECT_EQ(p->name, "New n" + std::to_string(i));
+      }
+    }
+  }
+}
+
 TEST(ModelPersistenceTest, DescribesAnEntryOfEverySpace) {
   Model m(ModelOptions{});
   m.UpsertPlace(

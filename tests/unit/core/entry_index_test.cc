@@ -1,0 +1,66 @@
+#include "src/core/entry_index.h"
+
+#include "src/core/types.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace locus {
+namespace {
+
+struct Item {
+  PlaceId id;
+};
+
+// Agrees with a std::unordered_map of the same entries for every id ever used.
+void ExpectSame(const EntryIndex<Item>& index,
+                const std::unordered_map<PlaceId, const Item*>& reference,
+                const std::vector<std::unique_ptr<Item>>& all) {
+  ASSERT_EQ(index.size(), reference.size());
+  for (const auto& item : all) {
+    auto it = reference.find(item->id);
+    EXPECT_EQ(index.Lookup(item->id), it == reference.end() ? nullptr : it->second)
+        << item->id.str();
+  }
+}
+
+TEST(EntryIndexTest, FindsWhatWasInsertedAndNothingErased) {
+  EntryIndex<Item> index;
+  EXPECT_EQ(index.Lookup(PlaceId("none")), nullptr);
+  index.Erase(PlaceId("none"));  // nothing to erase in an empty index
+  std::vector<std::unique_ptr<Item>> all;
+  std::unordered_map<PlaceId, const Item*> reference;
+  for (int i = 0; i < 5000; ++i) {
+    all.push_back(std::make_unique<Item>(Item{PlaceId("p" + std::to_string(i))}));
+    index.Insert(all.back().get());
+    reference[all.back()->id] = all.back().get();
+  }
+  ExpectSame(index, reference, all);
+  // Erase in a scattered order (runs of probes get holes in their middle), then give some back
+  // as new entries at new addresses.
+  uint64_t r = 42;
+  for (int i = 0; i < 4000; ++i) {
+    r = r * 6364136223846793005ULL + 1442695040888963407ULL;
+    const PlaceId& id = all[static_cast<size_t>(r >> 33) % all.size()]->id;
+    index.Erase(id);
+    reference.erase(id);
+    if (i % 500 == 0) ExpectSame(index, reference, all);
+  }
+  ExpectSame(index, reference, all);
+  for (int i = 0; i < 5000; i += 3) {
+    const PlaceId id("p" + std::to_string(i));
+    if (reference.contains(id)) continue;
+    all.push_back(std::make_unique<Item>(Item{id}));
+    index.Insert(all.back().get());
+    reference[id] = all.back().get();
+  }
+  ExpectSame(index, reference, all);
+}
+
+}  // namespace
+}  // namespace locus
