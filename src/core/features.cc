@@ -195,7 +195,7 @@ Features ComputeFeatures(const FeatureContext& c, const PlaceEntry& place,
     x[kNear] = std::exp(-*distance_km);
   }
   if (c.area || c.home) {
-    const double cos_place = CosLatitude(place.position);
+    const double cos_place = place.cos_lat;
     if (c.area) {
       x[kDistAreaLog] = std::log1p(HaversineKm(*c.area, c.area_cos, place.position, cos_place));
     }

@@ -376,7 +376,7 @@ void Model::UpsertPlace(Place place) {
   if (auto it = places_.find(place.id); it != places_.end()) {
     PlaceEntry& entry = it->second;
     for (const ActivityId& a : entry.activities) Unlink(entry, a, entry.position);
-    static_cast<Place&>(entry) = std::move(place);  // the table pointers stay
+    entry.Relist(std::move(place));  // the table pointers stay
     for (const ActivityId& a : entry.activities) Link(entry, a, entry.position);
     return;
   }
@@ -655,6 +655,7 @@ void Model::TrainBlend(const Event& e, size_t event_hash, const ActivityId& acti
   const std::optional<GeoPoint> position =
       profile != nullptr ? profile->last_position : std::nullopt;
   const FeatureContext ctx = MakeFeatureContext(*this, activity, e.user, position, e.ts);
+  const double position_cos = position ? CosLatitude(*position) : 1;
   // The user's own places and the visited one are always in (the gate and the return expert
   // need all of them); the others are a uniform sample of at most kMaxOthers by position in
   // the id-sorted list, so a step costs the same in any activity and the choice does not
@@ -689,7 +690,7 @@ void Model::TrainBlend(const Event& e, size_t event_hash, const ActivityId& acti
     if (p == nullptr) continue;
     if (*id == e.place) target = features.size();
     std::optional<double> d;
-    if (position) d = HaversineKm(*position, p->position);
+    if (position) d = HaversineKm(*position, position_cos, p->position, p->cos_lat);
     features.push_back(ComputeFeatures(ctx, *p, d));
   }
   if (target == chosen.size()) return;

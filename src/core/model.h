@@ -14,6 +14,7 @@
 #include "src/core/decay.h"
 #include "src/core/entry_index.h"
 #include "src/core/factors.h"
+#include "src/core/geo.h"
 #include "src/core/grid_index.h"
 #include "src/core/state_io.h"
 #include "src/core/status.h"
@@ -128,7 +129,14 @@ struct PlaceProfile {
 // had an event, `bpr` once it has a factor vector, `als` while the installed retrain has one.
 struct PlaceEntry : Place {
   PlaceEntry() = default;
-  explicit PlaceEntry(Place p) : Place(std::move(p)) {}
+  explicit PlaceEntry(Place p) : Place(std::move(p)), cos_lat(CosLatitude(position)) {}
+  // Replaces the place's listing (name, position, activities...), keeping what was learned.
+  void Relist(Place p) {
+    static_cast<Place&>(*this) = std::move(p);
+    cos_lat = CosLatitude(position);
+  }
+  // CosLatitude(position), kept beside it: an answer measures hundreds of distances.
+  double cos_lat = 1;
   std::vector<std::pair<ActivityId, const ActivityPlaceStat*>> stats;
   const PlaceProfile* profile = nullptr;
   const FactorModel::Vector* bpr = nullptr;

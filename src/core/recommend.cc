@@ -139,7 +139,7 @@ std::vector<Candidate> GatherCandidates(const Model& model, const ActivityId& ac
   if (all == nullptr) return out;
   const double origin_cos = query.position ? CosLatitude(*query.position) : 0;
   auto distance = [&](const PlaceEntry& p) {
-    return HaversineKm(*query.position, origin_cos, p.position, CosLatitude(p.position));
+    return HaversineKm(*query.position, origin_cos, p.position, p.cos_lat);
   };
   if (all->size() <= options.full_scan_limit) {
     out.reserve(all->size());
