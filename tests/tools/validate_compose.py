@@ -54,6 +54,16 @@ SCALED_BROKERS = 3
 SCALED_INSTANCES = 3
 
 
+def compose_literal(text, where):
+    """`text` as the container gets it: Compose interpolates $NAME and ${NAME...} from the
+    shell that runs it, and $$ is a literal $. A shell variable of a script written as $name
+    would arrive empty, so it is a problem."""
+    bare = re.findall(r"(?<!\$)\$(?!\$)\{?([A-Za-z_][A-Za-z0-9_]*)", text.replace("$$", ""))
+    check(not bare, f"{where}: ${', $'.join(sorted(set(bare)))} would be interpolated by Compose "
+                    f"(write $$ for the shell)")
+    return text.replace("$$", "$")
+
+
 def shell_lines(script):
     """The script's lines with $name / ${name} of its own plain assignments (name=value or
     name="value" on a line of their own) substituted, as bash would before splitting."""
@@ -152,7 +162,7 @@ def check_scaled(root, compose_dir, defaults, stack_cfg, known, single):
     init = services.get("kafka-init", {})
     script = "\n".join(init.get("command", [])) if isinstance(init.get("command"), list) \
         else str(init.get("command"))
-    lines = shell_lines(script)
+    lines = shell_lines(compose_literal(script, "scaled kafka-init"))
     for name in brokers:
         check((init.get("depends_on") or {}).get(name, {}).get("condition") == "service_healthy",
               f"kafka-init does not wait for {name} to be healthy")
@@ -296,6 +306,7 @@ def main(root):
     init = services["kafka-init"]
     script = "\n".join(init.get("command", [])) if isinstance(init.get("command"), list) \
         else str(init.get("command"))
+    script = compose_literal(script, "kafka-init")
     partitions = stack_cfg["kafka"].get("partitions", defaults["kafka"]["partitions"])
     check(partitions == defaults["kafka"]["partitions"],
           f"compose partitions {partitions} differ from config/locus.yaml")

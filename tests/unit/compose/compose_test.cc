@@ -181,8 +181,8 @@ TEST(ComposeTest, ScaledInstancesLoadThroughTheLocusLoader) {
 }
 
 // The validator refuses a scaled stack whose brokers share a node id, whose instances share a
-// state volume, whose changelog is partitioned unlike the events and whose Prometheus misses
-// an instance.
+// state volume, whose changelog is partitioned unlike the events, whose Prometheus misses an
+// instance and whose topic script leaves a shell variable to Compose's interpolation.
 TEST(ComposeTest, ValidatorRefusesAMismatchedScaledStack) {
   const fs::path root = CopyStack("scaled");
   const fs::path scaled = root / "compose" / "docker-compose.scaled.yml";
@@ -191,9 +191,13 @@ TEST(ComposeTest, ValidatorRefusesAMismatchedScaledStack) {
   Rewrite(scaled, "--topic locus.internal.changelog --partitions 12",
           "--topic locus.internal.changelog --partitions 6");
   Rewrite(root / "compose" / "prometheus.scaled.yml", ", \"locus-3:8080\"", "");
+  Rewrite(scaled, "$$b --describe", "$b --describe");  // Compose would interpolate $b
   RunOutput r = Validate(root.string());
   EXPECT_EQ(r.code, 1) << r.out;
   EXPECT_NE(r.out.find("PROBLEM scaled: node ids not unique"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("PROBLEM scaled kafka-init: $b would be interpolated by Compose"),
+            std::string::npos)
+      << r.out;
   EXPECT_NE(r.out.find("PROBLEM scaled: quorum voters"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("PROBLEM scaled: instances share state"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("PROBLEM scaled locus.internal.changelog: not 12 partitions"),
