@@ -1,10 +1,14 @@
 #!/usr/bin/python3
 """Checks the compose/ stack without Docker: every file parses (YAML, JSON), and ports,
 topics, partitions, credentials, config keys and metric names agree with config/locus.yaml,
-compose/locus.yaml and the metrics locus exports (http/ops.cc).
+compose/locus.yaml and the metrics locus exports (http/ops.cc). The scaled variant
+(docker-compose.scaled.yml: three KRaft brokers, three locus instances) is checked as well:
+one quorum over the brokers, replication, the topics of the scale-out design, one consumer
+group with a state volume and a port per instance, Prometheus scraping every instance.
 
 Prints "ok ..." lines and, for the C++ test that also loads the config through locus's own
-loader, "ENV NAME=VALUE" lines with the locus service's environment. Exits 1 with every
+loader, "ENV NAME=VALUE" lines with the locus service's environment and "SCALED_ENV SERVICE
+NAME=VALUE" lines with each scaled instance's. Exits 1 with every
 problem listed when something disagrees.
 Usage: validate_compose.py REPO_ROOT"""
 import json
@@ -39,6 +43,238 @@ def config_keys(cfg, prefix=""):
     return keys
 
 
+# Topics of the scale-out design (README "Scale-out on Kafka"), not in config/locus.yaml yet:
+# name -> compacted. The changelog is partitioned like the events topic.
+DESIGN_TOPICS = {
+    "locus.internal.by-place": False,
+    "locus.model": True,
+    "locus.internal.changelog": True,
+}
+SCALED_BROKERS = 3
+SCALED_INSTANCES = 3
+
+
+def compose_literal(text, where):
+    """`text` as the container gets it: Compose interpolates $NAME and ${NAME...} from the
+    shell that runs it, and $$ is a literal $. A shell variable of a script written as $name
+    would arrive empty, so it is a problem."""
+    bare = re.findall(r"(?<!\$)\$(?!\$)\{?([A-Za-z_][A-Za-z0-9_]*)", text.replace("$$", ""))
+    check(not bare, f"{where}: ${', $'.join(sorted(set(bare)))} would be interpolated by Compose "
+                    f"(write $$ for the shell)")
+    return text.replace("$$", "$")
+
+
+def shell_lines(script):
+    """The script's lines with $name / ${name} of its own plain assignments (name=value or
+    name="value" on a line of their own) substituted, as bash would before splitting."""
+    values = {}
+    out = []
+    for line in script.splitlines():
+        m = re.fullmatch(r"\s*([A-Za-z_][A-Za-z0-9_]*)=(\"[^\"]*\"|'[^']*'|\S*)\s*", line)
+        if m:
+            value = m.group(2)
+            values[m.group(1)] = value[1:-1] if value[:1] in "\"'" else value
+            continue
+        out.append(re.sub(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?",
+                          lambda v: values.get(v.group(1), v.group(0)), line))
+    return out
+
+
+def named_volume_mounts(service):
+    """(volume, target) of the named volumes a service mounts (not ./ bind mounts)."""
+    mounts = []
+    for v in service.get("volumes", []):
+        parts = str(v).split(":")
+        if len(parts) >= 2 and not parts[0].startswith((".", "/")):
+            mounts.append((parts[0], parts[1]))
+    return mounts
+
+
+def check_scaled(root, compose_dir, defaults, stack_cfg, known, single):
+    path = os.path.join(compose_dir, "docker-compose.scaled.yml")
+    if not check(os.path.exists(path), "no compose/docker-compose.scaled.yml"):
+        return
+    scaled = load_yaml(path)
+    services = scaled.get("services", {})
+    declared = set((scaled.get("volumes") or {}).keys())
+    check(not any("zookeeper" in n for n in services), "scaled: a ZooKeeper service")
+    for name in ("kafka-init", "mysql", "prometheus", "grafana"):
+        check(name in services, f"scaled: no service {name}")
+
+    # Brokers: KRaft, one quorum over all of them, one cluster id, own ids, listeners, volumes.
+    single_kafka = single["services"]["kafka"]["image"]
+    brokers = sorted(n for n, s in services.items()
+                     if re.fullmatch(r"kafka-\d+", n) and "build" not in s)
+    check(len(brokers) == SCALED_BROKERS, f"scaled: brokers {brokers}, want {SCALED_BROKERS}")
+    node_ids, voters, cluster_ids, advertised, volumes = {}, set(), set(), {}, {}
+    expected_voters = set()
+    for name in brokers:
+        b = services[name]
+        env = {k: str(v) for k, v in (b.get("environment") or {}).items()}
+        host = b.get("hostname", name)
+        check(b.get("image") == single_kafka,
+              f"{name}: image {b.get('image')}, docker-compose.yml runs {single_kafka}")
+        roles = set(env.get("KAFKA_PROCESS_ROLES", "").split(","))
+        check({"broker", "controller"} <= roles, f"{name}: not broker and controller (KRaft)")
+        node_ids[name] = env.get("KAFKA_NODE_ID")
+        cluster_ids.add(env.get("CLUSTER_ID", ""))
+        voters.add(env.get("KAFKA_CONTROLLER_QUORUM_VOTERS", ""))
+        listeners = dict(re.findall(r"([A-Z_]+)://[^:,]*:(\d+)", env.get("KAFKA_LISTENERS", "")))
+        check(env.get("KAFKA_CONTROLLER_LISTENER_NAMES") in listeners,
+              f"{name}: controller listener {env.get('KAFKA_CONTROLLER_LISTENER_NAMES')} not in "
+              f"KAFKA_LISTENERS")
+        cport = listeners.get(env.get("KAFKA_CONTROLLER_LISTENER_NAMES", ""), "?")
+        expected_voters.add(f"{node_ids[name]}@{host}:{cport}")
+        adv = re.search(r"PLAINTEXT://([^,]+)", env.get("KAFKA_ADVERTISED_LISTENERS", ""))
+        advertised[name] = adv.group(1) if adv else ""
+        check(advertised[name] == f"{host}:{listeners.get('PLAINTEXT', '?')}",
+              f"{name}: advertises {advertised[name]!r}, listens as {host}:"
+              f"{listeners.get('PLAINTEXT', '?')}")
+        for var, want in (("KAFKA_DEFAULT_REPLICATION_FACTOR", "3"),
+                          ("KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR", "3"),
+                          ("KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR", "3"),
+                          ("KAFKA_MIN_INSYNC_REPLICAS", "2"),
+                          ("KAFKA_TRANSACTION_STATE_LOG_MIN_ISR", "2"),
+                          ("KAFKA_AUTO_CREATE_TOPICS_ENABLE", "false")):
+            check(env.get(var) == want, f"{name}: {var}={env.get(var)}, want {want}")
+        mounts = dict((t, v) for v, t in named_volume_mounts(b))
+        logs = env.get("KAFKA_LOG_DIRS", "")
+        check(logs in mounts, f"{name}: KAFKA_LOG_DIRS {logs!r} is not on a volume")
+        volumes[name] = mounts.get(logs)
+        check(volumes[name] in declared, f"{name}: volume {volumes[name]} is not declared")
+        check("healthcheck" in b, f"{name}: no health check")
+    check(len(set(node_ids.values())) == len(brokers), f"scaled: node ids not unique {node_ids}")
+    check(len(set(advertised.values())) == len(brokers),
+          f"scaled: advertised listeners not unique {advertised}")
+    check(len(set(volumes.values())) == len(brokers), f"scaled: brokers share a volume {volumes}")
+    check(len(cluster_ids) == 1 and "" not in cluster_ids,
+          f"scaled: brokers have different or no CLUSTER_ID {sorted(cluster_ids)}")
+    cid = next(iter(cluster_ids), "")
+    check(re.fullmatch(r"[A-Za-z0-9_-]{22}", cid) is not None,
+          f"scaled: CLUSTER_ID {cid!r} is not a base64 UUID (kafka-storage.sh random-uuid)")
+    check(len(voters) == 1 and set(next(iter(voters)).split(",")) == expected_voters,
+          f"scaled: quorum voters {sorted(voters)} are not every broker {sorted(expected_voters)}")
+    bootstrap = set(advertised.values())
+    print(f"ok scaled brokers {' '.join(brokers)}: KRaft quorum {','.join(sorted(expected_voters))}"
+          f", replication 3, min.insync.replicas 2")
+
+    # Topics: every one of the config and of the design, all partitions alike, 3 replicas.
+    init = services.get("kafka-init", {})
+    script = "\n".join(init.get("command", [])) if isinstance(init.get("command"), list) \
+        else str(init.get("command"))
+    lines = shell_lines(compose_literal(script, "scaled kafka-init"))
+    for name in brokers:
+        check((init.get("depends_on") or {}).get(name, {}).get("condition") == "service_healthy",
+              f"kafka-init does not wait for {name} to be healthy")
+    partitions = stack_cfg["kafka"].get("partitions", defaults["kafka"]["partitions"])
+    wanted = {t: k == "places_topic" for k, t in defaults["kafka"].items() if k.endswith("_topic")}
+    wanted.update(DESIGN_TOPICS)
+    for topic, compacted in wanted.items():
+        line = next((l for l in lines if f"--topic {topic} " in l + " "), None)
+        if not check(line is not None, f"scaled kafka-init does not create {topic}"):
+            continue
+        check(f"--partitions {partitions} " in line + " ",
+              f"scaled {topic}: not {partitions} partitions")
+        check("--replication-factor 3 " in line + " ", f"scaled {topic}: not 3 replicas")
+        has_compact = "cleanup.policy=compact" in line
+        check(has_compact == compacted,
+              f"scaled {topic}: {'must' if compacted else 'must not'} be compacted")
+        servers = re.search(r"--bootstrap-server (\S+)", line)
+        check(servers is not None and set(servers.group(1).split(",")) == bootstrap,
+              f"scaled {topic}: created through {servers.group(1) if servers else None}, "
+              f"not every broker")
+    print(f"ok scaled topics {' '.join(sorted(wanted))} with {partitions} partitions, 3 replicas")
+
+    # locus instances: the single stack's image and command, one group, own state and port.
+    single_locus = single["services"]["locus"]
+    instances = sorted(n for n in services if re.fullmatch(r"locus-\d+", n))
+    check(len(instances) == SCALED_INSTANCES,
+          f"scaled: locus instances {instances}, want {SCALED_INSTANCES}")
+    groups, states, host_ports, snapshotting, listens = {}, {}, {}, [], set()
+    for name in instances:
+        loc = services[name]
+        env = {k: str(v) for k, v in (loc.get("environment") or {}).items()}
+        for var in env:
+            m = re.fullmatch(r"LOCUS_([A-Z]+)_([A-Z_]+)", var)
+            if check(m is not None, f"{name}: environment {var} is not LOCUS_<SECTION>_<FIELD>"):
+                check(f"{m.group(1).lower()}.{m.group(2).lower()}" in known,
+                      f"{name}: {var} overrides no config key")
+            print(f"SCALED_ENV {name} {var}={env[var]}")
+
+        def effective(section, field):
+            return env.get(f"LOCUS_{section.upper()}_{field.upper()}",
+                           stack_cfg.get(section, {}).get(field, defaults[section][field]))
+
+        check(loc.get("build") == single_locus.get("build"), f"{name}: built otherwise than locus")
+        check(loc.get("command") == single_locus.get("command"),
+              f"{name}: command differs from docker-compose.yml's locus")
+        command = loc.get("command", [])
+        conf = command[command.index("--config") + 1] if "--config" in command else ""
+        binds = {str(v).split(":")[1]: str(v).split(":")[0] for v in loc.get("volumes", [])
+                 if str(v).startswith("./")}
+        check(binds.get(conf) == "./locus.yaml", f"{name}: --config {conf} is not compose/locus.yaml")
+        servers = set(str(effective("kafka", "bootstrap_servers")).split(","))
+        check(servers == bootstrap, f"{name}: bootstraps {sorted(servers)}, brokers advertise "
+                                    f"{sorted(bootstrap)}")
+        groups[name] = str(effective("kafka", "group_id"))
+        data_dir = str(effective("state", "data_dir"))
+        state = [v for v, t in named_volume_mounts(loc)
+                 if data_dir == t or data_dir.startswith(t.rstrip("/") + "/")]
+        check(len(state) == 1, f"{name}: state.data_dir {data_dir} is not on a volume of its own")
+        states[name] = state[0] if state else None
+        check(states[name] in declared, f"{name}: volume {states[name]} is not declared")
+        listen = str(effective("http", "listen"))
+        listens.add(listen)
+        check(listen.startswith("0.0.0.0:"), f"{name}: listens on {listen}, unreachable")
+        port = listen.rsplit(":", 1)[1]
+        ports = [str(p) for p in loc.get("ports", [])]
+        check(len(ports) == 1 and ports[0].split(":")[-1] == port,
+              f"{name}: ports {ports} do not publish the HTTP port {port}")
+        host_ports[name] = ports[0].split(":")[-2] if ports and ":" in ports[0] else None
+        health = " ".join(loc.get("healthcheck", {}).get("test", []))
+        check(f":{port}/healthz" in health, f"{name}: no health check on :{port}/healthz")
+        deps = loc.get("depends_on") or {}
+        check(deps.get("kafka-init", {}).get("condition") == "service_completed_successfully",
+              f"{name}: does not wait for kafka-init")
+        check(deps.get("mysql", {}).get("condition") == "service_healthy",
+              f"{name}: does not wait for MySQL")
+        check(effective("mysql", "host") == "mysql" and int(effective("mysql", "port")) == 3306,
+              f"{name}: MySQL is not mysql:3306")
+        if int(effective("mysql", "snapshot_interval_s")) > 0:
+            snapshotting.append(name)
+    check(len(set(groups.values())) == 1, f"scaled: instances in different groups {groups}")
+    check(len(set(states.values())) == len(instances), f"scaled: instances share state {states}")
+    check(None not in host_ports.values() and len(set(host_ports.values())) == len(instances),
+          f"scaled: host ports not one per instance {host_ports}")
+    check(len(snapshotting) <= 1, f"scaled: several instances write MySQL snapshots {snapshotting}")
+    check(services.get("mysql") == single["services"]["mysql"],
+          "scaled: mysql differs from docker-compose.yml's")
+    http_port = next(iter(listens)).rsplit(":", 1)[1] if listens else "?"
+    print(f"ok scaled {' '.join(instances)} -> kafka {','.join(sorted(bootstrap))}, group "
+          f"{','.join(sorted(set(groups.values())))}, http "
+          f"{' '.join(':' + str(host_ports[n]) for n in instances)}, snapshots by "
+          f"{','.join(snapshotting) or 'none'}")
+
+    # Prometheus scrapes every instance.
+    prom = services.get("prometheus", {})
+    mounted = [str(v).split(":")[0] for v in prom.get("volumes", [])
+               if str(v).split(":")[1:2] == ["/etc/prometheus/prometheus.yml"]]
+    if check(len(mounted) == 1, "scaled prometheus: no prometheus.yml mounted"):
+        pconf = load_yaml(os.path.join(compose_dir, mounted[0]))
+        jobs = {j["job_name"]: j for j in pconf.get("scrape_configs", [])}
+        if check("locus" in jobs, f"{mounted[0]}: no locus job"):
+            targets = [t for sc in jobs["locus"].get("static_configs", [])
+                       for t in sc.get("targets", [])]
+            for name in instances:
+                check(f"{name}:{http_port}" in targets,
+                      f"scaled prometheus: targets {targets} miss {name}:{http_port}")
+            print(f"ok scaled prometheus ({mounted[0]}) scrapes {' '.join(sorted(targets))}")
+    deps = prom.get("depends_on") or []
+    check(all(n in deps for n in instances), "scaled prometheus: does not start after every locus")
+    check(services.get("grafana") == single["services"]["grafana"],
+          "scaled: grafana differs from docker-compose.yml's")
+
+
 def main(root):
     compose_dir = os.path.join(root, "compose")
     defaults = load_yaml(os.path.join(root, "config", "locus.yaml"))
@@ -70,6 +306,7 @@ def main(root):
     init = services["kafka-init"]
     script = "\n".join(init.get("command", [])) if isinstance(init.get("command"), list) \
         else str(init.get("command"))
+    script = compose_literal(script, "kafka-init")
     partitions = stack_cfg["kafka"].get("partitions", defaults["kafka"]["partitions"])
     check(partitions == defaults["kafka"]["partitions"],
           f"compose partitions {partitions} differ from config/locus.yaml")
@@ -165,6 +402,8 @@ def main(root):
             for metric in re.findall(r"\b(locus_[a-z_]+)", target["expr"]):
                 check(metric in exported, f"dashboard {panel['title']!r}: {metric} is not exported")
     print(f"ok dashboard panels: {', '.join(titles)}")
+
+    check_scaled(root, compose_dir, defaults, stack_cfg, known, compose)
 
     for p in problems:
         print("PROBLEM", p)
