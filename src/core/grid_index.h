@@ -15,7 +15,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <unordered_map>
 #include <vector>
 
 namespace locus {
@@ -27,19 +26,21 @@ class BasicGridIndex {
   explicit BasicGridIndex(double cell_deg = 0.01) : cell_deg_(cell_deg) {}
 
   void Add(const T& item, const GeoPoint& at) {
-    cells_[Key(Row(at.lat), Col(at.lon))].push_back(item);
+    Cell& cell = CellAt(Key(Row(at.lat), Col(at.lon)));
+    if (cell.items.empty()) ++occupied_;
+    cell.items.push_back(item);
     ++size_;
   }
   void Remove(const T& item, const GeoPoint& at) {
-    auto it = cells_.find(Key(Row(at.lat), Col(at.lon)));
-    if (it == cells_.end()) return;
-    auto& v = it->second;
+    Cell* cell = FindCell(Key(Row(at.lat), Col(at.lon)));
+    if (cell == nullptr) return;
+    auto& v = cell->items;
     if (auto p = std::find(v.begin(), v.end(), item); p != v.end()) {
       *p = std::move(v.back());
       v.pop_back();
       --size_;
+      if (v.empty()) --occupied_;
     }
-    if (v.empty()) cells_.erase(it);
   }
   size_t size() const { return size_; }
 
@@ -59,9 +60,54 @@ class BasicGridIndex {
     return static_cast<int64_t>(std::floor((lon + 180.0) / cell_deg_));
   }
 
+  // A cell keeps its place in `cells_` once used (emptied ones stay, few and reused), and
+  // `slots_` finds it by open addressing: a search looks up hundreds of cells, most of them
+  // empty, and one slot read answers each (a hash map read a bucket and a chain of nodes).
+  struct Cell {
+    int64_t key;
+    std::vector<T> items;
+  };
+  size_t Home(int64_t key) const {
+    return static_cast<size_t>((static_cast<uint64_t>(key) * 0x9E3779B97F4A7C15ULL) >> shift_);
+  }
+  // The slot holding `key`'s cell number + 1, or the free slot (0) where it would go.
+  size_t Slot(int64_t key) const {
+    const size_t mask = slots_.size() - 1;
+    for (size_t i = Home(key);; i = (i + 1) & mask) {
+      if (slots_[i] == 0 || cells_[slots_[i] - 1].key == key) return i;
+    }
+  }
+  const Cell* FindCell(int64_t key) const {
+    if (slots_.empty()) return nullptr;
+    const uint32_t at = slots_[Slot(key)];
+    return at == 0 ? nullptr : &cells_[at - 1];
+  }
+  Cell* FindCell(int64_t key) {
+    return const_cast<Cell*>(static_cast<const BasicGridIndex*>(this)->FindCell(key));
+  }
+  Cell& CellAt(int64_t key) {
+    if (Cell* c = FindCell(key)) return *c;
+    if (2 * (cells_.size() + 1) > slots_.size()) Grow();
+    cells_.push_back(Cell{key, {}});
+    slots_[Slot(key)] = static_cast<uint32_t>(cells_.size());
+    return cells_.back();
+  }
+  void Grow() {
+    const size_t capacity = slots_.empty() ? 16 : 2 * slots_.size();
+    slots_.assign(capacity, 0);
+    shift_ = 64;
+    for (size_t c = capacity; c > 1; c >>= 1) --shift_;
+    for (size_t i = 0; i < cells_.size(); ++i) {
+      slots_[Slot(cells_[i].key)] = static_cast<uint32_t>(i + 1);
+    }
+  }
+
   double cell_deg_;
   size_t size_ = 0;
-  std::unordered_map<int64_t, std::vector<T>> cells_;
+  size_t occupied_ = 0;  // cells holding at least one item
+  std::vector<Cell> cells_;
+  std::vector<uint32_t> slots_;  // a power of two of them, at most half in use
+  int shift_ = 64;
 };
 
 using GridIndex = BasicGridIndex<PlaceId>;
@@ -81,21 +127,22 @@ void BasicGridIndex<T>::Near(const GeoPoint& at, size_t want, double max_km,
   size_t found = 0;
   auto visit = [&](int64_t r, int64_t c) {
     c = ((c % cols) + cols) % cols;  // wrap at the antimeridian
-    if (auto it = cells_.find(Key(r, c)); it != cells_.end()) {
-      out.insert(out.end(), it->second.begin(), it->second.end());
-      found += it->second.size();
+    if (const Cell* cell = FindCell(Key(r, c))) {
+      out.insert(out.end(), cell->items.begin(), cell->items.end());
+      found += cell->items.size();
     }
   };
   // Every item within `ring` cells of the query's cell is in; one just beyond may be nearer
   // than a corner of the last ring, which is why callers ask for more than they keep.
   auto enough = [&](int64_t ring) { return found >= want && ring >= 1; };
   for (int64_t ring = 0; ring <= max_ring; ++ring) {
-    if ((2 * ring + 1) * (2 * ring + 1) > static_cast<int64_t>(cells_.size())) {
+    if ((2 * ring + 1) * (2 * ring + 1) > static_cast<int64_t>(occupied_)) {
       // Sparse: the rings from here on have more cells than the index has occupied ones
       // (a rare activity, a far search), so take the occupied cells by their ring instead of
       // looking up every cell of every ring. Same items, same stopping rule.
       std::vector<std::pair<int64_t, const std::vector<T>*>> by_ring;
       for (const auto& [key, items] : cells_) {
+        if (items.empty()) continue;
         const int64_t r = key / 4'000'003, c = key - r * 4'000'003;
         const int64_t dc = std::abs(c - col);
         const int64_t d = std::max(std::abs(r - row), std::min(dc, cols - dc));
