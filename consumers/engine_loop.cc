@@ -100,9 +100,16 @@ void EngineLoop::OnRebalance(int err, void* raw) {
     std::vector<TopicPartition> requests;
     eof_.clear();
     assigned_.clear();
+    const std::map<TopicPartition, int64_t> group = GroupCommittedRequests(list);
     for (int i = 0; i < list->cnt; ++i) {
       rd_kafka_topic_partition_t& tp = list->elems[i];
-      const std::optional<int64_t> stored = engine_.StoredOffset(tp.topic, tp.partition);
+      std::optional<int64_t> stored = engine_.StoredOffset(tp.topic, tp.partition);
+      // A requests partition resumes after the last request answered by any instance of the
+      // group: its previous owner (another instance after a rebalance, or this one before
+      // its store was lost) committed it, and answers carry no state to restore.
+      if (auto g = group.find({tp.topic, tp.partition}); g != group.end()) {
+        stored = std::max(stored.value_or(g->second), g->second);
+      }
       tp.offset = stored.value_or(RD_KAFKA_OFFSET_BEGINNING);
       if (stored) {
         auto w = QueryWatermarks(rk, tp.topic, tp.partition);
@@ -153,7 +160,7 @@ void EngineLoop::OnRebalance(int err, void* raw) {
     Status s = producer_->Flush(10000);
     if (!s.ok()) spdlog::warn("before giving up partitions: {}", s.message());
     StoreRequestOffsets();
-    s = FlushAndMirror();
+    s = FlushAndMirror(/*wait=*/true);
     if (!s.ok() && fatal_.ok()) fatal_ = s;
     request_offsets_.Clear();
     rd_kafka_assign(rk, nullptr);
@@ -162,6 +169,36 @@ void EngineLoop::OnRebalance(int err, void* raw) {
     counters_.assigned_partitions = 0;
     spdlog::info("partitions revoked");
   }
+}
+
+std::map<TopicPartition, int64_t> EngineLoop::GroupCommittedRequests(const void* raw) {
+  const auto* assigned = static_cast<const rd_kafka_topic_partition_list_t*>(raw);
+  std::map<TopicPartition, int64_t> out;
+  rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(assigned->cnt);
+  for (int i = 0; i < assigned->cnt; ++i) {
+    const rd_kafka_topic_partition_t& tp = assigned->elems[i];
+    if (tp.topic == options_.kafka.requests_topic) {
+      rd_kafka_topic_partition_list_add(list, tp.topic, tp.partition);
+    }
+  }
+  if (list->cnt > 0) {
+    const rd_kafka_resp_err_t err = rd_kafka_committed(consumer_.get(), list, 10000);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      spdlog::warn(
+          "reading the group's committed requests offsets: {} (resuming from the "
+          "store's own)",
+          rd_kafka_err2str(err));
+    } else {
+      for (int i = 0; i < list->cnt; ++i) {
+        const rd_kafka_topic_partition_t& tp = list->elems[i];
+        if (tp.err == RD_KAFKA_RESP_ERR_NO_ERROR && tp.offset >= 0) {
+          out[{tp.topic, tp.partition}] = tp.offset;
+        }
+      }
+    }
+  }
+  rd_kafka_topic_partition_list_destroy(list);
+  return out;
 }
 
 void EngineLoop::DeadLetter(const std::string& topic, int32_t partition, int64_t offset,
@@ -302,16 +339,26 @@ void EngineLoop::StoreRequestOffsets() {
   counters_.requests_in_flight = request_offsets_.in_flight();
 }
 
-Status EngineLoop::FlushAndMirror() {
+Status EngineLoop::FlushAndMirror(bool wait) {
   auto committed = engine_.Flush();
   if (!committed.ok()) return committed.status();
-  // Mirror the group's offsets to Kafka for lag monitoring (the store stays the truth).
+  // Mirror the group's offsets to Kafka: for lag monitoring (the store stays the truth of
+  // the state's offsets), and for the requests partitions the next owner's starting point
+  // (answers carry no state, so it need not hold ours; see OnRebalance).
   rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(8);
   for (const auto& [tp, next] : *committed) {
     if (tp.first == options_.kafka.places_topic) continue;
     rd_kafka_topic_partition_list_add(list, tp.first.c_str(), tp.second)->offset = next;
   }
-  if (list->cnt > 0) rd_kafka_commit(consumer_.get(), list, /*async=*/1);
+  if (list->cnt > 0) {
+    const rd_kafka_resp_err_t err = rd_kafka_commit(consumer_.get(), list, wait ? 0 : 1);
+    if (wait && err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      spdlog::warn(
+          "committing the group's offsets: {} (the next owner of a requests "
+          "partition may answer some requests again)",
+          rd_kafka_err2str(err));
+    }
+  }
   rd_kafka_topic_partition_list_destroy(list);
   return Status::Ok();
 }
@@ -404,7 +451,7 @@ Status EngineLoop::Run(const std::atomic<bool>& stop) {
   workers_->Stop(std::chrono::milliseconds(std::max(0, options_.drain_ms)));
   Status delivered = producer_->Flush(10000);
   StoreRequestOffsets();
-  Status flushed = FlushAndMirror();
+  Status flushed = FlushAndMirror(/*wait=*/true);
   rd_kafka_consumer_close(consumer_.get());
   if (!fatal_.ok()) return fatal_;
   if (!flushed.ok()) return flushed;

@@ -129,7 +129,11 @@ class EngineLoop {
   void AnswerRequest(const RequestMessage& request);
   // Passes the request offsets whose responses are delivered to the engine's pending batch.
   void StoreRequestOffsets();
-  Status FlushAndMirror();
+  // Flushes the engine and mirrors the offsets it committed to the group (`wait`: before
+  // giving partitions up or stopping, so that the next owner reads them).
+  Status FlushAndMirror(bool wait = false);
+  // The group's committed offsets of the requests partitions in `list` (an assignment).
+  std::map<TopicPartition, int64_t> GroupCommittedRequests(const void* list);
   // True when partitions are assigned and every one, and the places topic, is read to its end
   // and every request read is answered.
   bool AllRead() const;

@@ -245,5 +245,50 @@ TEST_F(EngineLoopTest, AGracefulStopCommitsExactlyTheAnsweredRequestsAndARestart
   EXPECT_EQ(committed, kRequests);
 }
 
+TEST_F(EngineLoopTest, AnotherInstanceOfTheGroupResumesRequestsWhereTheGroupCommittedThem) {
+  StartLoop({}, /*drain_ms=*/0);
+  ASSERT_TRUE(WaitFor([&] { return engine_->counters().events_applied.load() == 8; }));
+  constexpr int kRequests = 5000;
+  auto producer = kafka::Producer::Create({{"bootstrap.servers", cluster_->bootstrap()},
+                                           {"partitioner", "murmur2_random"},
+                                           {"linger.ms", "5"}});
+  ASSERT_TRUE(producer.ok()) << producer.error();
+  for (int i = 0; i < kRequests; ++i) {
+    ASSERT_TRUE((*producer)
+                    ->Produce(kTopics.requests_topic, "user-" + std::to_string(i),
+                              Request("q-" + std::to_string(i)))
+                    .ok());
+  }
+  ASSERT_TRUE(WaitFor([&] { return loop_->counters().responses.load() >= 1; }));
+  ASSERT_TRUE(StopLoop().ok()) << status_.message();
+  ASSERT_TRUE((*producer)->Flush(30000).ok());
+  const int64_t answered_first = loop_->counters().responses.load();
+  RecordProperty("answered_by_the_first", static_cast<int>(answered_first));
+
+  // The partitions go to an instance with a store of its own (another machine, or this one
+  // after its disk was lost): it holds no requests offsets, and must not answer from the
+  // start of the topic.
+  loop_.reset();
+  auto store = StateStore::Open(dir_ / "other-state");
+  ASSERT_TRUE(store.ok()) << store.error();
+  auto engine = Engine::Open(EngineOptions{}, std::move(*store));
+  ASSERT_TRUE(engine.ok()) << engine.error();
+  engine_ = std::move(*engine);
+  for (int32_t p = 0; p < kPartitions; ++p) {
+    ASSERT_FALSE(engine_->StoredOffset(kTopics.requests_topic, p).has_value());
+  }
+  StartLoop();
+  // It answers the rest (had it started from the beginning, it would reach this count with
+  // requests answered twice and others not yet).
+  ASSERT_TRUE(
+      WaitFor([&] { return loop_->counters().responses.load() >= kRequests - answered_first; }));
+  ASSERT_TRUE(StopLoop().ok()) << status_.message();
+  EXPECT_EQ(loop_->counters().responses.load(), kRequests - answered_first);
+  std::map<std::string, int> seen;
+  for (const Answer& a : AllResponses()) seen[a.request_id]++;
+  EXPECT_EQ(seen.size(), static_cast<size_t>(kRequests));
+  for (const auto& [id, n] : seen) EXPECT_EQ(n, 1) << id << " was answered " << n << " times";
+}
+
 }  // namespace
 }  // namespace locus::itest
