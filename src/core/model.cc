@@ -93,13 +93,6 @@ Status NoteBad(const Status& scan, const std::string& bad) {
   return bad.empty() ? Status::Ok() : Status::Error(bad);
 }
 
-void RemoveFrom(std::vector<PlaceId>& v, const PlaceId& place) {
-  if (auto pos = std::find(v.begin(), v.end(), place); pos != v.end()) {
-    *pos = v.back();
-    v.pop_back();
-  }
-}
-
 // Sorted-by-id lists (the learners sample them by position, so positions must not depend on
 // the order events or loads came in).
 void InsertSorted(std::vector<PlaceId>& v, const PlaceId& place) {
@@ -305,13 +298,23 @@ void Model::Link(const PlaceEntry& entry, const ActivityId& activity, const GeoP
 void Model::LinkLoaded(const PlaceEntry& entry, const ActivityId& activity, const GeoPoint& at) {
   resolver_.Add(activity);
   activity_places_[activity].push_back(entry.id);
+  activity_entries_[activity].push_back(&entry);
   grids_[activity].Add(&entry, at);
 }
 
 void Model::Unlink(const PlaceEntry& entry, const ActivityId& activity, const GeoPoint& at) {
   const PlaceId& place = entry.id;
   if (auto it = activity_places_.find(activity); it != activity_places_.end()) {
-    RemoveFrom(it->second, place);
+    // The id list and the entry list move in step (the last one fills the gap in both).
+    std::vector<PlaceId>& ids = it->second;
+    std::vector<const PlaceEntry*>& entries = activity_entries_[activity];
+    if (auto pos = std::find(ids.begin(), ids.end(), place); pos != ids.end()) {
+      const auto i = static_cast<size_t>(pos - ids.begin());
+      ids[i] = ids.back();
+      ids.pop_back();
+      entries[i] = entries.back();
+      entries.pop_back();
+    }
   }
   if (auto it = grids_.find(activity); it != grids_.end()) it->second.Remove(&entry, at);
   if (auto it = top_places_.find(activity); it != top_places_.end()) {
@@ -1201,6 +1204,11 @@ std::string Model::DescribeEntry(Space space, std::string_view key, std::string_
 const std::vector<PlaceId>* Model::PlacesFor(const ActivityId& activity) const {
   auto it = activity_places_.find(activity);
   return it == activity_places_.end() ? nullptr : &it->second;
+}
+
+const std::vector<const PlaceEntry*>* Model::ListedEntries(const ActivityId& activity) const {
+  auto it = activity_entries_.find(activity);
+  return it == activity_entries_.end() ? nullptr : &it->second;
 }
 
 const std::vector<PlaceId>* Model::ActivePlacesFor(const ActivityId& activity) const {

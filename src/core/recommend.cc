@@ -142,13 +142,12 @@ std::vector<Candidate> GatherCandidates(const Model& model, const ActivityId& ac
     return HaversineKm(*query.position, origin_cos, p.position, p.cos_lat);
   };
   if (all->size() <= options.full_scan_limit) {
-    out.reserve(all->size());
-    for (const PlaceId& id : *all) {
-      if (const PlaceEntry* p = model.FindPlace(id)) {
-        Candidate& c = out.emplace_back();
-        c.place = p;
-        if (query.position) c.distance_km = distance(*p);
-      }
+    const std::vector<const PlaceEntry*>& entries = *model.ListedEntries(activity);
+    out.reserve(entries.size());
+    for (const PlaceEntry* p : entries) {
+      Candidate& c = out.emplace_back();
+      c.place = p;
+      if (query.position) c.distance_km = distance(*p);
     }
     return out;
   }

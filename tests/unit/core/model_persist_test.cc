@@ -324,6 +324,17 @@ TEST(ModelPersistenceTest, FindPlaceGivesTheListedEntryThroughDeletesReturnsAndA
     EXPECT_EQ(m->FindPlace(PlaceId("gone")), nullptr) << "deleted";
     EXPECT_EQ(m->FindPlace(PlaceId("never")), nullptr);
     for (const auto& [id, entry] : m->places()) EXPECT_EQ(m->FindPlace(id), &entry) << id.str();
+    // The listed entries of each activity are its listed ids' entries, in the same order.
+    for (const char* activity : {"Coffee Shop", "Cafe"}) {
+      const std::vector<PlaceId>* ids = m->PlacesFor(ActivityId(activity));
+      const std::vector<const PlaceEntry*>* entries = m->ListedEntries(ActivityId(activity));
+      ASSERT_NE(ids, nullptr) << activity;
+      ASSERT_NE(entries, nullptr) << activity;
+      ASSERT_EQ(ids->size(), entries->size()) << activity;
+      for (size_t i = 0; i < ids->size(); ++i) {
+        EXPECT_EQ((*entries)[i], m->FindPlace((*ids)[i])) << activity << " " << (*ids)[i].str();
+      }
+    }
     for (int i = 0; i < 300; ++i) {
       const PlaceEntry* p = m->FindPlace(PlaceId("n" + std::to_string(i)));
       if (i % 6 == 0) {
