@@ -436,9 +436,15 @@ void Model::DeletePlace(const PlaceId& id) {
 const PlaceEntry* Model::FindPlace(const PlaceId& id) const { return place_index_.Lookup(id); }
 
 Status Model::Apply(const Event& e) {
+  if (Status st = ApplyUser(e, fact_); !st.ok()) return st;
+  ApplyFact(fact_);
+  return Status::Ok();
+}
+
+Status Model::ApplyUser(const Event& e, EventFact& fact) {
   auto pit = places_.find(e.place);
   if (pit == places_.end()) return Status::Error("unknown place '" + e.place.str() + "'");
-  PlaceEntry& place = pit->second;
+  const PlaceEntry& place = pit->second;
   ScheduleRetrain(e.ts);
   if (e.type != EventType::kRating && !place.activities.empty()) {
     const ActivityId& primary = e.activity ? *e.activity : place.activities.front();
@@ -447,32 +453,90 @@ Status Model::Apply(const Event& e) {
     if (BlendLearnsFrom(event_hash)) TrainBlend(e, event_hash, primary);
     TrainFactors(e, event_hash, primary);
   }
-  bool seen_before = false;
-  if (auto u = users_.find(e.user); u != users_.end()) {
-    for (const auto& [activity, places] : u->second) seen_before |= places.contains(e.place);
-  }
-
+  fact.place = e.place;
+  fact.type = e.type;
+  fact.ts = e.ts;
+  fact.value = e.value.value_or(0);
   // The activity done there: the event's own, else each of the place's activities.
-  std::vector<ActivityId> single;
-  const std::vector<ActivityId>* activities = &place.activities;
-  if (e.activity) {
-    single.push_back(*e.activity);
-    activities = &single;
-    if (!place.Lists(*e.activity)) {
-      // People do this activity here although the place does not list it: learn the link.
-      place.activities.push_back(*e.activity);
-      Link(place, *e.activity, place.position);
-      dirty_places_.insert(place.id);
+  fact.named = e.activity.has_value();
+  if (fact.named) {
+    fact.activities.assign(1, *e.activity);
+  } else {
+    fact.activities = place.activities;
+  }
+  fact.seen_before = false;
+  fact.covisited.clear();
+  fact.from.reset();
+  if (e.type != EventType::kRating) {
+    auto& history = users_[e.user];
+    for (const auto& [activity, places] : history) fact.seen_before |= places.contains(e.place);
+    for (const ActivityId& a : fact.activities) {
+      UserPlaceStat& u = history[a][e.place];
+      (e.type == EventType::kVisit ? u.visits : u.clicks) += 1;
+      u.last = std::max(u.last, e.ts);
+      if (track_changes_) dirty_users_.emplace(e.user, a, e.place);
+    }
+    UserProfile& u = profiles_[e.user];
+    if (!fact.seen_before) {
+      for (const PlaceId& h : u.recent) {
+        if (h != e.place) fact.covisited.push_back(h);
+      }
+    }
+    if (u.last_place && *u.last_place != e.place) fact.from = *u.last_place;
+    UpdateProfile(e, place, fact.seen_before);
+  }
+  newest_ts_ = std::max(newest_ts_, e.ts);
+  ++events_applied_;
+  dirty_meta_ = true;
+  return Status::Ok();
+}
+
+void Model::ApplyFact(const EventFact& f, const RowOwner* owner) {
+  if (owner == nullptr || owner->OwnsPlace(f.place)) {
+    // A place deleted since the fact was made keeps its rows, as a deleted place's history.
+    auto pit = places_.find(f.place);
+    if (pit != places_.end()) ApplyPlaceFact(f, pit->second);
+  }
+  if (f.type == EventType::kRating) return;
+  const uint32_t pi = EntryOrDeleted(f.place).index;
+  for (const PlaceId& h : f.covisited) {
+    if (owner != nullptr && !owner->OwnsPlace(h)) continue;
+    covisits_[h].Add(pi, 1);
+    if (track_changes_) dirty_covisits_.insert(IndexPair(EntryOrDeleted(h).index, pi));
+  }
+  if (f.from && (owner == nullptr || owner->OwnsPlace(*f.from))) {
+    const uint32_t li = EntryOrDeleted(*f.from).index;
+    transitions_[*f.from].Add(pi, 1);
+    ++transitions_out_[*f.from];
+    if (track_changes_) dirty_transitions_.insert(IndexPair(li, pi));
+  }
+  const auto hour = static_cast<size_t>(((f.ts / 3'600'000) % 24 + 24) % 24);
+  for (const ActivityId& a : f.activities) {
+    if (owner != nullptr && !owner->OwnsActivity(a)) continue;
+    ++activity_hours_[a][hour];
+    if (track_changes_) dirty_hours_.insert(a);
+    if (f.type == EventType::kVisit) {
+      auto& [visits, repeats] = activity_repeats_[a];
+      ++visits;
+      repeats += f.seen_before;
+      if (track_changes_) dirty_repeats_.insert(a);
     }
   }
-  const double weight = e.type == EventType::kVisit   ? options_.visit_weight
-                        : e.type == EventType::kClick ? options_.click_weight
-                                                      : 0.0;
-  for (const ActivityId& a : *activities) {
-    auto [sit, new_stat] = activity_stats_[a].try_emplace(e.place);
+}
+
+void Model::ApplyPlaceFact(const EventFact& f, PlaceEntry& place) {
+  if (f.named && !place.Lists(f.activities.front())) {
+    // People do this activity here although the place does not list it: learn the link.
+    place.activities.push_back(f.activities.front());
+    Link(place, f.activities.front(), place.position);
+    dirty_places_.insert(place.id);
+  }
+  const double weight = Weight(f.type);
+  for (const ActivityId& a : f.activities) {
+    auto [sit, new_stat] = activity_stats_[a].try_emplace(f.place);
     ActivityPlaceStat& s = sit->second;
     if (new_stat) place.stats.emplace_back(a, &s);
-    switch (e.type) {
+    switch (f.type) {
       case EventType::kVisit:
         ++s.visits;
         break;
@@ -481,43 +545,36 @@ Status Model::Apply(const Event& e) {
         break;
       case EventType::kRating: {
         ++s.ratings;
-        s.rating_sum += e.value.value_or(0);
+        s.rating_sum += f.value;
         auto& [n, sum] = activity_ratings_[a];
         ++n;
-        sum += e.value.value_or(0);
+        sum += f.value;
         break;
       }
     }
-    if (weight > 0) s.popularity.Add(weight, e.ts, half_life_ms());
-    s.last = std::max(s.last, e.ts);
-    if (track_changes_) dirty_stats_.emplace(a, e.place);
+    if (weight > 0) s.popularity.Add(weight, f.ts, half_life_ms());
+    s.last = std::max(s.last, f.ts);
+    if (track_changes_) dirty_stats_.emplace(a, f.place);
     ++activity_events_[a];
-    if (e.type != EventType::kRating) UpdateTop(a, e.place);
-
-    if (e.type != EventType::kRating) {
-      UserPlaceStat& u = users_[e.user][a][e.place];
-      (e.type == EventType::kVisit ? u.visits : u.clicks) += 1;
-      u.last = std::max(u.last, e.ts);
-      if (track_changes_) dirty_users_.emplace(e.user, a, e.place);
+    if (f.type != EventType::kRating) UpdateTop(a, f.place);
+  }
+  if (f.type == EventType::kRating) return;
+  auto [ppit, first_event] = place_profiles_.try_emplace(f.place);
+  PlaceProfile& p = ppit->second;
+  if (first_event) {
+    place.profile = &p;
+    for (const ActivityId& a : place.activities) InsertSorted(active_places_[a], f.place);
+  }
+  if (!f.seen_before) {
+    ++p.users;
+    for (const PlaceId& h : f.covisited) {
+      covisits_[f.place].Add(EntryOrDeleted(h).index, 1);
+      if (track_changes_) dirty_covisits_.insert(IndexPair(place.index, EntryOrDeleted(h).index));
     }
   }
-  if (e.type != EventType::kRating) {
-    for (const ActivityId& a : *activities) {
-      ++activity_hours_[a][static_cast<size_t>(((e.ts / 3'600'000) % 24 + 24) % 24)];
-      if (track_changes_) dirty_hours_.insert(a);
-      if (e.type == EventType::kVisit) {
-        auto& [visits, repeats] = activity_repeats_[a];
-        ++visits;
-        repeats += seen_before;
-        if (track_changes_) dirty_repeats_.insert(a);
-      }
-    }
-    UpdateProfiles(e, place, seen_before, weight);
-  }
-  newest_ts_ = std::max(newest_ts_, e.ts);
-  ++events_applied_;
-  dirty_meta_ = true;
-  return Status::Ok();
+  ++p.hours[static_cast<size_t>(((f.ts / 3'600'000) % 24 + 24) % 24)];
+  if (weight > 0) p.recent.Add(weight, f.ts, 7 * kMsPerDay);
+  if (track_changes_) dirty_place_profiles_.insert(f.place);
 }
 
 void Model::ScheduleRetrain(TimeMs ts) {
@@ -729,36 +786,11 @@ void Model::TrainFactors(const Event& e, size_t event_hash, const ActivityId& ac
   }
 }
 
-void Model::UpdateProfiles(const Event& e, PlaceEntry& place, bool seen_before, double weight) {
+void Model::UpdateProfile(const Event& e, const PlaceEntry& place, bool seen_before) {
   UserProfile& u = profiles_[e.user];
-  auto [pit, first_event] = place_profiles_.try_emplace(e.place);
-  PlaceProfile& p = pit->second;
-  if (first_event) {
-    place.profile = &p;
-    for (const ActivityId& a : place.activities) InsertSorted(active_places_[a], e.place);
-  }
   if (e.type == EventType::kVisit) {
     ++u.visits;
     if (seen_before) ++u.repeats;
-  }
-  if (!seen_before) {
-    ++p.users;
-    for (const PlaceId& h : u.recent) {
-      if (h == e.place) continue;
-      const uint32_t hi = EntryOrDeleted(h).index;
-      covisits_[h].Add(place.index, 1);
-      covisits_[e.place].Add(hi, 1);
-      if (track_changes_) {
-        dirty_covisits_.insert(IndexPair(hi, place.index));
-        dirty_covisits_.insert(IndexPair(place.index, hi));
-      }
-    }
-  }
-  if (u.last_place && *u.last_place != e.place) {
-    const uint32_t li = EntryOrDeleted(*u.last_place).index;
-    transitions_[*u.last_place].Add(place.index, 1);
-    ++transitions_out_[*u.last_place];
-    if (track_changes_) dirty_transitions_.insert(IndexPair(li, place.index));
   }
   if (auto it = std::find(u.recent.begin(), u.recent.end(), e.place); it != u.recent.end()) {
     u.recent.erase(it);
@@ -766,8 +798,6 @@ void Model::UpdateProfiles(const Event& e, PlaceEntry& place, bool seen_before, 
   u.recent.push_back(e.place);
   constexpr size_t kRecentPlaces = 16;
   if (u.recent.size() > kRecentPlaces) u.recent.erase(u.recent.begin());
-  ++p.hours[static_cast<size_t>(((e.ts / 3'600'000) % 24 + 24) % 24)];
-  if (weight > 0) p.recent.Add(weight, e.ts, 7 * kMsPerDay);
   const GeoPoint pos = e.position.value_or(place.position);
   u.last_position = pos;
   u.sum_lat += pos.lat;
@@ -776,7 +806,6 @@ void Model::UpdateProfiles(const Event& e, PlaceEntry& place, bool seen_before, 
   u.last_place = e.place;
   u.last_ts = std::max(u.last_ts, e.ts);
   if (track_changes_) dirty_profiles_.insert(e.user);
-  if (track_changes_) dirty_place_profiles_.insert(e.place);
 }
 
 void Model::CountRejected(std::string_view reason) {

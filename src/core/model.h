@@ -154,6 +154,35 @@ struct PlaceEntry : Place {
   }
 };
 
+// What one event changes in the rows that are sums over users (keyed by place or by
+// activity), given its user's state before it. The owner of the user's partition derives it
+// (Model::ApplyUser: it needs the user's state); whoever aggregates a row applies the part
+// keyed by that row (Model::ApplyFact). One instance does both (Model::Apply). Scale-out
+// moves facts between instances through the by-place topic (README "Scale-out").
+struct EventFact {
+  PlaceId place;
+  EventType type = EventType::kVisit;
+  TimeMs ts = 0;
+  double value = 0;  // a rating's value
+  // The activities credited: the one the event named (named = true), else those the place
+  // listed at the user's side. A named one the place does not list is learned as its link.
+  std::vector<ActivityId> activities;
+  bool named = false;
+  bool seen_before = false;        // the user had been here before: not a new visitor
+  std::vector<PlaceId> covisited;  // a new visitor's recent other places (co-visitation)
+  std::optional<PlaceId> from;     // the user's previous place, when another (transition)
+};
+
+// Which rows a model aggregates (ApplyFact applies the parts keyed by them). Rows are keyed
+// by place id (stats, place profile, co-visits and transitions out of it) or by activity id
+// (hours of day, repeat visits).
+class RowOwner {
+ public:
+  virtual ~RowOwner() = default;
+  virtual bool OwnsPlace(const PlaceId& place) const = 0;
+  virtual bool OwnsActivity(const ActivityId& activity) const = 0;
+};
+
 // Hashes of id pairs and triples (the dirty sets' keys).
 struct IdPairHash {
   template <class A, class B>
@@ -198,6 +227,13 @@ class Model {
 
   // Applies one valid event. Error (and nothing changed) when its place is unknown.
   Status Apply(const Event& event);
+  // Apply's two halves. ApplyUser: the user's own state and the learners, and `fact`, what
+  // the event adds to the rows summed over users (error, nothing changed, for an unknown
+  // place). ApplyFact: the fact's parts keyed by rows `owner` owns (nullptr: every row). Apply
+  // is ApplyUser then ApplyFact(nullptr); rows summed from facts are the same in any order of
+  // facts (up to float rounding of the decayed sums).
+  Status ApplyUser(const Event& event, EventFact& fact);
+  void ApplyFact(const EventFact& fact, const RowOwner* owner = nullptr);
   // Counts an input that was rejected, by a short reason code ("invalid_json", ...).
   void CountRejected(std::string_view reason);
 
@@ -287,7 +323,14 @@ class Model {
   bool BlendLearnsFrom(size_t event_hash) const;
   // One BPR step of the latent factors on the event.
   void TrainFactors(const Event& event, size_t event_hash, const ActivityId& activity);
-  void UpdateProfiles(const Event& event, PlaceEntry& place, bool seen_before, double weight);
+  void UpdateProfile(const Event& event, const PlaceEntry& place, bool seen_before);
+  // ApplyFact's part keyed by the event's place.
+  void ApplyPlaceFact(const EventFact& fact, PlaceEntry& place);
+  double Weight(EventType type) const {
+    return type == EventType::kVisit   ? options_.visit_weight
+           : type == EventType::kClick ? options_.click_weight
+                                       : 0.0;
+  }
   void Unlink(const PlaceEntry& entry, const ActivityId& activity, const GeoPoint& at);
   // Starts and installs full retrains at their points in event time.
   void ScheduleRetrain(TimeMs ts);
@@ -340,6 +383,7 @@ class Model {
   TimeMs newest_ts_ = 0;
   int64_t events_applied_ = 0;
   std::map<std::string, int64_t> rejected_;
+  EventFact fact_;  // Apply's (its vectors keep their capacity from event to event)
 
   // Changes since the last Persist (hash sets: a batch dedupes hot keys; write order is free).
   std::unordered_set<PlaceId> dirty_places_;

@@ -1,0 +1,206 @@
+// Model::ApplyUser / ApplyFact: the state of one model that applies every event equals the
+// state of several models that each apply the users of their partitions and aggregate the
+// rows of theirs, with the facts delivered in another order (the scale-out split, README
+// "Scale-out on Kafka").
+#include "src/core/checkin.h"
+#include "src/core/model.h"
+#include "src/core/partitioner.h"
+#include "src/synth/synth_city.h"
+#include "tests/unit/core/map_state.h"
+#include "tests/unit/core/model_test_util.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace locus {
+namespace {
+
+using test_support::MapState;
+
+constexpr int32_t kPartitions = 12;
+constexpr int kInstances = 3;
+
+// Instance `i` of kInstances owns the partitions p with p % kInstances == i: of the users'
+// events and of the rows, by the row's key.
+class PartitionOwner final : public RowOwner {
+ public:
+  explicit PartitionOwner(int instance) : instance_(instance) {}
+  bool OwnsUser(const UserId& user) const { return Owns(user.str()); }
+  bool OwnsPlace(const PlaceId& place) const override { return Owns(place.str()); }
+  bool OwnsActivity(const ActivityId& activity) const override { return Owns(activity.str()); }
+
+ private:
+  bool Owns(std::string_view key) const {
+    return KafkaPartition(key, kPartitions) % kInstances == instance_;
+  }
+  int instance_;
+};
+
+struct Stream {
+  std::vector<Place> places;
+  std::vector<Event> events;
+};
+
+// A synthetic city's check-ins as places and events, with clicks, ratings and events that
+// name one of their place's activities mixed in.
+Stream MakeStream() {
+  synth::CityOptions city;
+  city.places = 300;
+  city.users = 90;
+  city.checkins = 5000;
+  std::ostringstream tsv;
+  synth::WriteCheckins(city, tsv);
+  Stream s;
+  std::set<std::string> venues;
+  std::istringstream lines(tsv.str());
+  std::string line;
+  for (size_t i = 0; std::getline(lines, line); ++i) {
+    std::optional<Checkin> c = ParseCheckinLine(line);
+    if (!c) continue;
+    if (venues.insert(c->venue).second) {
+      s.places.push_back(test_support::MakePlace(c->venue, c->venue, c->position, {c->activity}));
+      if (venues.size() % 5 == 0) s.places.back().activities.emplace_back("Bar");
+    }
+    const EventType type = i % 7 == 3    ? EventType::kClick
+                           : i % 11 == 5 ? EventType::kRating
+                                         : EventType::kVisit;
+    Event e = test_support::MakeEvent("e" + std::to_string(i), type, c->user, c->venue, c->ts);
+    if (type == EventType::kRating) e.value = static_cast<double>(i % 10);
+    if (i % 13 == 0) e.activity = ActivityId(c->activity);
+    e.position = c->position;
+    s.events.push_back(std::move(e));
+  }
+  return s;
+}
+
+ModelOptions Options() {
+  ModelOptions o;
+  o.retrain_every_days = 0;  // the retrain is a learned parameter, compared elsewhere
+  return o;
+}
+
+// Every entry a model persisted outside the learned parameters and the counters of what it
+// applied itself, as text: (space, key) -> description.
+using Entries = std::map<std::pair<Space, std::string>, std::string>;
+Entries Summed(MapState& state) {
+  Entries out;
+  for (Space space : kAllSpaces) {
+    if (space == Space::kLearned) continue;
+    (void)state.Scan(space, [&](std::string_view key, std::string_view value) {
+      if (space == Space::kMeta && !key.starts_with("hours/") && !key.starts_with("repeats/")) {
+        return;
+      }
+      out[{space, std::string(key)}] = Model::DescribeEntry(space, key, value);
+    });
+  }
+  return out;
+}
+
+TEST(ModelSplitTest, ThreeInstancesSplittingUsersAndRowsByPartitionHoldTheSingleModelsState) {
+  const Stream stream = MakeStream();
+  Model single(Options());
+  std::vector<Model> split;
+  std::vector<PartitionOwner> owners;
+  split.reserve(kInstances);  // models are not moved once places point into them
+  for (int i = 0; i < kInstances; ++i) {
+    split.emplace_back(Options());
+    owners.emplace_back(i);
+  }
+  for (const Place& p : stream.places) {
+    single.UpsertPlace(p);
+    for (Model& m : split) m.UpsertPlace(p);
+  }
+  // Each instance applies its users' events in order and keeps the facts they give, as it
+  // would produce them to the by-place topic, one source after another.
+  std::vector<std::vector<EventFact>> produced(kInstances);
+  for (const Event& e : stream.events) {
+    ASSERT_TRUE(single.Apply(e).ok()) << e.event_id;
+    for (int i = 0; i < kInstances; ++i) {
+      if (!owners[i].OwnsUser(e.user)) continue;
+      EventFact fact;
+      ASSERT_TRUE(split[i].ApplyUser(e, fact).ok()) << e.event_id;
+      produced[i].push_back(std::move(fact));
+    }
+  }
+  // Delivered in another order than the events': the last source first, each in its order.
+  for (int source = kInstances - 1; source >= 0; --source) {
+    for (const EventFact& fact : produced[source]) {
+      for (int i = 0; i < kInstances; ++i) split[i].ApplyFact(fact, &owners[i]);
+    }
+  }
+
+  MapState single_state;
+  single.Persist(single_state);
+  const Entries want = Summed(single_state);
+  Entries merged;
+  size_t users_split = 0;
+  for (int i = 0; i < kInstances; ++i) {
+    MapState state;
+    split[i].Persist(state);
+    for (auto& [key, text] : Summed(state)) {
+      if (key.first == Space::kPlaces) {
+        // Every instance lists every place; the listings are the same.
+        EXPECT_EQ(want.at(key), text) << key.second;
+        merged[key] = text;
+        continue;
+      }
+      if (key.first == Space::kUserHistory || key.first == Space::kProfiles) ++users_split;
+      // A row is aggregated by one instance only.
+      EXPECT_TRUE(merged.emplace(key, text).second) << SpaceName(key.first) << " " << key.second;
+    }
+  }
+  EXPECT_GT(users_split, 100u);
+  EXPECT_GT(want.size(), 2000u);
+  EXPECT_EQ(merged.size(), want.size());
+  for (const auto& [key, text] : want) {
+    auto it = merged.find(key);
+    if (it == merged.end()) {
+      ADD_FAILURE() << "missing " << SpaceName(key.first) << " " << key.second;
+    } else {
+      EXPECT_EQ(it->second, text) << SpaceName(key.first) << " " << key.second;
+    }
+  }
+  for (Space space : {Space::kActivityPlace, Space::kCovisits, Space::kTransitions,
+                      Space::kPlaceProfiles, Space::kUserHistory}) {
+    EXPECT_TRUE(std::any_of(want.begin(), want.end(), [&](const auto& kv) {
+      return kv.first.first == space;
+    })) << SpaceName(space);
+  }
+}
+
+TEST(ModelSplitTest, ALinkLearnedFromANamedActivityIsLearnedByThePlacesOwnerFromTheFact) {
+  PartitionOwner owner(0);
+  PartitionOwner other(1);
+  // A place the owner aggregates, and a user of another instance.
+  std::string place = "p0";
+  for (int i = 0; !owner.OwnsPlace(PlaceId(place)); ++i) place = "p" + std::to_string(i);
+  Model users_side(Options());
+  Model rows_side(Options());
+  for (Model* m : {&users_side, &rows_side}) {
+    m->UpsertPlace(test_support::MakePlace(place, "Corner", {40.74, -74.02}, {"Coffee Shop"}));
+  }
+  EventFact fact;
+  const Event e = test_support::MakeEvent("e1", EventType::kVisit, "u1", place, test_support::kT0,
+                                          "Karaoke Bar");
+  ASSERT_TRUE(users_side.ApplyUser(e, fact).ok());
+  EXPECT_TRUE(fact.named);
+  EXPECT_FALSE(fact.seen_before);
+  users_side.ApplyFact(fact, &other);
+  rows_side.ApplyFact(fact, &owner);
+  EXPECT_FALSE(users_side.FindPlace(PlaceId(place))->Lists(ActivityId("Karaoke Bar")));
+  EXPECT_TRUE(rows_side.FindPlace(PlaceId(place))->Lists(ActivityId("Karaoke Bar")));
+  EXPECT_NE(test_support::Stat(rows_side, "Karaoke Bar", place), nullptr);
+  EXPECT_EQ(test_support::Stat(users_side, "Karaoke Bar", place), nullptr);
+  // The user's own history is where the user is.
+  EXPECT_NE(test_support::Mine(users_side, "u1", "Karaoke Bar", place), nullptr);
+  EXPECT_EQ(test_support::Mine(rows_side, "u1", "Karaoke Bar", place), nullptr);
+}
+
+}  // namespace
+}  // namespace locus
