@@ -3,6 +3,7 @@
 // rows of theirs, with the facts delivered in another order (the scale-out split, README
 // "Scale-out on Kafka").
 #include "src/core/checkin.h"
+#include "src/core/fact_log.h"
 #include "src/core/model.h"
 #include "src/core/partitioner.h"
 #include "src/synth/synth_city.h"
@@ -102,6 +103,48 @@ Entries Summed(MapState& state) {
   return out;
 }
 
+// The rows of `split` merged (each aggregated by one model, places listed by all) are the
+// rows of `single`, entry by entry.
+void ExpectSameRows(Model& single, std::vector<Model>& split) {
+  MapState single_state;
+  single.Persist(single_state);
+  const Entries want = Summed(single_state);
+  Entries merged;
+  size_t users_split = 0;
+  for (Model& m : split) {
+    MapState state;
+    m.Persist(state);
+    for (auto& [key, text] : Summed(state)) {
+      if (key.first == Space::kPlaces) {
+        // Every instance lists every place; the listings are the same.
+        EXPECT_EQ(want.at(key), text) << key.second;
+        merged[key] = text;
+        continue;
+      }
+      if (key.first == Space::kUserHistory || key.first == Space::kProfiles) ++users_split;
+      // A row is aggregated by one instance only.
+      EXPECT_TRUE(merged.emplace(key, text).second) << SpaceName(key.first) << " " << key.second;
+    }
+  }
+  EXPECT_GT(users_split, 100u);
+  EXPECT_GT(want.size(), 2000u);
+  EXPECT_EQ(merged.size(), want.size());
+  for (const auto& [key, text] : want) {
+    auto it = merged.find(key);
+    if (it == merged.end()) {
+      ADD_FAILURE() << "missing " << SpaceName(key.first) << " " << key.second;
+    } else {
+      EXPECT_EQ(it->second, text) << SpaceName(key.first) << " " << key.second;
+    }
+  }
+  for (Space space : {Space::kActivityPlace, Space::kCovisits, Space::kTransitions,
+                      Space::kPlaceProfiles, Space::kUserHistory}) {
+    EXPECT_TRUE(std::any_of(want.begin(), want.end(), [&](const auto& kv) {
+      return kv.first.first == space;
+    })) << SpaceName(space);
+  }
+}
+
 TEST(ModelSplitTest, ThreeInstancesSplittingUsersAndRowsByPartitionHoldTheSingleModelsState) {
   const Stream stream = MakeStream();
   Model single(Options());
@@ -135,43 +178,7 @@ TEST(ModelSplitTest, ThreeInstancesSplittingUsersAndRowsByPartitionHoldTheSingle
     }
   }
 
-  MapState single_state;
-  single.Persist(single_state);
-  const Entries want = Summed(single_state);
-  Entries merged;
-  size_t users_split = 0;
-  for (int i = 0; i < kInstances; ++i) {
-    MapState state;
-    split[i].Persist(state);
-    for (auto& [key, text] : Summed(state)) {
-      if (key.first == Space::kPlaces) {
-        // Every instance lists every place; the listings are the same.
-        EXPECT_EQ(want.at(key), text) << key.second;
-        merged[key] = text;
-        continue;
-      }
-      if (key.first == Space::kUserHistory || key.first == Space::kProfiles) ++users_split;
-      // A row is aggregated by one instance only.
-      EXPECT_TRUE(merged.emplace(key, text).second) << SpaceName(key.first) << " " << key.second;
-    }
-  }
-  EXPECT_GT(users_split, 100u);
-  EXPECT_GT(want.size(), 2000u);
-  EXPECT_EQ(merged.size(), want.size());
-  for (const auto& [key, text] : want) {
-    auto it = merged.find(key);
-    if (it == merged.end()) {
-      ADD_FAILURE() << "missing " << SpaceName(key.first) << " " << key.second;
-    } else {
-      EXPECT_EQ(it->second, text) << SpaceName(key.first) << " " << key.second;
-    }
-  }
-  for (Space space : {Space::kActivityPlace, Space::kCovisits, Space::kTransitions,
-                      Space::kPlaceProfiles, Space::kUserHistory}) {
-    EXPECT_TRUE(std::any_of(want.begin(), want.end(), [&](const auto& kv) {
-      return kv.first.first == space;
-    })) << SpaceName(space);
-  }
+  ExpectSameRows(single, split);
 }
 
 TEST(ModelSplitTest, ALinkLearnedFromANamedActivityIsLearnedByThePlacesOwnerFromTheFact) {
@@ -200,6 +207,104 @@ TEST(ModelSplitTest, ALinkLearnedFromANamedActivityIsLearnedByThePlacesOwnerFrom
   // The user's own history is where the user is.
   EXPECT_NE(test_support::Mine(users_side, "u1", "Karaoke Bar", place), nullptr);
   EXPECT_EQ(test_support::Mine(rows_side, "u1", "Karaoke Bar", place), nullptr);
+}
+
+TEST(ModelSplitTest, FactsThroughTheByPlaceBytesAndFilterCountOnceWhenASourceReplays) {
+  const Stream stream = MakeStream();
+  Model single(Options());
+  std::vector<Model> split;
+  split.reserve(kInstances);
+  for (int i = 0; i < kInstances; ++i) split.emplace_back(Options());
+  for (const Place& p : stream.places) {
+    single.UpsertPlace(p);
+    for (Model& m : split) m.UpsertPlace(p);
+  }
+  // The by-place topic: records per destination partition, in the order produced.
+  std::vector<std::vector<std::string>> by_place(kPartitions);
+  std::vector<int64_t> next_offset(kPartitions, 0);
+  size_t records = 0;
+  for (const Event& e : stream.events) {
+    ASSERT_TRUE(single.Apply(e).ok()) << e.event_id;
+    const int32_t p = KafkaPartition(e.user.str(), kPartitions);
+    EventFact fact;
+    ASSERT_TRUE(split[p % kInstances].ApplyUser(e, fact).ok()) << e.event_id;
+    const FactSource source{p, next_offset[p]++};
+    std::string bytes = EncodeFact(fact, source);
+    for (int32_t q : FactDestinations(fact, kPartitions)) {
+      by_place[q].push_back(bytes);
+      ++records;
+      // Every tenth event of a source is sent again later, as after a crash of its owner
+      // that re-applies events past its last commit: the copy must count for nothing.
+      if (source.offset % 10 == 9) by_place[q].push_back(bytes);
+    }
+  }
+  EXPECT_GT(records, stream.events.size());  // facts reach more than the place's partition
+  size_t dropped = 0;
+  for (int32_t q = kPartitions - 1; q >= 0; --q) {
+    const PartitionRowOwner owner(q, kPartitions);
+    FactFilter filter;
+    for (const std::string& bytes : by_place[q]) {
+      auto decoded = DecodeFact(bytes);
+      ASSERT_TRUE(decoded.has_value());
+      if (!filter.Accept(decoded->second)) {
+        ++dropped;
+        continue;
+      }
+      split[q % kInstances].ApplyFact(decoded->first, &owner);
+    }
+    auto restored = FactFilter::Decode(filter.Encode());
+    ASSERT_TRUE(restored.has_value());
+    EXPECT_EQ(restored->applied(), filter.applied());
+  }
+  EXPECT_GT(dropped, 100u);
+  ExpectSameRows(single, split);
+}
+
+TEST(FactLogTest, AFactComesBackFromItsBytesAndPartialOrForeignBytesAreRefused) {
+  EventFact f;
+  f.place = PlaceId("p9");
+  f.type = EventType::kClick;
+  f.ts = 1'333'476'009'000;
+  f.value = 4.5;
+  f.activities = {ActivityId("Bar"), ActivityId("Coffee Shop")};
+  f.named = false;
+  f.seen_before = true;
+  f.covisited = {PlaceId("a"), PlaceId("b")};
+  f.from = PlaceId("a");
+  const std::string bytes = EncodeFact(f, {7, 12345});
+  auto back = DecodeFact(bytes);
+  ASSERT_TRUE(back.has_value());
+  const EventFact& g = back->first;
+  EXPECT_EQ(back->second.partition, 7);
+  EXPECT_EQ(back->second.offset, 12345);
+  EXPECT_EQ(g.place, f.place);
+  EXPECT_EQ(g.type, f.type);
+  EXPECT_EQ(g.ts, f.ts);
+  EXPECT_EQ(g.value, f.value);
+  EXPECT_EQ(g.activities, f.activities);
+  EXPECT_EQ(g.named, f.named);
+  EXPECT_EQ(g.seen_before, f.seen_before);
+  EXPECT_EQ(g.covisited, f.covisited);
+  EXPECT_EQ(g.from, f.from);
+  for (size_t n = 0; n < bytes.size(); ++n) {
+    EXPECT_FALSE(DecodeFact(bytes.substr(0, n)).has_value()) << n;
+  }
+  EXPECT_FALSE(DecodeFact(bytes + "x").has_value());
+  std::string other = bytes;
+  other[0] = 9;  // another version
+  EXPECT_FALSE(DecodeFact(other).has_value());
+  EXPECT_FALSE(FactFilter::Decode("nonsense").has_value());
+}
+
+TEST(FactLogTest, TheFilterTakesEachSourcesOffsetsOnceInOrder) {
+  FactFilter filter;
+  EXPECT_TRUE(filter.Accept({0, 5}));
+  EXPECT_TRUE(filter.Accept({1, 0}));
+  EXPECT_FALSE(filter.Accept({0, 5}));
+  EXPECT_FALSE(filter.Accept({0, 3}));
+  EXPECT_TRUE(filter.Accept({0, 6}));
+  EXPECT_FALSE(filter.Accept({1, 0}));
+  EXPECT_EQ(filter.applied(), (std::map<int32_t, int64_t>{{0, 6}, {1, 0}}));
 }
 
 }  // namespace
