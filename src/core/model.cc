@@ -524,6 +524,41 @@ void Model::ApplyFact(const EventFact& f, const RowOwner* owner) {
   }
 }
 
+size_t Model::DropUsers(const std::function<bool(const UserId&)>& drop) {
+  std::vector<UserId> gone;
+  for (const auto& [user, profile] : profiles_) {
+    if (drop(user)) gone.push_back(user);
+  }
+  for (const auto& [user, history] : users_) {
+    if (!profiles_.contains(user) && drop(user)) gone.push_back(user);
+  }
+  for (const auto& [user, vector] : factors_.users()) {
+    if (!profiles_.contains(user) && !users_.contains(user) && drop(user)) gone.push_back(user);
+  }
+  if (gone.empty()) return 0;
+  const std::unordered_set<UserId> dropped(gone.begin(), gone.end());
+  std::erase_if(dirty_users_, [&](const auto& k) { return dropped.contains(std::get<0>(k)); });
+  for (const UserId& u : gone) {
+    if (auto it = users_.find(u); it != users_.end()) {
+      for (const auto& [a, places] : it->second) {
+        for (const auto& [p, stat] : places) {
+          dropped_keys_.emplace_back(Space::kUserHistory,
+                                     ByteWriter().Str(u.str()).Str(a.str()).Str(p.str()).Take());
+        }
+      }
+      users_.erase(it);
+    }
+    if (profiles_.erase(u) > 0) dropped_keys_.emplace_back(Space::kProfiles, u.str());
+    if (factors_.mutable_users().erase(u) > 0) {
+      dropped_keys_.emplace_back(Space::kLearned, std::string(kUserFactorPrefix) + u.str());
+    }
+    dirty_profiles_.erase(u);
+    dirty_user_factors_.erase(u);
+  }
+  if (!track_changes_) dropped_keys_.clear();
+  return gone.size();
+}
+
 void Model::ApplyPlaceFact(const EventFact& f, PlaceEntry& place) {
   if (f.named && !place.Lists(f.activities.front())) {
     // People do this activity here although the place does not list it: learn the link.
@@ -814,6 +849,8 @@ void Model::CountRejected(std::string_view reason) {
 }
 
 void Model::Persist(StateWriter& w) {
+  for (const auto& [space, key] : dropped_keys_) w.Delete(space, key);
+  dropped_keys_.clear();
   for (const PlaceId& id : dirty_places_) {
     if (const Place* p = FindPlace(id)) {
       w.Put(Space::kPlaces, id.str(), EncodePlace(*p));

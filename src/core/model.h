@@ -21,6 +21,7 @@
 #include "src/core/types.h"
 
 #include <array>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -234,6 +235,11 @@ class Model {
   // facts (up to float rounding of the decayed sums).
   Status ApplyUser(const Event& event, EventFact& fact);
   void ApplyFact(const EventFact& fact, const RowOwner* owner = nullptr);
+  // Forgets the per-user state (history, profile, factor vector) of every user `drop`
+  // selects, as an instance does for the users of a partition it gave up: from memory now,
+  // from the store at the next Persist (deletes in the same batch as the offsets). Rows summed
+  // over users keep what those users added. Returns how many users were dropped.
+  size_t DropUsers(const std::function<bool(const UserId&)>& drop);
   // Counts an input that was rejected, by a short reason code ("invalid_json", ...).
   void CountRejected(std::string_view reason);
 
@@ -400,6 +406,8 @@ class Model {
   bool dirty_als_ = false;
   bool dirty_schedule_ = false;
   std::unordered_set<UserId> dirty_user_factors_;
+  // Stored per-user entries of dropped users, deleted at the next Persist.
+  std::vector<std::pair<Space, std::string>> dropped_keys_;
   std::unordered_set<PlaceId> dirty_place_factors_;
   bool track_changes_ = true;
   bool dirty_meta_ = false;

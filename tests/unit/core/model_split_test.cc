@@ -2,6 +2,7 @@
 // state of several models that each apply the users of their partitions and aggregate the
 // rows of theirs, with the facts delivered in another order (the scale-out split, README
 // "Scale-out on Kafka").
+#include "src/core/bytes.h"
 #include "src/core/checkin.h"
 #include "src/core/fact_log.h"
 #include "src/core/model.h"
@@ -258,6 +259,86 @@ TEST(ModelSplitTest, FactsThroughTheByPlaceBytesAndFilterCountOnceWhenASourceRep
   }
   EXPECT_GT(dropped, 100u);
   ExpectSameRows(single, split);
+}
+
+// The entries of `state` in `space` that belong to one of `users` (history keys start with
+// the length-prefixed user id, profile keys are the id, factor keys "factor/user/<id>").
+std::map<std::string, std::string> UserEntries(const MapState& state, Space space,
+                                               const std::set<std::string>& users) {
+  std::map<std::string, std::string> out;
+  (void)state.Scan(space, [&](std::string_view key, std::string_view value) {
+    for (const std::string& u : users) {
+      const std::string prefixed = ByteWriter().Str(u).Take();
+      if (key == u || key.starts_with(prefixed) || key == "factor/user/" + u) {
+        out[std::string(key)] = Model::DescribeEntry(space, key, value);
+      }
+    }
+  });
+  return out;
+}
+
+TEST(ModelSplitTest,
+     UsersOfAPartitionGivenUpAreDroppedFromMemoryAndStoreAndComeBackFromTheirEvents) {
+  const Stream stream = MakeStream();
+  Model m(Options());
+  for (const Place& p : stream.places) m.UpsertPlace(p);
+  for (const Event& e : stream.events) ASSERT_TRUE(m.Apply(e).ok()) << e.event_id;
+  MapState state;
+  m.Persist(state);
+  const Entries rows_before = Summed(state);
+  constexpr int32_t kGivenUp = 5;
+  std::set<std::string> gone, kept;
+  for (const Event& e : stream.events) {
+    (KafkaPartition(e.user.str(), kPartitions) == kGivenUp ? gone : kept).insert(e.user.str());
+  }
+  ASSERT_FALSE(gone.empty());
+  ASSERT_FALSE(kept.empty());
+  std::map<Space, std::map<std::string, std::string>> before;
+  for (Space space : {Space::kUserHistory, Space::kProfiles, Space::kLearned}) {
+    before[space] = UserEntries(state, space, gone);
+    ASSERT_FALSE(before[space].empty()) << SpaceName(space);
+  }
+  const auto kept_before = UserEntries(state, Space::kUserHistory, kept);
+
+  const size_t dropped = m.DropUsers(
+      [&](const UserId& u) { return KafkaPartition(u.str(), kPartitions) == kGivenUp; });
+  EXPECT_EQ(dropped, gone.size());
+  m.Persist(state);
+  for (Space space : {Space::kUserHistory, Space::kProfiles, Space::kLearned}) {
+    EXPECT_TRUE(UserEntries(state, space, gone).empty()) << SpaceName(space);
+  }
+  EXPECT_EQ(UserEntries(state, Space::kUserHistory, kept), kept_before);
+  for (const std::string& u : gone) EXPECT_EQ(m.Profile(UserId(u)), nullptr) << u;
+  for (const std::string& u : kept) EXPECT_NE(m.Profile(UserId(u)), nullptr) << u;
+  Model loaded(Options());
+  ASSERT_TRUE(loaded.Load(state).ok());
+  for (const std::string& u : gone) EXPECT_EQ(loaded.Profile(UserId(u)), nullptr) << u;
+
+  // The rows summed over users are not the users' to take away.
+  Entries rows_after = Summed(state);
+  std::erase_if(rows_after, [](const auto& kv) {
+    return kv.first.first == Space::kUserHistory || kv.first.first == Space::kProfiles;
+  });
+  Entries rows_want = rows_before;
+  std::erase_if(rows_want, [](const auto& kv) {
+    return kv.first.first == Space::kUserHistory || kv.first.first == Space::kProfiles;
+  });
+  EXPECT_EQ(rows_after, rows_want);
+
+  // A new owner rebuilds them from the partition's events (the user part only: the rows
+  // already hold what the events added).
+  Model owner(Options());
+  ASSERT_TRUE(owner.Load(state).ok());
+  EventFact fact;
+  for (const Event& e : stream.events) {
+    if (gone.contains(e.user.str())) {
+      ASSERT_TRUE(owner.ApplyUser(e, fact).ok()) << e.event_id;
+    }
+  }
+  MapState rebuilt;
+  owner.Persist(rebuilt);
+  EXPECT_EQ(UserEntries(rebuilt, Space::kUserHistory, gone), before[Space::kUserHistory]);
+  EXPECT_EQ(UserEntries(rebuilt, Space::kProfiles, gone), before[Space::kProfiles]);
 }
 
 TEST(FactLogTest, AFactComesBackFromItsBytesAndPartialOrForeignBytesAreRefused) {
