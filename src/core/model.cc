@@ -559,6 +559,100 @@ size_t Model::DropUsers(const std::function<bool(const UserId&)>& drop) {
   return gone.size();
 }
 
+Status Model::InstallRow(Space space, std::string_view key, std::string_view value) {
+  auto bad = [&] { return Status::Error(std::string("bad ") + SpaceName(space) + " row"); };
+  switch (space) {
+    case Space::kPlaces: {
+      Place p;
+      if (!DecodePlace(key, value, p)) return bad();
+      UpsertPlace(std::move(p));
+      return Status::Ok();
+    }
+    case Space::kActivityPlace: {
+      ByteReader k(key);
+      std::string a, p;
+      ActivityPlaceStat st;
+      if (!k.Str(a) || !k.Str(p) || !k.done() || !DecodeStat(value, st)) return bad();
+      const ActivityId activity(std::move(a));
+      const PlaceId place(std::move(p));
+      auto [it, added] = activity_stats_[activity].try_emplace(place);
+      ActivityPlaceStat& held = it->second;
+      activity_events_[activity] +=
+          st.visits + st.clicks + st.ratings - (held.visits + held.clicks + held.ratings);
+      if (st.ratings != held.ratings) {
+        auto& [n, sum] = activity_ratings_[activity];
+        n += st.ratings - held.ratings;
+        sum += st.rating_sum - held.rating_sum;
+      }
+      held = st;
+      if (added) EntryOrDeleted(place).stats.emplace_back(activity, &held);
+      if (const PlaceEntry* e = FindPlace(place); e != nullptr && e->Lists(activity)) {
+        UpdateTop(activity, place);
+      }
+      if (track_changes_) dirty_stats_.emplace(activity, place);
+      return Status::Ok();
+    }
+    case Space::kPlaceProfiles: {
+      PlaceProfile pp;
+      if (!DecodePlaceProfile(value, pp)) return bad();
+      const PlaceId place{std::string(key)};
+      auto [it, first] = place_profiles_.try_emplace(place);
+      it->second = pp;
+      if (first) {
+        EntryOrDeleted(place).profile = &it->second;
+        if (const PlaceEntry* e = FindPlace(place)) {
+          for (const ActivityId& a : e->activities) InsertSorted(active_places_[a], place);
+        }
+      }
+      if (track_changes_) dirty_place_profiles_.insert(place);
+      return Status::Ok();
+    }
+    case Space::kTransitions:
+    case Space::kCovisits: {
+      std::string a, b;
+      int64_t n = 0;
+      ByteReader r(value);
+      if (!DecodePair(key, a, b) || !r.I64(n) || !r.done()) return bad();
+      const PlaceId from(std::move(a));
+      const uint32_t fi = EntryOrDeleted(from).index;
+      const uint32_t ti = EntryOrDeleted(PlaceId(std::move(b))).index;
+      CountRow& row = (space == Space::kTransitions ? transitions_ : covisits_)[from];
+      const int64_t delta = n - row.Get(ti);
+      if (delta != 0) row.Add(ti, delta);
+      if (space == Space::kTransitions) {
+        transitions_out_[from] += delta;
+        if (track_changes_) dirty_transitions_.insert(IndexPair(fi, ti));
+      } else if (track_changes_) {
+        dirty_covisits_.insert(IndexPair(fi, ti));
+      }
+      return Status::Ok();
+    }
+    case Space::kMeta: {
+      ByteReader r(value);
+      if (key.starts_with(kHoursPrefix)) {
+        std::array<int64_t, 24> hours{};
+        for (int64_t& h : hours) r.I64(h);
+        if (!r.done()) return bad();
+        const ActivityId activity{std::string(key.substr(kHoursPrefix.size()))};
+        activity_hours_[activity] = hours;
+        if (track_changes_) dirty_hours_.insert(activity);
+        return Status::Ok();
+      }
+      if (key.starts_with(kRepeatsPrefix)) {
+        int64_t visits = 0, repeats = 0;
+        if (!r.I64(visits) || !r.I64(repeats) || !r.done()) return bad();
+        const ActivityId activity{std::string(key.substr(kRepeatsPrefix.size()))};
+        activity_repeats_[activity] = {visits, repeats};
+        if (track_changes_) dirty_repeats_.insert(activity);
+        return Status::Ok();
+      }
+      return bad();
+    }
+    default:
+      return Status::Error(std::string(SpaceName(space)) + " holds no rows summed over users");
+  }
+}
+
 void Model::ApplyPlaceFact(const EventFact& f, PlaceEntry& place) {
   if (f.named && !place.Lists(f.activities.front())) {
     // People do this activity here although the place does not list it: learn the link.

@@ -240,6 +240,12 @@ class Model {
   // from the store at the next Persist (deletes in the same batch as the offsets). Rows summed
   // over users keep what those users added. Returns how many users were dropped.
   size_t DropUsers(const std::function<bool(const UserId&)>& drop);
+  // Installs one row summed over users, in its stored form (space, key, value as Persist
+  // writes it), as read from the model topic: stats, place profiles, transition and
+  // co-visit counts, hours and repeats of an activity, and place listings. The row replaces
+  // what was held for its key; what is derived from it (most visited, learners' lists,
+  // activity totals) follows. Error, nothing changed, for other spaces or bad bytes.
+  Status InstallRow(Space space, std::string_view key, std::string_view value);
   // Counts an input that was rejected, by a short reason code ("invalid_json", ...).
   void CountRejected(std::string_view reason);
 

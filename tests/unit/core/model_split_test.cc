@@ -341,6 +341,84 @@ TEST(ModelSplitTest,
   EXPECT_EQ(UserEntries(rebuilt, Space::kProfiles, gone), before[Space::kProfiles]);
 }
 
+// The entries of Summed() that are rows summed over users (not a user's own).
+Entries Rows(MapState& state) {
+  Entries out = Summed(state);
+  std::erase_if(out, [](const auto& kv) {
+    return kv.first.first == Space::kUserHistory || kv.first.first == Space::kProfiles;
+  });
+  return out;
+}
+
+TEST(ModelSplitTest, RowsPublishedByEachAggregatorAndInstalledByTheOthersGiveEveryInstanceAllRows) {
+  const Stream stream = MakeStream();
+  Model single(Options());
+  std::vector<Model> split;
+  std::vector<PartitionOwner> owners;
+  split.reserve(kInstances);
+  for (int i = 0; i < kInstances; ++i) {
+    split.emplace_back(Options());
+    owners.emplace_back(i);
+  }
+  for (const Place& p : stream.places) {
+    single.UpsertPlace(p);
+    for (Model& m : split) m.UpsertPlace(p);
+  }
+  for (const Event& e : stream.events) {
+    ASSERT_TRUE(single.Apply(e).ok()) << e.event_id;
+    EventFact fact;
+    for (int i = 0; i < kInstances; ++i) {
+      if (!owners[i].OwnsUser(e.user)) continue;
+      ASSERT_TRUE(split[i].ApplyUser(e, fact).ok()) << e.event_id;
+      for (int j = 0; j < kInstances; ++j) split[j].ApplyFact(fact, &owners[j]);
+    }
+  }
+  // The model topic: what each aggregator persisted of its rows, as stored.
+  std::vector<MapState> states(kInstances);
+  std::vector<std::vector<MapState::Op>> published(kInstances);
+  for (int i = 0; i < kInstances; ++i) {
+    split[i].Persist(states[i]);
+    const Entries rows = Rows(states[i]);
+    for (MapState::Op& op : states[i].TakeOps()) {
+      if (op.put && rows.contains({op.space, op.key})) {
+        published[i].push_back(std::move(op));
+      }
+    }
+    ASSERT_FALSE(published[i].empty());
+  }
+  for (int i = 0; i < kInstances; ++i) {
+    for (int j = 0; j < kInstances; ++j) {
+      if (j == i) continue;
+      for (const MapState::Op& op : published[j]) {
+        ASSERT_TRUE(split[i].InstallRow(op.space, op.key, op.value).ok()) << op.key;
+      }
+    }
+    split[i].Persist(states[i]);
+  }
+  MapState single_state;
+  single.Persist(single_state);
+  const Entries want = Rows(single_state);
+  for (int i = 0; i < kInstances; ++i) {
+    EXPECT_EQ(Rows(states[i]), want) << "instance " << i;
+    // What is derived from the rows follows them.
+    for (const auto& [activity, stats] : single.activity_stats()) {
+      const auto* top = split[i].TopPlaces(activity);
+      const auto* active = split[i].ActivePlacesFor(activity);
+      ASSERT_NE(top, nullptr) << activity.str();
+      EXPECT_EQ(*top, *single.TopPlaces(activity)) << activity.str();
+      ASSERT_NE(active, nullptr) << activity.str();
+      EXPECT_EQ(*active, *single.ActivePlacesFor(activity)) << activity.str();
+      EXPECT_EQ(split[i].ActivityRatings(activity), single.ActivityRatings(activity));
+      EXPECT_EQ(split[i].ActivityPopularity(activity), single.ActivityPopularity(activity));
+    }
+    for (const auto& [id, place] : single.places()) {
+      EXPECT_EQ(split[i].TransitionsOut(id), single.TransitionsOut(id)) << id.str();
+    }
+  }
+  EXPECT_FALSE(split[0].InstallRow(Space::kProfiles, "u1", "x").ok());
+  EXPECT_FALSE(split[0].InstallRow(Space::kCovisits, "nonsense", "x").ok());
+}
+
 TEST(FactLogTest, AFactComesBackFromItsBytesAndPartialOrForeignBytesAreRefused) {
   EventFact f;
   f.place = PlaceId("p9");
