@@ -87,6 +87,18 @@ ModelOptions Options() {
   return o;
 }
 
+// kInstances models and `single`, every one listing the stream's places.
+std::vector<Model> SplitModels(const Stream& stream, Model& single) {
+  std::vector<Model> split;
+  split.reserve(kInstances);  // models are not moved once places point into them
+  for (int i = 0; i < kInstances; ++i) split.emplace_back(Options());
+  for (const Place& p : stream.places) {
+    single.UpsertPlace(p);
+    for (Model& m : split) m.UpsertPlace(p);
+  }
+  return split;
+}
+
 // Every entry a model persisted outside the learned parameters and the counters of what it
 // applied itself, as text: (space, key) -> description.
 using Entries = std::map<std::pair<Space, std::string>, std::string>;
@@ -149,17 +161,9 @@ void ExpectSameRows(Model& single, std::vector<Model>& split) {
 TEST(ModelSplitTest, ThreeInstancesSplittingUsersAndRowsByPartitionHoldTheSingleModelsState) {
   const Stream stream = MakeStream();
   Model single(Options());
-  std::vector<Model> split;
+  std::vector<Model> split = SplitModels(stream, single);
   std::vector<PartitionOwner> owners;
-  split.reserve(kInstances);  // models are not moved once places point into them
-  for (int i = 0; i < kInstances; ++i) {
-    split.emplace_back(Options());
-    owners.emplace_back(i);
-  }
-  for (const Place& p : stream.places) {
-    single.UpsertPlace(p);
-    for (Model& m : split) m.UpsertPlace(p);
-  }
+  for (int i = 0; i < kInstances; ++i) owners.emplace_back(i);
   // Each instance applies its users' events in order and keeps the facts they give, as it
   // would produce them to the by-place topic, one source after another.
   std::vector<std::vector<EventFact>> produced(kInstances);
@@ -213,13 +217,7 @@ TEST(ModelSplitTest, ALinkLearnedFromANamedActivityIsLearnedByThePlacesOwnerFrom
 TEST(ModelSplitTest, FactsThroughTheByPlaceBytesAndFilterCountOnceWhenASourceReplays) {
   const Stream stream = MakeStream();
   Model single(Options());
-  std::vector<Model> split;
-  split.reserve(kInstances);
-  for (int i = 0; i < kInstances; ++i) split.emplace_back(Options());
-  for (const Place& p : stream.places) {
-    single.UpsertPlace(p);
-    for (Model& m : split) m.UpsertPlace(p);
-  }
+  std::vector<Model> split = SplitModels(stream, single);
   // The by-place topic: records per destination partition, in the order produced.
   std::vector<std::vector<std::string>> by_place(kPartitions);
   std::vector<int64_t> next_offset(kPartitions, 0);
@@ -353,17 +351,9 @@ Entries Rows(MapState& state) {
 TEST(ModelSplitTest, RowsPublishedByEachAggregatorAndInstalledByTheOthersGiveEveryInstanceAllRows) {
   const Stream stream = MakeStream();
   Model single(Options());
-  std::vector<Model> split;
+  std::vector<Model> split = SplitModels(stream, single);
   std::vector<PartitionOwner> owners;
-  split.reserve(kInstances);
-  for (int i = 0; i < kInstances; ++i) {
-    split.emplace_back(Options());
-    owners.emplace_back(i);
-  }
-  for (const Place& p : stream.places) {
-    single.UpsertPlace(p);
-    for (Model& m : split) m.UpsertPlace(p);
-  }
+  for (int i = 0; i < kInstances; ++i) owners.emplace_back(i);
   for (const Event& e : stream.events) {
     ASSERT_TRUE(single.Apply(e).ok()) << e.event_id;
     EventFact fact;
