@@ -2,6 +2,7 @@
 
 #include "src/core/geo.h"
 #include "src/core/llr.h"
+#include "src/core/time_format.h"
 
 #include <algorithm>
 #include <cmath>
@@ -23,7 +24,7 @@ FeatureContext MakeFeatureContext(const Model& m, const ActivityId& activity,
   c.position = position;
   c.t = t;
   c.user = user;
-  c.hour = static_cast<int>(((t / 3'600'000) % 24 + 24) % 24);
+  c.hour = UtcHour(t);
   c.stats = m.StatsFor(activity);
   c.activity_hours = m.ActivityHours(activity);
   if (c.activity_hours != nullptr) {

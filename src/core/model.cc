@@ -510,7 +510,7 @@ void Model::ApplyFact(const EventFact& f, const RowOwner* owner) {
     ++transitions_out_[*f.from];
     if (track_changes_) dirty_transitions_.insert(IndexPair(li, pi));
   }
-  const auto hour = static_cast<size_t>(((f.ts / 3'600'000) % 24 + 24) % 24);
+  const auto hour = static_cast<size_t>(UtcHour(f.ts));
   for (const ActivityId& a : f.activities) {
     if (owner != nullptr && !owner->OwnsActivity(a)) continue;
     ++activity_hours_[a][hour];
@@ -696,12 +696,14 @@ void Model::ApplyPlaceFact(const EventFact& f, PlaceEntry& place) {
   }
   if (!f.seen_before) {
     ++p.users;
+    CountRow& row = covisits_[f.place];
     for (const PlaceId& h : f.covisited) {
-      covisits_[f.place].Add(EntryOrDeleted(h).index, 1);
-      if (track_changes_) dirty_covisits_.insert(IndexPair(place.index, EntryOrDeleted(h).index));
+      const uint32_t hi = EntryOrDeleted(h).index;
+      row.Add(hi, 1);
+      if (track_changes_) dirty_covisits_.insert(IndexPair(place.index, hi));
     }
   }
-  ++p.hours[static_cast<size_t>(((f.ts / 3'600'000) % 24 + 24) % 24)];
+  ++p.hours[static_cast<size_t>(UtcHour(f.ts))];
   if (weight > 0) p.recent.Add(weight, f.ts, 7 * kMsPerDay);
   if (track_changes_) dirty_place_profiles_.insert(f.place);
 }

@@ -17,6 +17,9 @@ std::optional<TimeMs> ParseRfc3339(std::string_view text);
 // Formats as "2012-04-03T18:00:09Z" (".250" added when there are milliseconds).
 std::string FormatRfc3339(TimeMs ms);
 
+// The UTC hour of day (0-23) of `ms`, before the epoch too.
+inline int UtcHour(TimeMs ms) { return static_cast<int>(((ms / 3'600'000) % 24 + 24) % 24); }
+
 // Parses the check-in files' "Tue Apr 03 18:00:09 +0000 2012". nullopt when malformed.
 std::optional<TimeMs> ParseCheckinTime(std::string_view text);
 
