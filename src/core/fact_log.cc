@@ -10,6 +10,7 @@ namespace {
 
 constexpr uint64_t kFactVersion = 1;
 constexpr uint64_t kFilterVersion = 1;
+constexpr uint64_t kCommitVersion = 1;
 
 int64_t TypeCode(EventType type) {
   switch (type) {
@@ -129,6 +130,52 @@ std::optional<FactFilter> FactFilter::Decode(std::string_view bytes) {
   }
   if (!r.done()) return std::nullopt;
   return filter;
+}
+
+std::optional<int32_t> RowPartition(Space space, std::string_view key, int32_t partitions) {
+  std::optional<std::string> id = Model::RowOwnerId(space, key);
+  if (!id) return std::nullopt;
+  return KafkaPartition(*id, partitions);
+}
+
+std::string EncodeModelKey(Space space, std::string_view key) {
+  std::string out(1, static_cast<char>(space));
+  out += key;
+  return out;
+}
+
+std::optional<std::pair<Space, std::string>> DecodeModelKey(std::string_view bytes) {
+  if (bytes.empty()) return std::nullopt;
+  const auto code = static_cast<unsigned char>(bytes[0]);
+  for (Space space : kAllSpaces) {
+    if (static_cast<unsigned char>(space) == code) {
+      return std::pair{space, std::string(bytes.substr(1))};
+    }
+  }
+  return std::nullopt;
+}
+
+std::string EncodeModelCommit(const ModelCommit& commit) {
+  return ByteWriter()
+      .U64(kCommitVersion)
+      .I64(commit.next_offset)
+      .Str(commit.filter.Encode())
+      .Take();
+}
+
+std::optional<ModelCommit> DecodeModelCommit(std::string_view bytes) {
+  ByteReader r(bytes);
+  uint64_t version = 0;
+  ModelCommit commit;
+  std::string filter;
+  if (!r.U64(version) || version != kCommitVersion || !r.I64(commit.next_offset) ||
+      commit.next_offset < 0 || !r.Str(filter) || !r.done()) {
+    return std::nullopt;
+  }
+  std::optional<FactFilter> f = FactFilter::Decode(filter);
+  if (!f) return std::nullopt;
+  commit.filter = std::move(*f);
+  return commit;
 }
 
 }  // namespace locus

@@ -63,4 +63,26 @@ class FactFilter {
   std::map<int32_t, int64_t> applied_;
 };
 
+// The by-place partition that aggregates a stored row summed over users (Model::RowOwnerId);
+// nullopt for entries that are not such rows.
+std::optional<int32_t> RowPartition(Space space, std::string_view key, int32_t partitions);
+
+// The model topic (locus.model), partitioned like the by-place topic: the owner of by-place
+// partition q publishes every row of q it changed, keyed by space and stored key, then a
+// commit marker: the next by-place offset of q those rows include and q's FactFilter. A reader
+// installs a partition's rows only when their marker arrives, so rows, filter and offset move
+// together to whoever owns q next (no transactions needed).
+std::string EncodeModelKey(Space space, std::string_view key);
+// nullopt for the marker's key and for bytes that are no model key.
+std::optional<std::pair<Space, std::string>> DecodeModelKey(std::string_view bytes);
+inline constexpr std::string_view kModelCommitKey =
+    "\xff"
+    "commit";
+struct ModelCommit {
+  int64_t next_offset = 0;  // of the by-place partition
+  FactFilter filter;
+};
+std::string EncodeModelCommit(const ModelCommit& commit);
+std::optional<ModelCommit> DecodeModelCommit(std::string_view bytes);
+
 }  // namespace locus

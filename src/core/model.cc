@@ -653,6 +653,31 @@ Status Model::InstallRow(Space space, std::string_view key, std::string_view val
   }
 }
 
+std::optional<std::string> Model::RowOwnerId(Space space, std::string_view key) {
+  switch (space) {
+    case Space::kPlaces:
+    case Space::kPlaceProfiles:
+      return std::string(key);
+    case Space::kTransitions:
+    case Space::kCovisits: {
+      std::string a, b;
+      if (!DecodePair(key, a, b)) return std::nullopt;
+      return a;
+    }
+    case Space::kActivityPlace: {
+      std::string a, p;
+      if (!DecodePair(key, a, p)) return std::nullopt;
+      return p;
+    }
+    case Space::kMeta:
+      if (key.starts_with(kHoursPrefix)) return std::string(key.substr(kHoursPrefix.size()));
+      if (key.starts_with(kRepeatsPrefix)) return std::string(key.substr(kRepeatsPrefix.size()));
+      return std::nullopt;
+    default:
+      return std::nullopt;
+  }
+}
+
 void Model::ApplyPlaceFact(const EventFact& f, PlaceEntry& place) {
   if (f.named && !place.Lists(f.activities.front())) {
     // People do this activity here although the place does not list it: learn the link.

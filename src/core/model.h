@@ -246,6 +246,11 @@ class Model {
   // what was held for its key; what is derived from it (most visited, learners' lists,
   // activity totals) follows. Error, nothing changed, for other spaces or bad bytes.
   Status InstallRow(Space space, std::string_view key, std::string_view value);
+  // The id whose partition aggregates a stored row summed over users (a place id for places,
+  // stats, place profiles, transitions and co-visits out of a place; an activity id for its
+  // hours and repeats); nullopt for every other entry (per-user state, learned parameters,
+  // counters) and for keys that do not parse.
+  static std::optional<std::string> RowOwnerId(Space space, std::string_view key);
   // Counts an input that was rejected, by a short reason code ("invalid_json", ...).
   void CountRejected(std::string_view reason);
 

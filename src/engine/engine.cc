@@ -15,6 +15,11 @@ Result<std::unique_ptr<Engine>> Engine::Open(EngineOptions options,
   Status s = engine->model_.Load(*engine->store_);
   if (!s.ok())
     return Status::Error("loading state from " + engine->store_->dir() + ": " + s.message());
+  if (engine->scaled()) {
+    s = engine->LoadFilters();
+    if (!s.ok())
+      return Status::Error("loading state from " + engine->store_->dir() + ": " + s.message());
+  }
   return engine;
 }
 
@@ -64,12 +69,23 @@ bool Engine::RetrainInstallDue(const Event& event) const {
   return at != 0 && event.ts >= at && retrainer_.training();
 }
 
-Outcome Engine::ApplyEvent(const Event& event) {
+Status Engine::ApplyLocked(const Event& event, const std::optional<FactSource>& source) {
+  if (!scaled() || !source) return model_.Apply(event);
+  Status s = model_.ApplyUser(event, fact_);
+  if (!s.ok()) return s;
+  const std::string value = EncodeFact(fact_, *source);
+  for (int32_t q : FactDestinations(fact_, options_.scale_out.partitions)) {
+    facts_out_.push_back({q, fact_.place.str(), value});
+  }
+  return s;
+}
+
+Outcome Engine::ApplyEvent(const Event& event, std::optional<FactSource> source) {
   if (RetrainInstallDue(event)) retrainer_.Wait();
   Status s;
   {
     std::unique_lock lock(mu_);
-    s = model_.Apply(event);
+    s = ApplyLocked(event, source);
   }
   if (!s.ok()) return {false, "unknown_place", s.message()};
   counters_.events_applied++;
@@ -79,11 +95,12 @@ Outcome Engine::ApplyEvent(const Event& event) {
 Outcome Engine::HandleEvent(std::string_view topic, int32_t partition, int64_t offset,
                             std::string_view value, const std::function<void()>& catch_up_places) {
   Decoded<Event> d = DecodeEvent(value);
-  Outcome out = d.ok() ? ApplyEvent(*d.value) : Outcome{false, d.code, d.error};
+  const FactSource source{partition, offset};
+  Outcome out = d.ok() ? ApplyEvent(*d.value, source) : Outcome{false, d.code, d.error};
   if (!out.ok && out.code == "unknown_place" && catch_up_places) {
     // Producers publish a place before its events; read the places topic to its end first.
     catch_up_places();
-    out = ApplyEvent(*d.value);
+    out = ApplyEvent(*d.value, source);
   }
   counters_.events[d.ok() ? static_cast<size_t>(d.value->type) : 3][out.ok ? 0 : 1]++;
   if (!out.ok) {
@@ -117,7 +134,8 @@ std::vector<Outcome> Engine::HandleEvents(const std::vector<EventMessage>& messa
           await_retrain = true;  // below, without the lock
           break;
         }
-        Status s = model_.Apply(*decoded[i].value);
+        Status s =
+            ApplyLocked(*decoded[i].value, FactSource{messages[i].partition, messages[i].offset});
         if (!s.ok()) {
           if (catch_up_places) {
             retry = true;  // below, without the lock, before any later event
@@ -135,7 +153,7 @@ std::vector<Outcome> Engine::HandleEvents(const std::vector<EventMessage>& messa
       // As HandleEvent: producers publish a place before its events; read the places topic to
       // its end, then try this event once more.
       catch_up_places();
-      out[i] = ApplyEvent(*decoded[i].value);
+      out[i] = ApplyEvent(*decoded[i].value, FactSource{messages[i].partition, messages[i].offset});
       ++i;
     }
   }
@@ -160,7 +178,10 @@ bool Engine::FlushDue() const {
 Result<std::map<std::pair<std::string, int32_t>, int64_t>> Engine::Flush() {
   if (!commit_failure_.ok()) return commit_failure_;
   StateStore::Batch batch;
-  {
+  std::vector<OutRecord> rows;
+  if (scaled()) {
+    PersistScaled(batch, rows);
+  } else {
     std::unique_lock lock(mu_);
     model_.Persist(batch);
   }
@@ -175,6 +196,7 @@ Result<std::map<std::pair<std::string, int32_t>, int64_t>> Engine::Flush() {
     }
     counters_.flushes++;
   }
+  std::move(rows.begin(), rows.end(), std::back_inserter(model_out_));
   auto committed = std::move(pending_offsets_);
   pending_offsets_.clear();
   pending_messages_ = 0;

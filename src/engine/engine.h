@@ -13,6 +13,7 @@
 #pragma once
 
 #include "src/codec/messages.h"
+#include "src/core/fact_log.h"
 #include "src/core/model.h"
 #include "src/core/recommend.h"
 #include "src/engine/latency_histogram.h"
@@ -28,6 +29,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
@@ -36,8 +38,23 @@
 
 namespace locus {
 
+// Scale-out (README "Scale-out on Kafka"): instances of one group split the events partitions
+// (users) and the by-place partitions (rows summed over users) between them.
+struct ScaleOutOptions {
+  // 0: this engine holds everything (Model::Apply). Otherwise the partitions of the events,
+  // by-place and model topics (equal, so an instance owns the same numbers of all three):
+  // events give the user's part here and a fact per by-place partition owning a row it
+  // changes (TakeFacts); facts of the owned by-place partitions are aggregated (HandleFacts)
+  // and the rows they change published at each Flush (TakeModelRecords); the rows of the
+  // other partitions come from the model topic (HandleModelRecord).
+  int32_t partitions = 0;
+  std::string by_place_topic = "locus.internal.by-place";
+  std::string model_topic = "locus.model";
+};
+
 struct EngineOptions {
   ModelOptions model;
+  ScaleOutOptions scale_out;
   RecommendOptions recommend;
   // A batch is committed after this many applied messages...
   int flush_events = 20000;
@@ -98,8 +115,44 @@ class Engine {
   // batch rather than per event keeps both ingest and answers flowing under load.
   std::vector<Outcome> HandleEvents(const std::vector<EventMessage>& messages,
                                     const std::function<void()>& catch_up_places = {});
-  // Applies an event that is already decoded (also what `locus eval` replays).
-  Outcome ApplyEvent(const Event& event);
+  // Applies an event that is already decoded (also what `locus eval` replays). With scale-out
+  // on, `source` (events partition and offset) tags the facts it gives; without one the event
+  // is applied whole, as by a single instance.
+  Outcome ApplyEvent(const Event& event, std::optional<FactSource> source = std::nullopt);
+
+  // Scale-out (options().scale_out.partitions > 0); ingest thread only.
+  // A record to produce to an explicit partition of the by-place or the model topic.
+  struct OutRecord {
+    int32_t partition = 0;
+    std::string key;
+    std::string value;
+  };
+  // The facts of the events applied since the last call, in order: every one must be
+  // delivered before the Flush that commits those events' offsets (a fact lost after the
+  // commit would be lost for good; one delivered twice is dropped by its owner's filter).
+  std::vector<OutRecord> TakeFacts();
+  // The by-place partitions this engine aggregates (the loop's assignment), replacing the
+  // previous set. Each resumes with the filter and rows stored for it (its own, or the last
+  // ones its previous owner published and this engine installed).
+  void OwnByPlace(std::set<int32_t> partitions);
+  const std::set<int32_t>& owned_by_place() const { return owned_by_place_; }
+  // Facts read from owned by-place partitions: a replay (offset not past the last applied
+  // from its source) is dropped, the rest applied to the rows of their partition.
+  struct FactMessage {
+    int32_t partition = -1;
+    int64_t offset = -1;
+    std::string_view value;
+  };
+  std::vector<Outcome> HandleFacts(const std::vector<FactMessage>& messages,
+                                   const std::function<void()>& catch_up_places = {});
+  // A record of the model topic. Records of owned partitions are this engine's own and are
+  // skipped; rows of the others are held until their partition's commit marker, then
+  // installed with its filter and by-place offset (all in the next Flush).
+  Outcome HandleModelRecord(int32_t partition, int64_t offset, std::string_view key,
+                            std::string_view value);
+  // The rows (then a commit marker per partition) that the Flushes since the last call
+  // committed for the owned by-place partitions, to produce to the model topic.
+  std::vector<OutRecord> TakeModelRecords();
   // Counts a rejected input durably under `code` (dead letters are counted once).
   void CountRejected(std::string_view code);
   // Marks everything before offset+1 of topic/partition as handled.
@@ -138,6 +191,15 @@ class Engine {
   // the retrain that is still training at this event (Model::Apply would wait for it with the
   // lock held, blocking every answer); the caller then waits for it without the lock.
   bool RetrainInstallDue(const Event& event) const;
+  // Model::Apply, or with scale-out and a source ApplyUser and the event's facts to the
+  // outbox. Under the exclusive lock.
+  Status ApplyLocked(const Event& event, const std::optional<FactSource>& source);
+  bool scaled() const { return options_.scale_out.partitions > 0; }
+  // Flush's part for scale-out: the fact filters changed, and (into `rows`) the rows of owned
+  // partitions that `persist` writes, each partition's followed by its commit marker.
+  void PersistScaled(StateStore::Batch& batch, std::vector<OutRecord>& rows);
+  // The stored fact filters ("facts/<q>" in the meta space), at Open.
+  Status LoadFilters();
 
   EngineOptions options_;
   std::unique_ptr<StateStore> store_;
@@ -154,6 +216,23 @@ class Engine {
   std::optional<std::chrono::steady_clock::time_point> pending_since_;
   // Set when a commit failed; every later Flush fails with it.
   Status commit_failure_;
+
+  // Scale-out state (ingest thread only).
+  EventFact fact_;
+  std::vector<OutRecord> facts_out_;
+  std::vector<OutRecord> model_out_;
+  std::set<int32_t> owned_by_place_;
+  // Per by-place partition: the last source offsets its rows include (owned ones: applied
+  // here; others: as the last installed commit marker said), stored under "facts/<q>".
+  std::map<int32_t, FactFilter> filters_;
+  std::set<int32_t> dirty_filters_;
+  // Model-topic rows of a partition read since its last commit marker.
+  struct StagedRow {
+    Space space;
+    std::string key;
+    std::string value;
+  };
+  std::map<int32_t, std::vector<StagedRow>> staged_;
 };
 
 }  // namespace locus
