@@ -38,9 +38,44 @@ Result<std::unique_ptr<EngineLoop>> EngineLoop::Create(Engine& engine, LoopOptio
   if (!p.ok()) return p.status();
   loop->producer_ = std::move(*p);
 
-  auto places = PlacesReader::Create(engine, loop->options_.client, k.places_topic);
+  auto places = TableReader::Create(
+      engine, loop->options_.client, k.places_topic,
+      [&engine, topic = k.places_topic](int32_t partition, int64_t offset, std::string_view key,
+                                        std::optional<std::string_view> value) {
+        return engine.HandlePlace(topic, partition, offset, key, value);
+      });
   if (!places.ok()) return places.status();
   loop->places_ = std::move(*places);
+
+  if (k.scale_out) {
+    Properties fp = loop->options_.client;
+    fp["linger.ms"] = "5";
+    fp["enable.idempotence"] = "true";
+    fp["message.max.bytes"] = "4194304";
+    auto f = Producer::Create(fp);
+    if (!f.ok()) return f.status();
+    loop->fact_producer_ = std::move(*f);
+    auto model = TableReader::Create(
+        engine, loop->options_.client, k.model_topic,
+        [&engine](int32_t partition, int64_t offset, std::string_view key,
+                  std::optional<std::string_view> value) {
+          return engine.HandleModelRecord(partition, offset, key, value.value_or(""));
+        });
+    if (!model.ok()) return model.status();
+    loop->model_ = std::move(*model);
+    // Facts go to the partition of their row explicitly: every topic of the split must have
+    // the engine's partition count.
+    const int32_t want = engine.options().scale_out.partitions;
+    for (const std::string& topic : {k.events_topic, k.by_place_topic, k.model_topic}) {
+      auto n = PartitionCount(loop->producer_->raw(), topic);
+      if (!n.ok()) return n.status();
+      if (*n != want) {
+        return Status::Error("kafka.scale_out: " + topic + " has " + std::to_string(*n) +
+                             " partitions where the engine splits " + std::to_string(want) +
+                             " (events, by-place and model topics need the same count)");
+      }
+    }
+  }
 
   Properties c = loop->options_.client;
   c["group.id"] = k.group_id;
@@ -74,9 +109,14 @@ Result<std::unique_ptr<EngineLoop>> EngineLoop::Create(Engine& engine, LoopOptio
   rd_kafka_poll_set_consumer(loop->consumer_.get());
   loop->requests_queue_.reset(rd_kafka_queue_new(loop->consumer_.get()));
 
-  rd_kafka_topic_partition_list_t* topics = rd_kafka_topic_partition_list_new(2);
+  rd_kafka_topic_partition_list_t* topics = rd_kafka_topic_partition_list_new(3);
   rd_kafka_topic_partition_list_add(topics, k.events_topic.c_str(), kAnyPartition);
   rd_kafka_topic_partition_list_add(topics, k.requests_topic.c_str(), kAnyPartition);
+  // The range assignor gives a member the same partition numbers of every topic (all have
+  // the same count): the by-place partitions it aggregates are those of the users it owns.
+  if (k.scale_out) {
+    rd_kafka_topic_partition_list_add(topics, k.by_place_topic.c_str(), kAnyPartition);
+  }
   rd_kafka_resp_err_t e = rd_kafka_subscribe(loop->consumer_.get(), topics);
   rd_kafka_topic_partition_list_destroy(topics);
   if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -100,6 +140,22 @@ void EngineLoop::OnRebalance(int err, void* raw) {
     std::vector<TopicPartition> requests;
     eof_.clear();
     assigned_.clear();
+    if (scaled()) {
+      // A by-place partition resumes where the rows its previous owner last published end:
+      // read the model topic to its end (that owner published before letting go) and commit
+      // what was installed, so the store's offsets below are those rows' offsets.
+      Status caught = model_->CatchUp(30000);
+      if (!caught.ok()) spdlog::warn("before taking partitions: {}", caught.message());
+      Status s = FlushAndMirror();
+      if (!s.ok() && fatal_.ok()) fatal_ = s;
+      std::set<int32_t> by_place;
+      for (int i = 0; i < list->cnt; ++i) {
+        if (options_.kafka.by_place_topic == list->elems[i].topic) {
+          by_place.insert(list->elems[i].partition);
+        }
+      }
+      engine_.OwnByPlace(std::move(by_place));
+    }
     const std::map<TopicPartition, int64_t> group = GroupCommittedRequests(list);
     for (int i = 0; i < list->cnt; ++i) {
       rd_kafka_topic_partition_t& tp = list->elems[i];
@@ -163,6 +219,7 @@ void EngineLoop::OnRebalance(int err, void* raw) {
     s = FlushAndMirror(/*wait=*/true);
     if (!s.ok() && fatal_.ok()) fatal_ = s;
     request_offsets_.Clear();
+    if (scaled()) engine_.OwnByPlace({});
     rd_kafka_assign(rk, nullptr);
     eof_.clear();
     assigned_.clear();
@@ -270,16 +327,30 @@ void EngineLoop::AnswerRequest(const RequestMessage& r) {
 void EngineLoop::HandlePolled() {
   std::vector<rd_kafka_message_t*> polled;
   polled.swap(polled_);
-  size_t run_start = 0;  // first event of the current run of events
+  // Runs of events (or of facts) are handled as one batch each, in order with the rest.
+  enum Kind { kEvent, kFact, kOther };
+  auto kind = [this](const rd_kafka_message_t* m) {
+    if (m == nullptr || m->err != RD_KAFKA_RESP_ERR_NO_ERROR) return kOther;
+    const char* topic = rd_kafka_topic_name(m->rkt);
+    if (options_.kafka.events_topic == topic) return kEvent;
+    if (scaled() && options_.kafka.by_place_topic == topic) return kFact;
+    return kOther;
+  };
+  size_t run_start = 0;  // first message of the current run
   for (size_t i = 0; i <= polled.size(); ++i) {
     rd_kafka_message_t* m = i < polled.size() ? polled[i] : nullptr;
-    if (m != nullptr && m->err == RD_KAFKA_RESP_ERR_NO_ERROR &&
-        options_.kafka.events_topic == rd_kafka_topic_name(m->rkt)) {
-      continue;  // part of the run
+    const Kind k = kind(m);
+    if (k != kOther && kind(polled[run_start]) == k) continue;  // part of the run
+    if (run_start < i) {
+      if (kind(polled[run_start]) == kEvent) {
+        ApplyEvents(polled.data() + run_start, i - run_start);
+      } else {
+        ApplyFacts(polled.data() + run_start, i - run_start);
+      }
     }
-    ApplyEvents(polled.data() + run_start, i - run_start);
-    run_start = i + 1;
+    run_start = k == kOther ? i + 1 : i;
     if (m == nullptr) break;
+    if (k != kOther) continue;
     const std::string topic = rd_kafka_topic_name(m->rkt);
     if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
       if (topic == options_.kafka.requests_topic) {
@@ -330,6 +401,42 @@ void EngineLoop::ApplyEvents(rd_kafka_message_t* const* messages, size_t n) {
     DeadLetter(options_.kafka.events_topic, m->partition, m->offset, key, batch[i].value,
                outcomes[i]);
   }
+  if (scaled()) Publish(options_.kafka.by_place_topic, engine_.TakeFacts());
+}
+
+void EngineLoop::ApplyFacts(rd_kafka_message_t* const* messages, size_t n) {
+  std::vector<Engine::FactMessage> batch;
+  batch.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    const rd_kafka_message_t* m = messages[i];
+    eof_[{options_.kafka.by_place_topic, m->partition}] = false;
+    batch.push_back({m->partition, m->offset,
+                     std::string_view(static_cast<const char*>(m->payload),
+                                      m->payload != nullptr ? m->len : 0)});
+  }
+  const std::vector<Outcome> outcomes = engine_.HandleFacts(batch, [this] {
+    Status s = places_->CatchUp(10000);
+    if (!s.ok()) spdlog::warn("catching up places: {}", s.message());
+  });
+  for (size_t i = 0; i < n; ++i) {
+    if (outcomes[i].ok) continue;
+    const rd_kafka_message_t* m = messages[i];
+    std::string_view key(static_cast<const char*>(m->key), m->key != nullptr ? m->key_len : 0);
+    DeadLetter(options_.kafka.by_place_topic, m->partition, m->offset, key, batch[i].value,
+               outcomes[i]);
+  }
+}
+
+void EngineLoop::Publish(const std::string& topic, std::vector<Engine::OutRecord> records) {
+  for (Engine::OutRecord& r : records) {
+    Status s = fact_producer_->Produce(topic, r.key, r.value, r.partition, [this](const Status& d) {
+      if (!d.ok()) undelivered_++;
+    });
+    if (!s.ok()) {
+      spdlog::error("producing to {}/{}: {}", topic, r.partition, s.message());
+      undelivered_++;
+    }
+  }
 }
 
 void EngineLoop::StoreRequestOffsets() {
@@ -340,14 +447,35 @@ void EngineLoop::StoreRequestOffsets() {
 }
 
 Status EngineLoop::FlushAndMirror(bool wait) {
+  if (scaled()) {
+    // Every fact of the events in this batch is delivered before their offsets commit: one
+    // lost after the commit would be lost for good (one sent twice is dropped by the filter).
+    Status delivered = fact_producer_->Flush(30000);
+    if (!delivered.ok() || undelivered_.load() > 0) {
+      return Status::Error(
+          "facts or model rows could not be delivered (" +
+          (delivered.ok() ? std::to_string(undelivered_.load()) + " failed" : delivered.message()) +
+          "); stopping without committing past them: a restart sends them again from the store");
+    }
+  }
   auto committed = engine_.Flush();
   if (!committed.ok()) return committed.status();
+  if (scaled()) {
+    Publish(options_.kafka.model_topic, engine_.TakeModelRecords());
+    // Before giving partitions up the next owner must find them on the model topic.
+    if (wait) {
+      Status s = fact_producer_->Flush(30000);
+      if (!s.ok()) spdlog::warn("publishing the model rows before letting go: {}", s.message());
+    }
+  }
   // Mirror the group's offsets to Kafka: for lag monitoring (the store stays the truth of
   // the state's offsets), and for the requests partitions the next owner's starting point
   // (answers carry no state, so it need not hold ours; see OnRebalance).
   rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(8);
   for (const auto& [tp, next] : *committed) {
-    if (tp.first == options_.kafka.places_topic) continue;
+    // Only what this member holds: the store also keeps by-place offsets of partitions others
+    // aggregate (from their model rows) and the global tables' offsets.
+    if (std::find(assigned_.begin(), assigned_.end(), tp) == assigned_.end()) continue;
     rd_kafka_topic_partition_list_add(list, tp.first.c_str(), tp.second)->offset = next;
   }
   if (list->cnt > 0) {
@@ -365,6 +493,7 @@ Status EngineLoop::FlushAndMirror(bool wait) {
 
 bool EngineLoop::AllRead() const {
   if (eof_.empty() || !places_->at_end() || !request_offsets_.AllAnswered()) return false;
+  if (model_ && !model_->at_end()) return false;
   for (const auto& [tp, at_end] : eof_) {
     if (!at_end) return false;
   }
@@ -399,6 +528,11 @@ Status EngineLoop::Run(const std::atomic<bool>& stop) {
   // The places table is read completely before anything else.
   Status s = places_->CatchUp(60000);
   if (!s.ok()) return s;
+  // With scale-out, the rows other instances aggregate too, before answering anything.
+  if (model_) {
+    s = model_->CatchUp(60000);
+    if (!s.ok()) return s;
+  }
   workers_ = std::make_unique<RequestWorkers>(
       std::max(1, options_.request_workers),
       [this](int timeout_ms) { return TakeRequest(timeout_ms); },
@@ -416,6 +550,14 @@ Status EngineLoop::Run(const std::atomic<bool>& stop) {
       break;
     }
     if (*polled > 0) last_input = Clock::now();
+    if (model_) {
+      polled = model_->PollAvailable(1000);
+      if (!polled.ok()) {
+        fatal_ = polled.status();
+        break;
+      }
+      if (*polled > 0) last_input = Clock::now();
+    }
 
     // What is there now (waiting up to 50 ms for the first), handled in order; runs of events
     // are applied as batches (Engine::HandleEvents: one wait for the model lock per batch).
@@ -430,6 +572,7 @@ Status EngineLoop::Run(const std::atomic<bool>& stop) {
       if (input) last_input = Clock::now();
     }
     producer_->Poll(0);
+    if (fact_producer_) fact_producer_->Poll(0);
     StoreRequestOffsets();
     if (engine_.FlushDue()) {
       s = FlushAndMirror();

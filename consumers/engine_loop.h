@@ -24,9 +24,9 @@
 #pragma once
 
 #include "consumers/kafka_client.h"
-#include "consumers/places_reader.h"
 #include "consumers/request_offsets.h"
 #include "consumers/request_workers.h"
+#include "consumers/table_reader.h"
 #include "src/config/config.h"
 #include "src/engine/engine.h"
 
@@ -37,6 +37,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -120,8 +121,14 @@ class EngineLoop {
   static void RebalanceThunk(rd_kafka_s* rk, int err, void* partitions, void* opaque);
   // Handles polled_ in order and empties it.
   void HandlePolled();
-  // Applies `n` event messages as one batch; dead-letters those rejected.
+  // Applies `n` event messages as one batch; dead-letters those rejected. With scale-out,
+  // produces their facts to the by-place topic.
   void ApplyEvents(rd_kafka_message_s* const* messages, size_t n);
+  // Scale-out: aggregates `n` by-place messages (facts) as one batch.
+  void ApplyFacts(rd_kafka_message_s* const* messages, size_t n);
+  bool scaled() const { return options_.kafka.scale_out; }
+  // Produces records to explicit partitions of `topic` (facts or model rows).
+  void Publish(const std::string& topic, std::vector<Engine::OutRecord> records);
   void DeadLetter(const std::string& topic, int32_t partition, int64_t offset, std::string_view key,
                   std::string_view payload, const Outcome& outcome);
   // Request workers' side (any worker thread).
@@ -149,7 +156,15 @@ class EngineLoop {
   // Where the assigned requests partitions are routed (after consumer_: destroyed first).
   std::unique_ptr<rd_kafka_queue_s, QueueDeleter> requests_queue_;
   std::unique_ptr<Producer> producer_;
-  std::unique_ptr<PlacesReader> places_;
+  std::unique_ptr<TableReader> places_;
+  // Scale-out: the model topic, read completely (rows of the partitions others aggregate),
+  // and the producer of facts and model rows (idempotent: a partition's records keep their
+  // order through retries, which the fact filter relies on).
+  std::unique_ptr<TableReader> model_;
+  std::unique_ptr<Producer> fact_producer_;
+  // Facts or model rows whose delivery failed since the start: the loop stops (a restart
+  // sends them again from the store's offsets) rather than commit past them.
+  std::atomic<int64_t> undelivered_{0};
   std::unique_ptr<RequestWorkers> workers_;              // during Run
   std::map<std::pair<std::string, int32_t>, bool> eof_;  // assigned events partition -> at end
   std::vector<TopicPartition> assigned_;                 // every assigned partition

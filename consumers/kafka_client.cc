@@ -64,6 +64,12 @@ Result<int32_t> PartitionCount(rd_kafka_s* rk, const std::string& topic, int tim
   return n;
 }
 
+Result<int32_t> TopicPartitionCount(const Properties& properties, const std::string& topic) {
+  auto h = NewClient(Role::kProducer, properties);
+  if (!h.ok()) return h.status();
+  return PartitionCount(h->get(), topic);
+}
+
 Result<Watermarks> QueryWatermarks(rd_kafka_s* rk, const std::string& topic, int32_t partition,
                                    int timeout_ms) {
   Watermarks w;

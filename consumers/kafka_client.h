@@ -36,6 +36,8 @@ Result<rd_kafka_conf_s*> NewConf(const Properties& properties);
 
 // Partition count of `topic`, from cluster metadata.
 Result<int32_t> PartitionCount(rd_kafka_s* rk, const std::string& topic, int timeout_ms = 10000);
+// The same through a short-lived client of `properties`.
+Result<int32_t> TopicPartitionCount(const Properties& properties, const std::string& topic);
 
 struct Watermarks {
   int64_t low = 0;

@@ -44,7 +44,8 @@ std::optional<Config> Load(const std::string& path) {
 }
 
 std::vector<std::string> Topics(const KafkaConfig& k) {
-  return {k.places_topic, k.events_topic, k.requests_topic, k.responses_topic, k.deadletter_topic};
+  return {k.places_topic,     k.events_topic,   k.requests_topic, k.responses_topic,
+          k.deadletter_topic, k.by_place_topic, k.model_topic};
 }
 
 kafka::Properties Client(const KafkaConfig& k) { return KafkaClientProperties(k); }
@@ -66,6 +67,8 @@ EngineOptions MakeEngineOptions(const Config& c) {
   o.recommend.max_k = c.requests.max_k;
   o.flush_events = c.state.flush_events;
   o.flush_interval_ms = c.state.flush_interval_ms;
+  o.scale_out.by_place_topic = c.kafka.by_place_topic;
+  o.scale_out.model_topic = c.kafka.model_topic;
   return o;
 }
 
@@ -137,7 +140,17 @@ int Serve(const ServeArgs& args) {
     std::cerr << "locus serve: " << store.error() << "\n";
     return 1;
   }
-  auto engine = Engine::Open(MakeEngineOptions(*config), std::move(*store));
+  EngineOptions engine_options = MakeEngineOptions(*config);
+  if (config->kafka.scale_out) {
+    // The split follows the events topic's partitions (EngineLoop checks the other topics).
+    auto n = kafka::TopicPartitionCount(client, config->kafka.events_topic);
+    if (!n.ok()) {
+      std::cerr << "locus serve: kafka.scale_out: " << n.error() << "\n";
+      return 1;
+    }
+    engine_options.scale_out.partitions = *n;
+  }
+  auto engine = Engine::Open(engine_options, std::move(*store));
   if (!engine.ok()) {
     std::cerr << "locus serve: " << engine.error() << "\n";
     return 1;

@@ -28,6 +28,14 @@ struct KafkaConfig {
   std::string requests_topic = "locus.requests";
   std::string responses_topic = "locus.responses";
   std::string deadletter_topic = "locus.deadletter";
+  // Scale-out (README "Scale-out on Kafka"): the instances of one group split the users
+  // (events partitions) and the rows summed over users (by-place partitions) between them,
+  // facts travel through by_place_topic and aggregated rows through model_topic, which every
+  // instance reads completely. Both must have as many partitions as events_topic. Off: an
+  // instance aggregates only the events it reads itself (run one instance per group).
+  bool scale_out = false;
+  std::string by_place_topic = "locus.internal.by-place";
+  std::string model_topic = "locus.model";
   // Consumer session timeout; librdkafka's 45 s default is far too slow to recover from a
   // crashed member on one machine.
   int session_timeout_ms = 6000;

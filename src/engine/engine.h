@@ -177,6 +177,7 @@ class Engine {
     return fn(static_cast<const Model&>(model_));
   }
   const EngineCounters& counters() const { return counters_; }
+  const EngineOptions& options() const { return options_; }
   const ThreadRetrainRunner& retrainer() const { return retrainer_; }
   const StateStore& store() const { return *store_; }
   // The model_version answers carry.

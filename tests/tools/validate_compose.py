@@ -43,13 +43,13 @@ def config_keys(cfg, prefix=""):
     return keys
 
 
-# Topics of the scale-out design (README "Scale-out on Kafka"), not in config/locus.yaml yet:
+# Topics of the scale-out design (README "Scale-out on Kafka") not in config/locus.yaml yet:
 # name -> compacted. The changelog is partitioned like the events topic.
 DESIGN_TOPICS = {
-    "locus.internal.by-place": False,
-    "locus.model": True,
     "locus.internal.changelog": True,
 }
+# Config keys of compacted topics: the global tables every instance reads completely.
+COMPACTED_TOPIC_KEYS = ("places_topic", "model_topic")
 SCALED_BROKERS = 3
 SCALED_INSTANCES = 3
 
@@ -167,7 +167,8 @@ def check_scaled(root, compose_dir, defaults, stack_cfg, known, single):
         check((init.get("depends_on") or {}).get(name, {}).get("condition") == "service_healthy",
               f"kafka-init does not wait for {name} to be healthy")
     partitions = stack_cfg["kafka"].get("partitions", defaults["kafka"]["partitions"])
-    wanted = {t: k == "places_topic" for k, t in defaults["kafka"].items() if k.endswith("_topic")}
+    wanted = {t: k in COMPACTED_TOPIC_KEYS
+              for k, t in defaults["kafka"].items() if k.endswith("_topic")}
     wanted.update(DESIGN_TOPICS)
     for topic, compacted in wanted.items():
         line = next((l for l in lines if f"--topic {topic} " in l + " "), None)
@@ -317,7 +318,7 @@ def main(root):
         line = next((l for l in script.splitlines() if f"--topic {topic} " in l + " "), None)
         if check(line is not None, f"kafka-init does not create {topic}"):
             check(f"--partitions {partitions}" in line, f"{topic}: not {partitions} partitions")
-            if key == "places_topic":
+            if key in COMPACTED_TOPIC_KEYS:
                 check("cleanup.policy=compact" in line, f"{topic} must be compacted")
     print(f"ok topics {' '.join(sorted(topics.values()))} with {partitions} partitions")
 

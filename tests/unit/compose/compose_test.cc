@@ -70,8 +70,8 @@ TEST(ComposeTest, FilesParseAndAgreeWithTheConfig) {
   RunOutput r = Validate(LOCUS_SOURCE_DIR);
   EXPECT_EQ(r.code, 0) << r.out;
   EXPECT_EQ(r.out.find("PROBLEM"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("ok topics locus.deadletter locus.events locus.places locus.requests "
-                       "locus.responses with 12 partitions"),
+  EXPECT_NE(r.out.find("ok topics locus.deadletter locus.events locus.internal.by-place "
+                       "locus.model locus.places locus.requests locus.responses with 12 partitions"),
             std::string::npos)
       << r.out;
   EXPECT_NE(r.out.find("ok locus -> kafka kafka:9092, mysql mysql:3306, http :8080"),
@@ -170,6 +170,7 @@ TEST(ComposeTest, ScaledInstancesLoadThroughTheLocusLoader) {
     ASSERT_TRUE(s.ok()) << service << ": " << s.message();
     EXPECT_EQ(config->kafka.bootstrap_servers, "kafka-1:9092,kafka-2:9092,kafka-3:9092") << service;
     EXPECT_EQ(config->kafka.group_id, "locus") << service;
+    EXPECT_TRUE(config->kafka.scale_out) << service;
     EXPECT_EQ(config->kafka.partitions, 12) << service;
     EXPECT_EQ(config->state.data_dir, "/var/lib/locus/state") << service;
     EXPECT_EQ(config->http.listen, "0.0.0.0:8080") << service;

@@ -1,4 +1,4 @@
-#include "consumers/places_reader.h"
+#include "consumers/table_reader.h"
 
 #include <librdkafka/rdkafka.h>
 #include <spdlog/spdlog.h>
@@ -7,9 +7,9 @@
 
 namespace locus::kafka {
 
-Result<std::unique_ptr<PlacesReader>> PlacesReader::Create(Engine& engine, const Properties& props,
-                                                           const std::string& topic) {
-  std::unique_ptr<PlacesReader> r(new PlacesReader(engine, topic));
+Result<std::unique_ptr<TableReader>> TableReader::Create(Engine& engine, const Properties& props,
+                                                         const std::string& topic, Handler handle) {
+  std::unique_ptr<TableReader> r(new TableReader(topic, std::move(handle)));
   Properties p = props;
   // librdkafka wants a group id even for assign(); this one never joins or commits.
   p["group.id"] = topic + ".reader";
@@ -33,7 +33,7 @@ Result<std::unique_ptr<PlacesReader>> PlacesReader::Create(Engine& engine, const
       if (w.ok() && *stored < w->low) {
         spdlog::error(
             "OFFSET LOST: {}/{} stored offset {} fell off the log (oldest is {}); "
-            "{} place updates were never read",
+            "{} messages were never read",
             topic, part, *stored, w->low, w->low - *stored);
         engine.CountRejected("offset_lost");
       }
@@ -47,25 +47,25 @@ Result<std::unique_ptr<PlacesReader>> PlacesReader::Create(Engine& engine, const
   return r;
 }
 
-PlacesReader::~PlacesReader() {
+TableReader::~TableReader() {
   if (rk_) rd_kafka_consumer_close(rk_.get());
 }
 
-Result<bool> PlacesReader::ConsumeOne(int timeout_ms) {
+Result<bool> TableReader::ConsumeOne(int timeout_ms) {
   rd_kafka_message_t* m = rd_kafka_consumer_poll(rk_.get(), timeout_ms);
   if (m == nullptr) return false;
   if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
     eof_[m->partition] = true;
   } else if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    spdlog::warn("places consumer: {}", rd_kafka_message_errstr(m));
+    spdlog::warn("{} consumer: {}", topic_, rd_kafka_message_errstr(m));
   } else {
     std::string_view key(static_cast<const char*>(m->key), m->key_len);
     std::optional<std::string_view> value;
     if (m->payload != nullptr)
       value = std::string_view(static_cast<const char*>(m->payload), m->len);
-    Outcome o = engine_.HandlePlace(topic_, m->partition, m->offset, key, value);
+    Outcome o = handle_(m->partition, m->offset, key, value);
     if (!o.ok) {
-      spdlog::warn("place rejected at {}/{}@{}: {}", topic_, m->partition, m->offset, o.reason);
+      spdlog::warn("rejected at {}/{}@{}: {}", topic_, m->partition, m->offset, o.reason);
     }
     next_[m->partition] = m->offset + 1;
     eof_[m->partition] = false;
@@ -74,7 +74,7 @@ Result<bool> PlacesReader::ConsumeOne(int timeout_ms) {
   return true;
 }
 
-Result<int> PlacesReader::PollAvailable(int max) {
+Result<int> TableReader::PollAvailable(int max) {
   int n = 0;
   while (n < max) {
     auto got = ConsumeOne(0);
@@ -85,7 +85,7 @@ Result<int> PlacesReader::PollAvailable(int max) {
   return n;
 }
 
-Status PlacesReader::CatchUp(int timeout_ms) {
+Status TableReader::CatchUp(int timeout_ms) {
   std::map<int32_t, int64_t> target;
   for (const auto& [part, next] : next_) {
     auto w = QueryWatermarks(rk_.get(), topic_, part);
@@ -105,7 +105,7 @@ Status PlacesReader::CatchUp(int timeout_ms) {
   }
 }
 
-bool PlacesReader::at_end() const {
+bool TableReader::at_end() const {
   for (const auto& [part, eof] : eof_) {
     if (!eof) return false;
   }
