@@ -70,9 +70,10 @@ TEST(ComposeTest, FilesParseAndAgreeWithTheConfig) {
   RunOutput r = Validate(LOCUS_SOURCE_DIR);
   EXPECT_EQ(r.code, 0) << r.out;
   EXPECT_EQ(r.out.find("PROBLEM"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("ok topics locus.deadletter locus.events locus.internal.by-place "
-                       "locus.model locus.places locus.requests locus.responses with 12 partitions"),
-            std::string::npos)
+  EXPECT_NE(
+      r.out.find("ok topics locus.deadletter locus.events locus.internal.by-place "
+                 "locus.model locus.places locus.requests locus.responses with 12 partitions"),
+      std::string::npos)
       << r.out;
   EXPECT_NE(r.out.find("ok locus -> kafka kafka:9092, mysql mysql:3306, http :8080"),
             std::string::npos)
