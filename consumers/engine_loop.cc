@@ -148,13 +148,30 @@ void EngineLoop::OnRebalance(int err, void* raw) {
       if (!caught.ok()) spdlog::warn("before taking partitions: {}", caught.message());
       Status s = FlushAndMirror();
       if (!s.ok() && fatal_.ok()) fatal_ = s;
-      std::set<int32_t> by_place;
+      std::set<int32_t> by_place, users;
       for (int i = 0; i < list->cnt; ++i) {
         if (options_.kafka.by_place_topic == list->elems[i].topic) {
           by_place.insert(list->elems[i].partition);
+        } else if (options_.kafka.events_topic == list->elems[i].topic) {
+          users.insert(list->elems[i].partition);
         }
       }
       engine_.OwnByPlace(std::move(by_place));
+      // The users of events partitions held before (or stored before a restart) and not now
+      // are dropped with their offsets: their next owner rebuilds them, and should this
+      // instance get one back it rebuilds it too, from that partition's first event.
+      std::set<int32_t> gone;
+      for (int32_t p = 0; p < engine_.options().scale_out.partitions; ++p) {
+        if (!users.contains(p) && engine_.StoredOffset(options_.kafka.events_topic, p)) {
+          gone.insert(p);
+        }
+      }
+      if (!gone.empty()) {
+        const size_t dropped = engine_.DropUserPartitions(gone);
+        spdlog::info("dropped {} users of {} events partitions given up", dropped, gone.size());
+        s = FlushAndMirror();
+        if (!s.ok() && fatal_.ok()) fatal_ = s;
+      }
     }
     const std::map<TopicPartition, int64_t> group = GroupCommittedRequests(list);
     for (int i = 0; i < list->cnt; ++i) {
@@ -167,6 +184,18 @@ void EngineLoop::OnRebalance(int err, void* raw) {
         stored = std::max(stored.value_or(g->second), g->second);
       }
       tp.offset = stored.value_or(RD_KAFKA_OFFSET_BEGINNING);
+      if (!stored && scaled() && options_.kafka.events_topic == tp.topic) {
+        // A partition whose users this instance rebuilds from the first event retained.
+        auto w = QueryWatermarks(rk, tp.topic, tp.partition);
+        if (w.ok() && w->low > 0) {
+          spdlog::error(
+              "OFFSET LOST: {}/{}: rebuilding its users from offset {}, the oldest retained: "
+              "{} events before it are gone, and with them part of those users' history",
+              tp.topic, tp.partition, w->low, w->low);
+          counters_.offsets_lost++;
+          engine_.CountRejected("offset_lost");
+        }
+      }
       if (stored) {
         auto w = QueryWatermarks(rk, tp.topic, tp.partition);
         if (w.ok() && *stored < w->low) {

@@ -49,7 +49,7 @@ struct StateStore::Batch::Impl {
     std::string value;
   };
   std::vector<Op> ops;
-  // The offsets among ops, by key, for the store's copy of them once committed.
+  // The offsets among ops, by key, for the store's copy of them once committed (-1: cleared).
   std::vector<std::pair<std::string, int64_t>> offsets;
 };
 
@@ -68,6 +68,11 @@ void StateStore::Batch::SetOffset(std::string_view topic, int32_t partition, int
   std::string key = OffsetKey(topic, partition);
   Put(Space::kMeta, key, ByteWriter().I64(next).bytes());
   impl_->offsets.emplace_back(std::move(key), next);
+}
+void StateStore::Batch::ClearOffset(std::string_view topic, int32_t partition) {
+  std::string key = OffsetKey(topic, partition);
+  Delete(Space::kMeta, key);
+  impl_->offsets.emplace_back(std::move(key), -1);
 }
 size_t StateStore::Batch::entries() const { return impl_->ops.size(); }
 
@@ -180,7 +185,13 @@ Status StateStore::Commit(Batch& batch) {
   if (!st.ok()) return st;
   {
     std::lock_guard lock(impl_->offsets_mu);
-    for (auto& [key, next] : batch.impl_->offsets) impl_->offsets[std::move(key)] = next;
+    for (auto& [key, next] : batch.impl_->offsets) {
+      if (next < 0) {
+        impl_->offsets.erase(key);
+      } else {
+        impl_->offsets[std::move(key)] = next;
+      }
+    }
   }
   batch.impl_->ops.clear();
   batch.impl_->offsets.clear();

@@ -30,6 +30,8 @@ class StateStore final : public StateReader {
     void Delete(Space space, std::string_view key) override;
     // Records that everything before `next_offset` of topic/partition is in this batch.
     void SetOffset(std::string_view topic, int32_t partition, int64_t next_offset);
+    // Forgets topic/partition's offset: the next owner of its state reads it from the start.
+    void ClearOffset(std::string_view topic, int32_t partition);
     size_t entries() const;
 
    private:

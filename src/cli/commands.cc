@@ -67,6 +67,7 @@ EngineOptions MakeEngineOptions(const Config& c) {
   o.recommend.max_k = c.requests.max_k;
   o.flush_events = c.state.flush_events;
   o.flush_interval_ms = c.state.flush_interval_ms;
+  o.scale_out.events_topic = c.kafka.events_topic;
   o.scale_out.by_place_topic = c.kafka.by_place_topic;
   o.scale_out.model_topic = c.kafka.model_topic;
   return o;

@@ -48,6 +48,7 @@ struct ScaleOutOptions {
   // and the rows they change published at each Flush (TakeModelRecords); the rows of the
   // other partitions come from the model topic (HandleModelRecord).
   int32_t partitions = 0;
+  std::string events_topic = "locus.events";
   std::string by_place_topic = "locus.internal.by-place";
   std::string model_topic = "locus.model";
 };
@@ -136,6 +137,11 @@ class Engine {
   // ones its previous owner published and this engine installed).
   void OwnByPlace(std::set<int32_t> partitions);
   const std::set<int32_t>& owned_by_place() const { return owned_by_place_; }
+  // Forgets the per-user state of the users of events partitions this engine gave up, from
+  // memory now and, with those partitions' stored offsets, from the store at the next Flush:
+  // whoever owns one next rebuilds its users from its events (or from the offset it stored).
+  // Rows summed over users keep what those users added. Returns how many users were dropped.
+  size_t DropUserPartitions(const std::set<int32_t>& partitions);
   // Facts read from owned by-place partitions: a replay (offset not past the last applied
   // from its source) is dropped, the rest applied to the rows of their partition.
   struct FactMessage {
@@ -227,6 +233,8 @@ class Engine {
   // here; others: as the last installed commit marker said), stored under "facts/<q>".
   std::map<int32_t, FactFilter> filters_;
   std::set<int32_t> dirty_filters_;
+  // Events partitions whose stored offsets the next Flush clears.
+  std::set<int32_t> cleared_partitions_;
   // Model-topic rows of a partition read since its last commit marker.
   struct StagedRow {
     Space space;

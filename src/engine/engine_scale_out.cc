@@ -1,6 +1,7 @@
 // Engine's scale-out part (engine.h "Scale-out"; README "Scale-out on Kafka"): facts out of the
 // events applied here, facts of the owned by-place partitions into their rows, those rows out
 // to the model topic at each Flush, and the other partitions' rows in from it.
+#include "src/core/partitioner.h"
 #include "src/engine/engine.h"
 
 #include <charconv>
@@ -81,6 +82,23 @@ void Engine::OwnByPlace(std::set<int32_t> partitions) {
   owned_by_place_ = std::move(partitions);
 }
 
+size_t Engine::DropUserPartitions(const std::set<int32_t>& partitions) {
+  if (partitions.empty()) return 0;
+  const int32_t n = options_.scale_out.partitions;
+  size_t dropped = 0;
+  {
+    std::unique_lock lock(mu_);
+    dropped = model_.DropUsers(
+        [&](const UserId& user) { return partitions.contains(KafkaPartition(user.str(), n)); });
+  }
+  for (int32_t p : partitions) {
+    pending_offsets_.erase({options_.scale_out.events_topic, p});
+    cleared_partitions_.insert(p);
+  }
+  if (!pending_since_) pending_since_ = std::chrono::steady_clock::now();
+  return dropped;
+}
+
 std::vector<Outcome> Engine::HandleFacts(const std::vector<FactMessage>& messages,
                                          const std::function<void()>& catch_up_places) {
   std::vector<Outcome> out(messages.size());
@@ -153,6 +171,8 @@ void Engine::PersistScaled(StateStore::Batch& batch, std::vector<OutRecord>& out
     model_.Persist(writer);
   }
   for (int32_t q : dirty_filters_) batch.Put(Space::kMeta, FilterKey(q), filters_[q].Encode());
+  for (int32_t p : cleared_partitions_) batch.ClearOffset(options_.scale_out.events_topic, p);
+  cleared_partitions_.clear();
   const std::string& topic = options_.scale_out.by_place_topic;
   for (int32_t q : owned_by_place_) {
     auto it = rows.find(q);

@@ -303,6 +303,61 @@ TEST_F(EngineScaleOutTest, APartitionsRowsMoveToItsNextOwnerThroughTheModelTopic
   ExpectSameRows(StoredRows(*group[1].engine), want, "instance 1");
 }
 
+// Per-user state as stored (user history and profiles), by key.
+Rows StoredUsers(const Engine& engine) {
+  Rows out;
+  for (Space space : {Space::kUserHistory, Space::kProfiles}) {
+    Status s = engine.store().Scan(space, [&](std::string_view key, std::string_view value) {
+      out[{space, std::string(key)}] = Model::DescribeEntry(space, key, value);
+    });
+    EXPECT_TRUE(s.ok()) << s.message();
+  }
+  return out;
+}
+
+TEST_F(EngineScaleOutTest, AnEventsPartitionMovesByReplayingItsEventsWhoseFactsCountOnce) {
+  const Rows want = SingleRows();
+  std::vector<Instance> group(2);
+  group[0].engine = Open("a", kPartitions);
+  group[0].users = {0, 1};
+  group[1].engine = Open("b", kPartitions);
+  group[1].users = {2, 3};
+  Own(group[0], {0, 1});
+  Own(group[1], {2, 3});
+  const size_t half = events_.size() / 2;
+  Run(group, 0, half);
+  const Rows users_before = StoredUsers(*group[0].engine);
+  // a gives events partition 1 up: its users leave a's memory and store with the offset.
+  ASSERT_GT(group[0].engine->DropUserPartitions({1}), 0u);
+  ASSERT_TRUE(group[0].engine->Flush().ok());
+  group[0].users = {0};
+  EXPECT_FALSE(group[0].engine->StoredOffset(kEvents, 1).has_value());
+  const Rows users_after = StoredUsers(*group[0].engine);
+  EXPECT_LT(users_after.size(), users_before.size());
+  for (const auto& [key, line] : users_after) EXPECT_TRUE(users_before.contains(key)) << line;
+  // b takes it and rebuilds its users from the partition's first event: every fact it sends
+  // again is one the by-place owners hold already.
+  for (size_t n = 0, offset = 0; n < half; ++n) {
+    if (KafkaPartition(events_[n].first, kPartitions) != 1) continue;
+    ASSERT_TRUE(
+        group[1]
+            .engine->HandleEvent(kEvents, 1, static_cast<int64_t>(offset++), events_[n].second)
+            .ok);
+    Produce(group[1]);
+  }
+  group[1].users = {1, 2, 3};
+  Run(group, half, events_.size());
+  ExpectSameRows(StoredRows(*group[0].engine), want, "instance 0");
+  ExpectSameRows(StoredRows(*group[1].engine), want, "instance 1");
+  // Between them they hold every user once, as the single instance does.
+  std::unique_ptr<Engine> single = Open("single", 0);
+  Rows merged = StoredUsers(*group[0].engine);
+  for (const auto& [key, line] : StoredUsers(*group[1].engine)) {
+    EXPECT_TRUE(merged.emplace(key, line).second) << "held twice: " << line;
+  }
+  EXPECT_TRUE(merged == StoredUsers(*single));
+}
+
 TEST_F(EngineScaleOutTest, BadRecordsAreRefusedWithAReasonAndChangeNothing) {
   std::unique_ptr<Engine> e = Open("a", kPartitions);
   e->OwnByPlace({0});
