@@ -6,6 +6,7 @@
 //   locus_load retrain   [--users N] [--places N] [--pairs N] [--factors N] [--iterations N]
 //                        [--threads N] [--cg-steps N] [--reference-iterations N]
 //   locus_load roundtrip [--rate R] [--ingest-rate R] [--seconds S] [--probes N] ...
+//   locus_load split     [--places N] [--users N] [--events N] [--partitions N] [--instances N]
 //
 // Every tool also takes --seed S and --categories FILE (the check-in file whose column 4
 // names the activities; default ../shared/data/foursquare_nyc_ipcm.tsv.xz, read in place).
@@ -20,7 +21,8 @@
 int main(int argc, char** argv) {
   using namespace locus::bench;
   if (argc < 2) {
-    std::fprintf(stderr, "usage: %s ingest|answer|state|retrain|roundtrip [--name value ...]\n",
+    std::fprintf(stderr,
+                 "usage: %s ingest|answer|state|retrain|roundtrip|split [--name value ...]\n",
                  argv[0]);
     return 2;
   }
@@ -32,6 +34,7 @@ int main(int argc, char** argv) {
   if (tool == "state") return StateTool(args);
   if (tool == "retrain") return RetrainTool(args);
   if (tool == "roundtrip") return RoundTripTool(args);
+  if (tool == "split") return SplitTool(args);
   std::fprintf(stderr, "unknown tool %s\n", tool.c_str());
   return 2;
 }

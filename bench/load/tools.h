@@ -11,5 +11,6 @@ int AnswerTool(const Args& args);     // in-process recommend latency
 int StateTool(const Args& args);      // memory + RocksDB size, then restart after SIGKILL
 int RetrainTool(const Args& args);    // AlsModel::Train wall time and loss
 int RoundTripTool(const Args& args);  // Kafka request->response at a fixed rate, and freshness
+int SplitTool(const Args& args);      // scale-out: by-place topic cost, per-user state share
 
 }  // namespace locus::bench
