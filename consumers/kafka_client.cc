@@ -179,4 +179,6 @@ Status Producer::Flush(int timeout_ms) {
 
 int64_t Producer::delivery_failures() const { return stats_->failures.load(); }
 
+int64_t Producer::queued() const { return rd_kafka_outq_len(rk_.get()); }
+
 }  // namespace locus::kafka

@@ -71,6 +71,8 @@ class Producer {
   // Waits until everything queued is delivered (or the timeout passes).
   Status Flush(int timeout_ms);
   int64_t delivery_failures() const;
+  // Messages queued or in flight (not delivered or failed yet).
+  int64_t queued() const;
   rd_kafka_s* raw() const { return rk_.get(); }
 
  private:

@@ -196,7 +196,7 @@ Result<std::map<std::pair<std::string, int32_t>, int64_t>> Engine::Flush() {
     }
     counters_.flushes++;
   }
-  std::move(rows.begin(), rows.end(), std::back_inserter(model_out_));
+  if (scaled()) StageModelRecords(std::move(rows));
   auto committed = std::move(pending_offsets_);
   pending_offsets_.clear();
   pending_messages_ = 0;

@@ -51,6 +51,9 @@ struct ScaleOutOptions {
   std::string events_topic = "locus.events";
   std::string by_place_topic = "locus.internal.by-place";
   std::string model_topic = "locus.model";
+  // Rows changed by the commits of this long are published together (each row once, with its
+  // newest committed value, then the markers): a hot row is not republished at every commit.
+  int publish_interval_ms = 1000;
 };
 
 struct EngineOptions {
@@ -156,9 +159,11 @@ class Engine {
   // installed with its filter and by-place offset (all in the next Flush).
   Outcome HandleModelRecord(int32_t partition, int64_t offset, std::string_view key,
                             std::string_view value);
-  // The rows (then a commit marker per partition) that the Flushes since the last call
-  // committed for the owned by-place partitions, to produce to the model topic.
-  std::vector<OutRecord> TakeModelRecords();
+  // The rows (each with its newest committed value, then a commit marker per partition) that
+  // the Flushes since the last publication committed for the owned by-place partitions, to
+  // produce to the model topic: once publish_interval_ms passed since the last publication,
+  // or now with `now` (before giving partitions up). Empty when not due.
+  std::vector<OutRecord> TakeModelRecords(bool now = false);
   // Counts a rejected input durably under `code` (dead letters are counted once).
   void CountRejected(std::string_view code);
   // Marks everything before offset+1 of topic/partition as handled.
@@ -205,6 +210,8 @@ class Engine {
   // Flush's part for scale-out: the fact filters changed, and (into `rows`) the rows of owned
   // partitions that `persist` writes, each partition's followed by its commit marker.
   void PersistScaled(StateStore::Batch& batch, std::vector<OutRecord>& rows);
+  // After a successful commit: the rows and markers PersistScaled gave, into the publication.
+  void StageModelRecords(std::vector<OutRecord> records);
   // The stored fact filters ("facts/<q>" in the meta space), at Open.
   Status LoadFilters();
 
@@ -227,7 +234,10 @@ class Engine {
   // Scale-out state (ingest thread only).
   EventFact fact_;
   std::vector<OutRecord> facts_out_;
-  std::vector<OutRecord> model_out_;
+  // Committed rows and markers not published yet: partition -> model key -> value (a marker
+  // under kModelCommitKey, published after its partition's rows).
+  std::map<int32_t, std::map<std::string, std::string>> model_out_;
+  std::chrono::steady_clock::time_point last_publish_{};
   std::set<int32_t> owned_by_place_;
   // Per by-place partition: the last source offsets its rows include (owned ones: applied
   // here; others: as the last installed commit marker said), stored under "facts/<q>".

@@ -67,9 +67,24 @@ std::vector<Engine::OutRecord> Engine::TakeFacts() {
   return out;
 }
 
-std::vector<Engine::OutRecord> Engine::TakeModelRecords() {
+void Engine::StageModelRecords(std::vector<OutRecord> records) {
+  for (OutRecord& r : records) model_out_[r.partition][std::move(r.key)] = std::move(r.value);
+}
+
+std::vector<Engine::OutRecord> Engine::TakeModelRecords(bool now) {
   std::vector<OutRecord> out;
-  out.swap(model_out_);
+  const auto t = std::chrono::steady_clock::now();
+  if (model_out_.empty() ||
+      (!now &&
+       t - last_publish_ < std::chrono::milliseconds(options_.scale_out.publish_interval_ms)))
+    return out;
+  last_publish_ = t;
+  for (auto& [q, rows] : model_out_) {
+    auto marker = rows.extract(std::string(kModelCommitKey));
+    for (auto& [key, value] : rows) out.push_back({q, key, std::move(value)});
+    if (!marker.empty()) out.push_back({q, std::move(marker.key()), std::move(marker.mapped())});
+  }
+  model_out_.clear();
   return out;
 }
 

@@ -209,9 +209,10 @@ TEST(ScaleOutTest, ThreeInstancesHoldTheSingleInstancesStateAndAnswerEachRequest
   ASSERT_FALSE(bootstrap.empty());
   Import(dir, bootstrap, data, "import");
   std::vector<std::unique_ptr<Child>> group;
+  const std::string config = ScaledConfig(dir);  // once: an instance may be reading it
   for (int i = 0; i < kInstances; ++i) {
     group.push_back(StartServe(dir, bootstrap, dir / ("state-" + std::to_string(i)),
-                               "serve-" + std::to_string(i), -1, {"--config", ScaledConfig(dir)}));
+                               "serve-" + std::to_string(i), -1, {"--config", config}));
     ASSERT_TRUE(group.back());
   }
   ASSERT_TRUE(GroupCaughtUp(bootstrap, "locus", "locus.events", 300000)) << group[0]->Describe();
@@ -257,9 +258,10 @@ TEST(ScaleOutTest, KillingOneOfThreeMidIngestLosesNothingAndCountsNothingTwice) 
   auto broker = StartBroker(dir, "broker", bootstrap);
   ASSERT_FALSE(bootstrap.empty());
   std::vector<std::unique_ptr<Child>> group;
+  const std::string config = ScaledConfig(dir);  // once: an instance may be reading it
   for (int i = 0; i < kInstances; ++i) {
     group.push_back(StartServe(dir, bootstrap, dir / ("state-" + std::to_string(i)),
-                               "serve-" + std::to_string(i), -1, {"--config", ScaledConfig(dir)}));
+                               "serve-" + std::to_string(i), -1, {"--config", config}));
     ASSERT_TRUE(group.back());
   }
   for (auto& serve : group) ASSERT_TRUE(AwaitAssignment(*serve, seconds(90))) << serve->Describe();

@@ -101,12 +101,14 @@ class EngineScaleOutTest : public ::testing::Test {
     fs::remove_all(root_, ec);
   }
 
-  std::unique_ptr<Engine> Open(const std::string& name, int32_t partitions) {
+  std::unique_ptr<Engine> Open(const std::string& name, int32_t partitions,
+                               int publish_interval_ms = 0) {
     EngineOptions o;
     o.flush_events = 1'000'000;
     o.flush_interval_ms = 1'000'000'000;
     o.model.retrain_every_days = 0;
     o.scale_out.partitions = partitions;
+    o.scale_out.publish_interval_ms = publish_interval_ms;  // 0: every commit's rows at once
     auto store = StateStore::Open((root_ / name).string());
     EXPECT_TRUE(store.ok()) << store.error();
     auto engine = Engine::Open(o, std::move(store.value()));
@@ -356,6 +358,51 @@ TEST_F(EngineScaleOutTest, AnEventsPartitionMovesByReplayingItsEventsWhoseFactsC
     EXPECT_TRUE(merged.emplace(key, line).second) << "held twice: " << line;
   }
   EXPECT_TRUE(merged == StoredUsers(*single));
+}
+
+TEST_F(EngineScaleOutTest, RowsOfSeveralCommitsArePublishedOnceWithTheirNewestValue) {
+  std::unique_ptr<Engine> e = Open("a", kPartitions, /*publish_interval_ms=*/3'600'000);
+  e->OwnByPlace({0, 1, 2, 3});
+  ASSERT_TRUE(e->Flush().ok());
+  e->TakeModelRecords(/*now=*/true);  // the places' rows
+  // Two commits, each with a visit to the same place by a new user.
+  for (int n = 0; n < 2; ++n) {
+    const std::string user = "v" + std::to_string(n);
+    const int32_t p = KafkaPartition(user, kPartitions);
+    ASSERT_TRUE(e->HandleEvent(kEvents, p, n,
+                               EventJson("x" + std::to_string(n), user, "p1", kT0 + n * 1000))
+                    .ok);
+    std::vector<Engine::FactMessage> facts;
+    for (Engine::OutRecord& r : e->TakeFacts()) {
+      by_place_[r.partition].push_back({r.key, r.value});
+      facts.push_back({r.partition, static_cast<int64_t>(by_place_[r.partition].size() - 1),
+                       by_place_[r.partition].back().value});
+    }
+    for (const Outcome& o : e->HandleFacts(facts)) EXPECT_TRUE(o.ok) << o.reason;
+    ASSERT_TRUE(e->Flush().ok());
+    EXPECT_TRUE(e->TakeModelRecords().empty()) << "not due within the interval";
+  }
+  const std::vector<Engine::OutRecord> out = e->TakeModelRecords(/*now=*/true);
+  std::map<std::string, int> seen;
+  std::string place_profile;
+  for (const Engine::OutRecord& r : out) {
+    ++seen[std::to_string(r.partition) + "/" + r.key];
+    auto k = DecodeModelKey(r.key);
+    if (k && k->first == Space::kPlaceProfiles && k->second == "p1") place_profile = r.value;
+  }
+  for (const auto& [key, n] : seen) EXPECT_EQ(n, 1) << key;
+  // The place profile published is the newest: two distinct users.
+  ASSERT_FALSE(place_profile.empty());
+  EXPECT_NE(Model::DescribeEntry(Space::kPlaceProfiles, "p1", place_profile).find("users=2"),
+            std::string::npos)
+      << Model::DescribeEntry(Space::kPlaceProfiles, "p1", place_profile);
+  // Each partition's marker comes after its rows.
+  std::map<int32_t, bool> marked;
+  for (const Engine::OutRecord& r : out) {
+    EXPECT_FALSE(marked[r.partition]) << "a row after its partition's marker";
+    if (r.key == kModelCommitKey) marked[r.partition] = true;
+  }
+  EXPECT_TRUE(e->TakeModelRecords(true).empty());
 }
 
 TEST_F(EngineScaleOutTest, BadRecordsAreRefusedWithAReasonAndChangeNothing) {
