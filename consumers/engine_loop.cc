@@ -201,6 +201,8 @@ void EngineLoop::OnRebalance(int err, void* raw) {
       if (!stored && scaled() && options_.kafka.events_topic == tp.topic) {
         // A partition whose users this instance rebuilds from the first event retained.
         auto w = QueryWatermarks(rk, tp.topic, tp.partition);
+        // Its users' requests wait until their events are applied up to where the log ends now.
+        if (w.ok() && w->high > w->low) rebuilding_[tp.partition] = {w->high, Clock::now()};
         if (w.ok() && w->low > 0) {
           spdlog::error(
               "OFFSET LOST: {}/{}: rebuilding its users from offset {}, the oldest retained: "
@@ -250,6 +252,11 @@ void EngineLoop::OnRebalance(int err, void* raw) {
     counters_.assigned_partitions = static_cast<int64_t>(assigned_.size());
     spdlog::info("assigned {} partitions in {} ms", list->cnt, ms());
     rd_kafka_assign(rk, list);
+    for (const auto& [p, target] : rebuilding_) {
+      spdlog::info("{}/{}: rebuilding its users from up to {} events; their requests wait",
+                   options_.kafka.events_topic, p, target.first);
+      PauseRequests(p, true);
+    }
     if (workers_) workers_->Resume();
   } else {
     // Answer and deliver what was taken from the partitions being taken away, commit it with
@@ -262,6 +269,7 @@ void EngineLoop::OnRebalance(int err, void* raw) {
     s = FlushAndMirror(/*wait=*/true);
     if (!s.ok() && fatal_.ok()) fatal_ = s;
     request_offsets_.Clear();
+    rebuilding_.clear();
     if (scaled()) engine_.OwnByPlace({});
     rd_kafka_assign(rk, nullptr);
     eof_.clear();
@@ -400,6 +408,7 @@ void EngineLoop::HandlePolled() {
         request_offsets_.AtEnd({topic, m->partition});
       } else {
         eof_[{topic, m->partition}] = true;
+        if (topic == options_.kafka.events_topic) Rebuilt(m->partition, m->offset);
       }
     } else if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
       spdlog::warn("consumer: {}", rd_kafka_message_errstr(m));
@@ -445,6 +454,33 @@ void EngineLoop::ApplyEvents(rd_kafka_message_t* const* messages, size_t n) {
                outcomes[i]);
   }
   if (scaled()) Publish(options_.kafka.by_place_topic, engine_.TakeFacts());
+  if (!rebuilding_.empty()) {
+    for (size_t i = 0; i < n; ++i) Rebuilt(messages[i]->partition, messages[i]->offset + 1);
+  }
+}
+
+void EngineLoop::PauseRequests(int32_t partition, bool pause) {
+  rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(1);
+  rd_kafka_topic_partition_list_add(list, options_.kafka.requests_topic.c_str(), partition);
+  const rd_kafka_resp_err_t err = pause ? rd_kafka_pause_partitions(consumer_.get(), list)
+                                        : rd_kafka_resume_partitions(consumer_.get(), list);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    spdlog::warn("{} requests partition {}: {}", pause ? "pausing" : "resuming", partition,
+                 rd_kafka_err2str(err));
+  }
+  rd_kafka_topic_partition_list_destroy(list);
+}
+
+void EngineLoop::Rebuilt(int32_t partition, int64_t next) {
+  auto it = rebuilding_.find(partition);
+  if (it == rebuilding_.end() || next < it->second.first) return;
+  spdlog::info(
+      "{}/{}: users rebuilt in {} ms; answering their requests", options_.kafka.events_topic,
+      partition,
+      std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - it->second.second)
+          .count());
+  rebuilding_.erase(it);
+  PauseRequests(partition, false);
 }
 
 void EngineLoop::ApplyFacts(rd_kafka_message_t* const* messages, size_t n) {

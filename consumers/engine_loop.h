@@ -127,6 +127,11 @@ class EngineLoop {
   // Scale-out: aggregates `n` by-place messages (facts) as one batch.
   void ApplyFacts(rd_kafka_message_s* const* messages, size_t n);
   bool scaled() const { return options_.kafka.scale_out; }
+  // Pauses or resumes fetching a requests partition (its users' state is being rebuilt).
+  void PauseRequests(int32_t partition, bool pause);
+  // Scale-out: events `partition` was applied up to `next`; once that reaches the log's end as
+  // of its assignment, its users are rebuilt and their requests resume.
+  void Rebuilt(int32_t partition, int64_t next);
   // Produces records to explicit partitions of `topic` (facts or model rows).
   void Publish(const std::string& topic, std::vector<Engine::OutRecord> records);
   void DeadLetter(const std::string& topic, int32_t partition, int64_t offset, std::string_view key,
@@ -165,6 +170,10 @@ class EngineLoop {
   // Facts or model rows whose delivery failed since the start: the loop stops (a restart
   // sends them again from the store's offsets) rather than commit past them.
   std::atomic<int64_t> undelivered_{0};
+  // Events partitions whose users are being rebuilt from their first event: the offset that
+  // ends the rebuild (the log's end at assignment) and when it began. Their requests
+  // partitions are paused meanwhile, so no answer is given from part of a user's history.
+  std::map<int32_t, std::pair<int64_t, std::chrono::steady_clock::time_point>> rebuilding_;
   std::unique_ptr<RequestWorkers> workers_;              // during Run
   std::map<std::pair<std::string, int32_t>, bool> eof_;  // assigned events partition -> at end
   std::vector<TopicPartition> assigned_;                 // every assigned partition

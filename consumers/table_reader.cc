@@ -16,6 +16,10 @@ Result<std::unique_ptr<TableReader>> TableReader::Create(Engine& engine, const P
   p["enable.partition.eof"] = "true";
   p["enable.auto.commit"] = "false";
   p["auto.offset.reset"] = "earliest";
+  // As the engine's consumer: an idle partition's fetch returns after 5 ms, not librdkafka's
+  // 500 ms, so reading a table to its end (at start, on every rebalance) is not a wait per
+  // partition and an update reaches the engine at once.
+  p["fetch.wait.max.ms"] = "5";
   auto h = NewClient(Role::kConsumer, p);
   if (!h.ok()) return h.status();
   r->rk_ = std::move(*h);
