@@ -623,6 +623,7 @@ Status EngineLoop::Run(const std::atomic<bool>& stop) {
       [this](const RequestMessage& r) { AnswerRequest(r); });
   auto last_input = Clock::now();
   auto last_lag = Clock::time_point();
+  auto last_republish = Clock::now();
   while (!stop.load() && fatal_.ok()) {
     if (Clock::now() - last_lag >= std::chrono::seconds(1)) {
       UpdateLag();
@@ -670,8 +671,23 @@ Status EngineLoop::Run(const std::atomic<bool>& stop) {
         break;
       }
     }
-    // Rows committed while no further commit came, once their publication is due.
-    if (scaled()) Publish(options_.kafka.model_topic, engine_.TakeModelRecords());
+    // Rows committed while no further commit came, once their publication is due; every
+    // row of the owned partitions again once model_republish_s passed.
+    if (scaled()) {
+      const int republish_s = options_.kafka.model_republish_s;
+      if (republish_s > 0 && Clock::now() - last_republish >= std::chrono::seconds(republish_s)) {
+        last_republish = Clock::now();
+        Result<size_t> staged = engine_.RepublishModel();
+        if (!staged.ok()) {
+          spdlog::warn("republishing the model: {}", staged.status().message());
+        } else {
+          spdlog::info("republishing the model: {} rows of {} partitions", *staged,
+                       engine_.owned_by_place().size());
+          Publish(options_.kafka.model_topic, engine_.TakeModelRecords(/*now=*/true));
+        }
+      }
+      Publish(options_.kafka.model_topic, engine_.TakeModelRecords());
+    }
     const auto last_request = Clock::time_point(Clock::duration(last_request_.load()));
     if (options_.exit_when_idle_s >= 0 && AllRead() &&
         std::chrono::duration<double>(Clock::now() - std::max(last_input, last_request)).count() >=

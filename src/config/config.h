@@ -36,6 +36,11 @@ struct KafkaConfig {
   bool scale_out = false;
   std::string by_place_topic = "locus.internal.by-place";
   std::string model_topic = "locus.model";
+  // With scale_out: every this many seconds each instance publishes all the rows of its
+  // by-place partitions to model_topic again, so that a reader that starts late still gets
+  // them where the topic is not compacted (the embedded cluster keeps ~5 MiB per partition
+  // and never compacts). 0: never (a real cluster's compaction keeps the newest of each row).
+  int model_republish_s = 600;
   // Consumer session timeout; librdkafka's 45 s default is far too slow to recover from a
   // crashed member on one machine.
   int session_timeout_ms = 6000;

@@ -164,6 +164,12 @@ class Engine {
   // produce to the model topic: once publish_interval_ms passed since the last publication,
   // or now with `now` (before giving partitions up). Empty when not due.
   std::vector<OutRecord> TakeModelRecords(bool now = false);
+  // Stages every committed row of the owned by-place partitions, each partition's followed by
+  // its committed marker, for the next TakeModelRecords: a reader that started late, or whose
+  // offset fell off a log that keeps ~5 MiB per partition (the embedded cluster never
+  // compacts), gets every row again. Reads the store (one full scan of the row spaces), so
+  // it is what the last commit holds. Returns the rows staged.
+  Result<size_t> RepublishModel();
   // Counts a rejected input durably under `code` (dead letters are counted once).
   void CountRejected(std::string_view code);
   // Marks everything before offset+1 of topic/partition as handled.

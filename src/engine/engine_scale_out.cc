@@ -178,6 +178,32 @@ Outcome Engine::HandleModelRecord(int32_t partition, int64_t offset, std::string
   return {};
 }
 
+Result<size_t> Engine::RepublishModel() {
+  const int32_t n = options_.scale_out.partitions;
+  size_t staged = 0;
+  for (Space space : kAllSpaces) {
+    Status s = store_->Scan(space, [&](std::string_view key, std::string_view value) {
+      const std::optional<int32_t> q = RowPartition(space, key, n);
+      if (!q || !owned_by_place_.contains(*q)) return;
+      model_out_[*q][EncodeModelKey(space, key)] = std::string(value);
+      ++staged;
+    });
+    if (!s.ok()) return s;
+  }
+  const std::string& topic = options_.scale_out.by_place_topic;
+  for (int32_t q : owned_by_place_) {
+    ModelCommit commit;
+    commit.next_offset = store_->Offset(topic, q).value_or(0);
+    if (std::optional<std::string> f = store_->Get(Space::kMeta, FilterKey(q))) {
+      std::optional<FactFilter> filter = FactFilter::Decode(*f);
+      if (!filter) return Status::Error("corrupt fact filter of partition " + std::to_string(q));
+      commit.filter = std::move(*filter);
+    }
+    model_out_[q][std::string(kModelCommitKey)] = EncodeModelCommit(commit);
+  }
+  return staged;
+}
+
 void Engine::PersistScaled(StateStore::Batch& batch, std::vector<OutRecord>& out) {
   std::map<int32_t, std::vector<OutRecord>> rows;
   PublishingWriter writer(batch, options_.scale_out.partitions, owned_by_place_, rows);
