@@ -811,7 +811,14 @@ void Model::LinkAls() {
 void Model::LinkEntries() {
   // Every table entry of a place that is not listed now belongs to a deleted one (so that a
   // place given again finds its history, as in the live model).
-  for (auto& [id, e] : places_) Number(e);
+  // Number() without its lookup: every entry of places_ is listed.
+  index_ids_.reserve(places_.size());
+  live_by_index_.reserve(places_.size());
+  for (auto& [id, e] : places_) {
+    e.index = static_cast<uint32_t>(index_ids_.size());
+    index_ids_.push_back(id);
+    live_by_index_.push_back(&e);
+  }
   auto entry = [&](const PlaceId& id) -> PlaceEntry& { return EntryOrDeleted(id); };
   // Stats in activity-name order: the order of `stats` then depends only on the state.
   std::vector<const ActivityId*> activities;
@@ -1043,8 +1050,13 @@ Status Model::Load(const StateReader& reader) {
   std::vector<std::future<Status>> tasks;
   std::vector<std::tuple<PlaceId, PlaceId, int64_t>> loaded_transitions, loaded_covisits;
   auto run = [&](auto fn) { tasks.push_back(std::async(std::launch::async, fn)); };
+  // Tables sized to the store's counts before they are filled: at 1M places growing them
+  // rehashed every node several times (a cache miss each), a third of the places' load.
+  const auto hint = [&](Space space) { return static_cast<size_t>(reader.EntriesHint(space)); };
   run([&]() -> Status {
     std::string bad;
+    places_.reserve(hint(Space::kPlaces));
+    place_index_.Reserve(hint(Space::kPlaces));
     Status s = reader.Scan(Space::kPlaces, [&](std::string_view key, std::string_view value) {
       Place p;
       if (!DecodePlace(key, value, p)) return NoteCorrupt(bad, Space::kPlaces);
@@ -1077,6 +1089,7 @@ Status Model::Load(const StateReader& reader) {
   });
   run([&]() -> Status {
     std::string bad;
+    users_.reserve(hint(Space::kProfiles));  // a user with history has a profile
     Status s = reader.Scan(Space::kUserHistory, [&](std::string_view key, std::string_view value) {
       ByteReader k(key);
       std::string u, a, p;
@@ -1090,6 +1103,8 @@ Status Model::Load(const StateReader& reader) {
   });
   run([&]() -> Status {
     std::string bad;
+    profiles_.reserve(hint(Space::kProfiles));
+    place_profiles_.reserve(hint(Space::kPlaceProfiles));
     Status s = reader.Scan(Space::kProfiles, [&](std::string_view key, std::string_view value) {
       UserProfile u;
       if (!DecodeProfile(value, u)) return NoteCorrupt(bad, Space::kProfiles);
@@ -1129,6 +1144,9 @@ Status Model::Load(const StateReader& reader) {
     Status s = Status::Ok();
     std::optional<std::pair<std::string, AlsOptions>> als_header;
     std::vector<std::pair<PlaceId, AlsModel::Vector>> als_places;
+    // Factor vectors belong to users and places with events (profiles).
+    factors_.mutable_users().reserve(hint(Space::kProfiles));
+    factors_.mutable_places().reserve(hint(Space::kPlaceProfiles));
     s = reader.Scan(Space::kLearned, [&](std::string_view key, std::string_view value) {
       FactorModel::Vector v;
       ByteReader r(value);

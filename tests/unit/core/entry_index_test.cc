@@ -29,6 +29,24 @@ void ExpectSame(const EntryIndex<Item>& index,
   }
 }
 
+TEST(EntryIndexTest, ReservingKeepsWhatIsHeldAndFindsWhatComesAfter) {
+  EntryIndex<Item> index;
+  std::vector<std::unique_ptr<Item>> all;
+  std::unordered_map<PlaceId, const Item*> reference;
+  auto add = [&](int i) {
+    all.push_back(std::make_unique<Item>(Item{PlaceId("p" + std::to_string(i))}));
+    index.Insert(all.back().get());
+    reference[all.back()->id] = all.back().get();
+  };
+  index.Reserve(3000);  // empty, then sized for more than it gets below
+  for (int i = 0; i < 100; ++i) add(i);
+  index.Reserve(10);  // smaller than held: nothing changes
+  ExpectSame(index, reference, all);
+  index.Reserve(5000);  // grows with entries held
+  for (int i = 100; i < 4000; ++i) add(i);
+  ExpectSame(index, reference, all);
+}
+
 TEST(EntryIndexTest, FindsWhatWasInsertedAndNothingErased) {
   EntryIndex<Item> index;
   EXPECT_EQ(index.Lookup(PlaceId("none")), nullptr);

@@ -165,6 +165,48 @@ TEST(ModelPersistenceTest, LoadedModelPersistsExactlyWhatTheOriginalPersists) {
   EXPECT_TRUE(a.entries() == b.entries());
 }
 
+// A reader whose entry counts are wrong (a table sized for `hint` entries, whatever it holds).
+class HintedReader final : public StateReader {
+ public:
+  HintedReader(const StateReader& reader, uint64_t hint) : reader_(reader), hint_(hint) {}
+  Status Scan(Space space,
+              const std::function<void(std::string_view, std::string_view)>& visit) const override {
+    return reader_.Scan(space, visit);
+  }
+  std::optional<std::string> Get(Space space, std::string_view key) const override {
+    return reader_.Get(space, key);
+  }
+  uint64_t EntriesHint(Space /*space*/) const override { return hint_; }
+
+ private:
+  const StateReader& reader_;
+  uint64_t hint_;
+};
+
+TEST(ModelPersistenceTest, EntryCountHintsSizeTablesButChangeNothingLoaded) {
+  MapState state;
+  Model original = MakeModelWithHistory(state);
+  for (uint64_t hint : {uint64_t{1}, uint64_t{3}, uint64_t{100000}}) {
+    Model loaded(ModelOptions{});
+    ASSERT_TRUE(loaded.Load(HintedReader(state, hint)).ok()) << hint;
+    const LearnedScorer scorer;
+    for (const Query& q : SomeQueries()) {
+      ExpectSameAnswer(Recommend(original, scorer, q, {}), Recommend(loaded, scorer, q, {}),
+                       q.request_id + " hint " + std::to_string(hint));
+    }
+    // And it goes on as the original: the same writes after the same events.
+    Model again = MakeModelWithHistory(state);
+    MapState a = state, b = state;
+    for (Model* m : {&again, &loaded}) {
+      ASSERT_TRUE(m->Apply(MakeEvent("n1", EventType::kVisit, "u1", "p2", kT0 + 9 * kHour)).ok());
+      ASSERT_TRUE(m->Apply(MakeEvent("n2", EventType::kClick, "u5", "p3", kT0 + 10 * kHour)).ok());
+    }
+    again.Persist(a);
+    loaded.Persist(b);
+    EXPECT_TRUE(a.entries() == b.entries()) << hint;
+  }
+}
+
 TEST(ModelPersistenceTest, LoadedModelGivesTheSameBaselineAnswers) {
   MapState state;
   const Model original = MakeModelWithHistory(state);
