@@ -814,10 +814,12 @@ void Model::LinkEntries() {
   // Number() without its lookup: every entry of places_ is listed.
   index_ids_.reserve(places_.size());
   live_by_index_.reserve(places_.size());
+  // The same walk links the ALS vectors (LinkAls, for the deleted entries made below).
   for (auto& [id, e] : places_) {
     e.index = static_cast<uint32_t>(index_ids_.size());
     index_ids_.push_back(id);
     live_by_index_.push_back(&e);
+    if (als_ != nullptr) e.als = als_->PlaceVector(id);
   }
   auto entry = [&](const PlaceId& id) -> PlaceEntry& { return EntryOrDeleted(id); };
   // Stats in activity-name order: the order of `stats` then depends only on the state.
@@ -832,7 +834,7 @@ void Model::LinkEntries() {
   }
   for (const auto& [id, profile] : place_profiles_) entry(id).profile = &profile;
   for (const auto& [id, v] : factors_.places()) entry(id).bpr = &v;
-  LinkAls();
+  for (auto& [id, e] : deleted_) e.als = als_ != nullptr ? als_->PlaceVector(id) : nullptr;
 }
 
 bool Model::BlendLearnsFrom(size_t event_hash) const {
@@ -1048,7 +1050,14 @@ Status Model::Load(const StateReader& reader) {
   // allows concurrent scans): a restart is bounded by the largest space, not their sum. What
   // needs two spaces (most visited places, the learners' lists) is derived after the join.
   std::vector<std::future<Status>> tasks;
-  std::vector<std::tuple<PlaceId, PlaceId, int64_t>> loaded_transitions, loaded_covisits;
+  // A stored row of transitions or co-visits: place `from`'s pairs, in key order.
+  struct LoadedRow {
+    PlaceId from;
+    std::vector<std::pair<PlaceId, int64_t>> to;
+  };
+  std::vector<LoadedRow> loaded_transitions, loaded_covisits;
+  // The keys of place_profiles_, in the order the store gave them.
+  std::vector<const PlaceId*> profiled;
   auto run = [&](auto fn) { tasks.push_back(std::async(std::launch::async, fn)); };
   // Tables sized to the store's counts before they are filled: at 1M places growing them
   // rehashed every node several times (a cache miss each), a third of the places' load.
@@ -1070,34 +1079,59 @@ Status Model::Load(const StateReader& reader) {
   });
   run([&]() -> Status {
     std::string bad;
+    // Keys are (activity, place) in key order: one activity's entries come together, so its
+    // tables are looked up once per activity, not once per entry.
+    std::string a, p, current;
+    PlaceStats* stats = nullptr;
+    int64_t* events = nullptr;
+    std::pair<int64_t, double>* ratings = nullptr;
     Status s =
         reader.Scan(Space::kActivityPlace, [&](std::string_view key, std::string_view value) {
           ByteReader k(key);
-          std::string a, p;
           ActivityPlaceStat st;
           if (!k.Str(a) || !k.Str(p) || !DecodeStat(value, st))
             return NoteCorrupt(bad, Space::kActivityPlace);
-          activity_events_[ActivityId(a)] += st.visits + st.clicks + st.ratings;
-          if (st.ratings > 0) {
-            auto& [n, sum] = activity_ratings_[ActivityId(a)];
-            n += st.ratings;
-            sum += st.rating_sum;
+          if (stats == nullptr || a != current) {
+            current = a;
+            const ActivityId activity(a);
+            stats = &activity_stats_[activity];
+            events = &activity_events_[activity];
+            ratings = nullptr;
           }
-          activity_stats_[ActivityId(a)][PlaceId(p)] = st;
+          *events += st.visits + st.clicks + st.ratings;
+          if (st.ratings > 0) {
+            if (ratings == nullptr) ratings = &activity_ratings_[ActivityId(a)];
+            ratings->first += st.ratings;
+            ratings->second += st.rating_sum;
+          }
+          stats->emplace(PlaceId(p), st);
         });
     return NoteBad(s, bad);
   });
   run([&]() -> Status {
     std::string bad;
     users_.reserve(hint(Space::kProfiles));  // a user with history has a profile
+    // Keys are (user, activity, place) in key order: a user's entries come together, and
+    // within them an activity's, so each table is looked up once per run.
+    std::string u, a, p, current_user, current_activity;
+    std::unordered_map<ActivityId, UserPlaces>* user = nullptr;
+    UserPlaces* places = nullptr;
     Status s = reader.Scan(Space::kUserHistory, [&](std::string_view key, std::string_view value) {
       ByteReader k(key);
-      std::string u, a, p;
       UserPlaceStat st;
       if (!k.Str(u) || !k.Str(a) || !k.Str(p) || !DecodeUserStat(value, st)) {
         return NoteCorrupt(bad, Space::kUserHistory);
       }
-      users_[UserId(u)][ActivityId(a)][PlaceId(p)] = st;
+      if (user == nullptr || u != current_user) {
+        current_user = u;
+        user = &users_[UserId(u)];
+        places = nullptr;
+      }
+      if (places == nullptr || a != current_activity) {
+        current_activity = a;
+        places = &(*user)[ActivityId(a)];
+      }
+      places->emplace(PlaceId(p), st);
     });
     return NoteBad(s, bad);
   });
@@ -1114,28 +1148,33 @@ Status Model::Load(const StateReader& reader) {
     s = reader.Scan(Space::kPlaceProfiles, [&](std::string_view key, std::string_view value) {
       PlaceProfile p;
       if (!DecodePlaceProfile(value, p)) return NoteCorrupt(bad, Space::kPlaceProfiles);
-      place_profiles_[PlaceId(std::string(key))] = p;
+      auto [it, added] = place_profiles_.insert_or_assign(PlaceId(std::string(key)), p);
+      if (added) profiled.push_back(&it->first);
     });
     return NoteBad(s, bad);
   });
   run([&]() -> Status {
     std::string bad;
     Status s = Status::Ok();
+    std::string a, b;
     for (Space space : {Space::kTransitions, Space::kCovisits}) {
+      std::vector<LoadedRow>& rows =
+          space == Space::kTransitions ? loaded_transitions : loaded_covisits;
+      // Keys are (from, to) in key order, so a row's pairs come together. Rows are keyed by
+      // place numbers, given once every place is read (below).
       s = reader.Scan(space, [&](std::string_view key, std::string_view value) {
-        std::string a, b;
         int64_t n = 0;
         ByteReader r(value);
         if (!DecodePair(key, a, b) || !r.I64(n)) return NoteCorrupt(bad, space);
-        // Rows are keyed by place numbers, given once every place is read (below).
-        if (space == Space::kTransitions) {
-          transitions_out_[PlaceId(a)] += n;
-          loaded_transitions.emplace_back(PlaceId(a), PlaceId(b), n);
-        } else {
-          loaded_covisits.emplace_back(PlaceId(a), PlaceId(b), n);
-        }
+        if (rows.empty() || rows.back().from.str() != a) rows.push_back({PlaceId(a), {}});
+        rows.back().to.emplace_back(PlaceId(b), n);
       });
       if (!s.ok()) return s;
+    }
+    transitions_out_.reserve(loaded_transitions.size());
+    for (const LoadedRow& row : loaded_transitions) {
+      int64_t& out = transitions_out_[row.from];
+      for (const auto& [to, n] : row.to) out += n;
     }
     return NoteBad(s, bad);
   });
@@ -1214,13 +1253,20 @@ Status Model::Load(const StateReader& reader) {
   LinkEntries();
   for (auto [loaded, rows] :
        {std::pair(&loaded_transitions, &transitions_), std::pair(&loaded_covisits, &covisits_)}) {
-    std::unordered_map<PlaceId, std::vector<std::pair<uint32_t, int64_t>>> by_row;
-    for (auto& [a, b, n] : *loaded) {
-      EntryOrDeleted(a);  // numbered, as the live model numbers both places of a pair
-      by_row[a].emplace_back(EntryOrDeleted(b).index, n);
+    rows->reserve(loaded->size());
+    for (LoadedRow& row : *loaded) {
+      EntryOrDeleted(row.from);  // numbered, as the live model numbers both places of a pair
+      std::vector<std::pair<uint32_t, int64_t>> entries;
+      entries.reserve(row.to.size());
+      for (const auto& [to, n] : row.to) entries.emplace_back(EntryOrDeleted(to).index, n);
+      auto [it, added] = rows->try_emplace(std::move(row.from));
+      if (added) {
+        it->second = CountRow::FromUnsorted(std::move(entries));
+      } else {  // a reader not in key order split the row: the parts add up
+        for (const auto& [to, n] : entries) it->second.Add(to, n);
+      }
     }
     loaded->clear();
-    for (auto& [a, entries] : by_row) (*rows)[a] = CountRow::FromUnsorted(std::move(entries));
   }
   for (const auto& [activity, stats] : activity_stats_) {
     // The most visited places of each activity, as UpdateTop keeps them.
@@ -1242,13 +1288,16 @@ Status Model::Load(const StateReader& reader) {
     for (size_t i = 0; i < n; ++i) top.push_back(*ranked[i].second);
   }
   {
-    // The learners' candidate lists: places with history (sorted only to be reproducible).
-    std::vector<PlaceId> order;
-    for (const auto& [id, profile] : place_profiles_) order.push_back(id);
-    std::sort(order.begin(), order.end());
-    for (const PlaceId& id : order) {
-      if (const Place* p = FindPlace(id)) {
-        for (const ActivityId& a : p->activities) active_places_[a].push_back(id);
+    // The learners' candidate lists: places with history, in id order (only to be
+    // reproducible). The store's key order is already that order (keys are the ids, both
+    // compare bytewise), so the sort is a check that costs one pass.
+    const auto by_id = [](const PlaceId* x, const PlaceId* y) { return *x < *y; };
+    if (!std::is_sorted(profiled.begin(), profiled.end(), by_id)) {
+      std::sort(profiled.begin(), profiled.end(), by_id);
+    }
+    for (const PlaceId* id : profiled) {
+      if (const Place* p = FindPlace(*id)) {
+        for (const ActivityId& a : p->activities) active_places_[a].push_back(*id);
       }
     }
   }
