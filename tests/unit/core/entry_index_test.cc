@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <cstdio>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -34,7 +35,9 @@ TEST(EntryIndexTest, ReservingKeepsWhatIsHeldAndFindsWhatComesAfter) {
   std::vector<std::unique_ptr<Item>> all;
   std::unordered_map<PlaceId, const Item*> reference;
   auto add = [&](int i) {
-    all.push_back(std::make_unique<Item>(Item{PlaceId("p" + std::to_string(i))}));
+    char id[16];
+    std::snprintf(id, sizeof id, "p%d", i);
+    all.push_back(std::make_unique<Item>(Item{PlaceId(id)}));
     index.Insert(all.back().get());
     reference[all.back()->id] = all.back().get();
   };
