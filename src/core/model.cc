@@ -809,17 +809,11 @@ void Model::LinkAls() {
 }
 
 void Model::LinkEntries() {
-  // Every table entry of a place that is not listed now belongs to a deleted one (so that a
-  // place given again finds its history, as in the live model).
-  // Number() without its lookup: every entry of places_ is listed.
-  index_ids_.reserve(places_.size());
-  live_by_index_.reserve(places_.size());
-  // The same walk links the ALS vectors (LinkAls, for the deleted entries made below).
-  for (auto& [id, e] : places_) {
-    e.index = static_cast<uint32_t>(index_ids_.size());
-    index_ids_.push_back(id);
-    live_by_index_.push_back(&e);
-    if (als_ != nullptr) e.als = als_->PlaceVector(id);
+  // The listed places are numbered (Load numbers them as it reads them). Every table entry
+  // of a place that is not listed now belongs to a deleted one (so that a place given again
+  // finds its history, as in the live model).
+  if (als_ != nullptr) {
+    for (auto& [id, e] : places_) e.als = als_->PlaceVector(id);
   }
   auto entry = [&](const PlaceId& id) -> PlaceEntry& { return EntryOrDeleted(id); };
   // Stats in activity-name order: the order of `stats` then depends only on the state.
@@ -1072,12 +1066,21 @@ Status Model::Load(const StateReader& reader) {
     places_.reserve(2 * hint(Space::kPlaces));
     place_index_.Reserve(hint(Space::kPlaces));
     loaded_places.reserve(hint(Space::kPlaces));
+    index_ids_.reserve(hint(Space::kPlaces));
+    live_by_index_.reserve(hint(Space::kPlaces));
     Status s = reader.Scan(Space::kPlaces, [&](std::string_view key, std::string_view value) {
       Place p;
       if (!DecodePlace(key, value, p)) return NoteCorrupt(bad, Space::kPlaces);
       auto [it, added] = places_.try_emplace(p.id, std::move(p));
-      const PlaceEntry& entry = it->second;
-      if (added) place_index_.Insert(&entry);
+      PlaceEntry& entry = it->second;
+      if (added) {
+        place_index_.Insert(&entry);
+        // Numbered in key order while the entry is in cache (Number() without its lookup).
+        // Numbers carry no meaning beyond the process (a restart renumbers).
+        entry.index = static_cast<uint32_t>(index_ids_.size());
+        index_ids_.push_back(entry.id);
+        live_by_index_.push_back(&entry);
+      }
       loaded_places.push_back(&entry);
     });
     return NoteBad(s, bad);
