@@ -1042,19 +1042,22 @@ Status Model::Load(const StateReader& reader) {
   runner_ = runner;
   // Each space is read into members no other task touches, on threads of its own (the store
   // allows concurrent scans): a restart is bounded by the largest space, not their sum. What
-  // needs two spaces (most visited places, the learners' lists) is derived after the join.
-  std::vector<std::future<Status>> tasks;
-  // A stored row of transitions or co-visits: place `from`'s pairs, in key order.
+  // needs two spaces (most visited places, the learners' lists) is derived after the join;
+  // the pair rows, which need the places' numbers, wait for the places task in theirs.
+  std::vector<std::shared_future<Status>> tasks;
+  // A stored row of transitions or co-visits: place `from`'s pairs, in key order; `built`
+  // once it is in its table.
   struct LoadedRow {
     PlaceId from;
     std::vector<std::pair<PlaceId, int64_t>> to;
+    bool built = false;
   };
   std::vector<LoadedRow> loaded_transitions, loaded_covisits;
   // Every place read, in the order the store gave them (linked to its activities below).
   std::vector<const PlaceEntry*> loaded_places;
   // The keys of place_profiles_, in the order the store gave them.
   std::vector<const PlaceId*> profiled;
-  auto run = [&](auto fn) { tasks.push_back(std::async(std::launch::async, fn)); };
+  auto run = [&](auto fn) { tasks.push_back(std::async(std::launch::async, fn).share()); };
   // Tables sized to the store's counts before they are filled: at 1M places growing them
   // rehashed every node several times (a cache miss each), a third of the places' load.
   const auto hint = [&](Space space) { return static_cast<size_t>(reader.EntriesHint(space)); };
@@ -1085,6 +1088,7 @@ Status Model::Load(const StateReader& reader) {
     });
     return NoteBad(s, bad);
   });
+  const std::shared_future<Status> places_read = tasks.front();
   run([&]() -> Status {
     std::string bad;
     // Keys are (activity, place) in key order: one activity's entries come together, so its
@@ -1184,6 +1188,35 @@ Status Model::Load(const StateReader& reader) {
       int64_t& out = transitions_out_[row.from];
       for (const auto& [to, n] : row.to) out += n;
     }
+    // Once the places are read (and numbered), the rows whose places are all listed are built
+    // here, beside the other scans; the others wait for the numbers of the deleted places
+    // (given after the join, in the order the live model would give them). The places task
+    // has finished writing the index and the numbers this reads; nothing writes them until
+    // the join.
+    if (!places_read.get().ok()) return NoteBad(s, bad);  // the load fails with its error
+    for (auto [loaded, rows] :
+         {std::pair(&loaded_transitions, &transitions_), std::pair(&loaded_covisits, &covisits_)}) {
+      rows->reserve(loaded->size());
+      std::vector<std::pair<uint32_t, int64_t>> entries;
+      for (LoadedRow& row : *loaded) {
+        if (FindPlace(row.from) == nullptr) continue;
+        entries.clear();
+        for (const auto& [to, n] : row.to) {
+          const PlaceEntry* e = FindPlace(to);
+          if (e == nullptr) break;
+          entries.emplace_back(e->index, n);
+        }
+        if (entries.size() < row.to.size()) continue;
+        auto [it, added] = rows->try_emplace(row.from);
+        if (added) {
+          it->second = CountRow::FromUnsorted(std::move(entries));
+        } else {  // a reader not in key order split the row: the parts add up
+          for (const auto& [to, n] : entries) it->second.Add(to, n);
+        }
+        row.built = true;
+        row.to = {};
+      }
+    }
     return NoteBad(s, bad);
   });
   run([&]() -> Status {
@@ -1271,8 +1304,8 @@ Status Model::Load(const StateReader& reader) {
   LinkEntries();
   for (auto [loaded, rows] :
        {std::pair(&loaded_transitions, &transitions_), std::pair(&loaded_covisits, &covisits_)}) {
-    rows->reserve(loaded->size());
     for (LoadedRow& row : *loaded) {
+      if (row.built) continue;
       EntryOrDeleted(row.from);  // numbered, as the live model numbers both places of a pair
       std::vector<std::pair<uint32_t, int64_t>> entries;
       entries.reserve(row.to.size());
