@@ -164,6 +164,7 @@ class ExportedSpaces final : public StateReader {
   std::optional<std::string> Get(Space space, std::string_view key) const override {
     return view_.Get(space, key);
   }
+  uint64_t EntriesHint(Space space) const override { return view_.EntriesHint(space); }
 
  private:
   const StateReader& view_;

@@ -212,6 +212,15 @@ std::optional<std::string> StateStore::Get(Space space, std::string_view key) co
   return value;
 }
 
+uint64_t StateStore::EntriesHint(Space space) const {
+  uint64_t n = 0;
+  if (!impl_->db->GetIntProperty(impl_->handles[SpaceIndex(space)],
+                                 rocksdb::DB::Properties::kEstimateNumKeys, &n)) {
+    return 0;
+  }
+  return n;
+}
+
 namespace {
 
 // Reads through one RocksDB snapshot, released when the view goes away.
@@ -237,6 +246,14 @@ class SnapshotView final : public StateReader {
       return std::nullopt;
     }
     return value;
+  }
+
+  uint64_t EntriesHint(Space space) const override {
+    uint64_t n = 0;
+    return db_->GetIntProperty(handles_[SpaceIndex(space)],
+                               rocksdb::DB::Properties::kEstimateNumKeys, &n)
+               ? n
+               : 0;
   }
 
  private:

@@ -50,6 +50,8 @@ class StateStore final : public StateReader {
   Status Scan(Space space,
               const std::function<void(std::string_view, std::string_view)>& visit) const override;
   std::optional<std::string> Get(Space space, std::string_view key) const override;
+  // RocksDB's "rocksdb.estimate-num-keys" of the space's column family.
+  uint64_t EntriesHint(Space space) const override;
 
   // A read-only view of the state as it is now (a RocksDB snapshot): later commits do not
   // show in it and it never blocks them. Must not outlive the store.

@@ -2,7 +2,8 @@
 //
 //   locus_load ingest    [--events N] [--places N] [--users N] [--partitions N]
 //   locus_load answer    [--places N] [--users N] [--activities N] [--events N] [--queries N]
-//   locus_load state     [--events N] [--places N] [--users N]      (memory, then restart)
+//   locus_load state     [--events N] [--places N] [--users N] [--keep DIR]  (memory, restart)
+//   locus_load reopen    --from DIR [--repeat N] [--queries N]      (restart of a kept state)
 //   locus_load retrain   [--users N] [--places N] [--pairs N] [--factors N] [--iterations N]
 //                        [--threads N] [--cg-steps N] [--reference-iterations N]
 //   locus_load roundtrip [--rate R] [--ingest-rate R] [--seconds S] [--probes N] ...
@@ -21,9 +22,9 @@
 int main(int argc, char** argv) {
   using namespace locus::bench;
   if (argc < 2) {
-    std::fprintf(stderr,
-                 "usage: %s ingest|answer|state|retrain|roundtrip|split [--name value ...]\n",
-                 argv[0]);
+    std::fprintf(
+        stderr, "usage: %s ingest|answer|state|reopen|retrain|roundtrip|split [--name value ...]\n",
+        argv[0]);
     return 2;
   }
   spdlog::set_level(spdlog::level::warn);
@@ -32,6 +33,7 @@ int main(int argc, char** argv) {
   if (tool == "ingest") return IngestTool(args);
   if (tool == "answer") return AnswerTool(args);
   if (tool == "state") return StateTool(args);
+  if (tool == "reopen") return ReopenTool(args);
   if (tool == "retrain") return RetrainTool(args);
   if (tool == "roundtrip") return RoundTripTool(args);
   if (tool == "split") return SplitTool(args);

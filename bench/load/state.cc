@@ -8,6 +8,8 @@
 #include "src/codec/messages.h"
 
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <signal.h>
 #include <string>
 #include <sys/wait.h>
@@ -97,6 +99,13 @@ int StateTool(const Args& args) {
   close(fds[0]);
   const std::string memory = got.substr(0, got.find('\n'));
   const std::string activity = got.substr(got.find('\n') + 1, got.rfind('\n') - got.find('\n') - 1);
+  if (const std::string keep = args.Str("keep", ""); !keep.empty()) {
+    // The killed state as it is, untouched by a reopen, for `locus_load reopen --from`.
+    std::filesystem::remove_all(keep);
+    std::filesystem::create_directories(keep);
+    std::filesystem::copy(state, keep + "/state", std::filesystem::copy_options::recursive);
+    std::ofstream(keep + "/activity") << activity;
+  }
 
   const auto t = Clock::now();
   auto store = StateStore::Open(state);

@@ -9,6 +9,7 @@ namespace locus::bench {
 int IngestTool(const Args& args);     // Kafka ingest: bare consumer vs locus, same messages
 int AnswerTool(const Args& args);     // in-process recommend latency
 int StateTool(const Args& args);      // memory + RocksDB size, then restart after SIGKILL
+int ReopenTool(const Args& args);     // the restart of `state`, again, on a kept killed state
 int RetrainTool(const Args& args);    // AlsModel::Train wall time and loss
 int RoundTripTool(const Args& args);  // Kafka request->response at a fixed rate, and freshness
 int SplitTool(const Args& args);      // scale-out: by-place topic cost, per-user state share

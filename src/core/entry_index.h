@@ -55,6 +55,10 @@ class EntryIndex {
   }
 
   size_t size() const { return size_; }
+  // Makes room for `n` entries in all, so that inserting up to that many grows nothing.
+  void Reserve(size_t n) {
+    while (2 * n > slots_.size()) Grow();
+  }
 
  private:
   struct Slot {

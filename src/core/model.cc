@@ -834,10 +834,21 @@ void Model::LinkAls() {
 }
 
 void Model::LinkEntries() {
-  // Every table entry of a place that is not listed now belongs to a deleted one (so that a
-  // place given again finds its history, as in the live model).
-  for (auto& [id, e] : places_) Number(e);
-  auto entry = [&](const PlaceId& id) -> PlaceEntry& { return EntryOrDeleted(id); };
+  // The listed places are numbered (Load numbers them as it reads them). Every table entry
+  // of a place that is not listed now belongs to a deleted one (so that a place given again
+  // finds its history, as in the live model).
+  if (als_ != nullptr) {
+    for (auto& [id, e] : places_) e.als = als_->PlaceVector(id);
+  }
+  // A listed place through the open-addressing index (a slot and the entry; places_.find
+  // reads a bucket, the node before and the node, a cache miss each at 1M places). The index
+  // hands out const entries; the model owns them in places_, so it may write them.
+  auto entry = [&](const PlaceId& id) -> PlaceEntry& {
+    if (const PlaceEntry* listed = place_index_.Lookup(id)) {
+      return const_cast<PlaceEntry&>(*listed);
+    }
+    return EntryOrDeleted(id);
+  };
   // Stats in activity-name order: the order of `stats` then depends only on the state.
   std::vector<const ActivityId*> activities;
   for (const auto& [a, stats] : activity_stats_) activities.push_back(&a);
@@ -850,7 +861,7 @@ void Model::LinkEntries() {
   }
   for (const auto& [id, profile] : place_profiles_) entry(id).profile = &profile;
   for (const auto& [id, v] : factors_.places()) entry(id).bpr = &v;
-  LinkAls();
+  for (auto& [id, e] : deleted_) e.als = als_ != nullptr ? als_->PlaceVector(id) : nullptr;
 }
 
 bool Model::BlendLearnsFrom(size_t event_hash) const {
@@ -1064,57 +1075,115 @@ Status Model::Load(const StateReader& reader) {
   runner_ = runner;
   // Each space is read into members no other task touches, on threads of its own (the store
   // allows concurrent scans): a restart is bounded by the largest space, not their sum. What
-  // needs two spaces (most visited places, the learners' lists) is derived after the join.
-  std::vector<std::future<Status>> tasks;
-  std::vector<std::tuple<PlaceId, PlaceId, int64_t>> loaded_transitions, loaded_covisits;
-  auto run = [&](auto fn) { tasks.push_back(std::async(std::launch::async, fn)); };
+  // needs two spaces (most visited places, the learners' lists) is derived after the join;
+  // the pair rows, which need the places' numbers, wait for the places task in theirs.
+  std::vector<std::shared_future<Status>> tasks;
+  // A stored row of transitions or co-visits: place `from`'s pairs, in key order; `built`
+  // once it is in its table.
+  struct LoadedRow {
+    PlaceId from;
+    std::vector<std::pair<PlaceId, int64_t>> to;
+    bool built = false;
+  };
+  std::vector<LoadedRow> loaded_transitions, loaded_covisits;
+  // Every place read, in the order the store gave them (linked to its activities below).
+  std::vector<const PlaceEntry*> loaded_places;
+  // The keys of place_profiles_, in the order the store gave them.
+  std::vector<const PlaceId*> profiled;
+  auto run = [&](auto fn) { tasks.push_back(std::async(std::launch::async, fn).share()); };
+  // Tables sized to the store's counts before they are filled: at 1M places growing them
+  // rehashed every node several times (a cache miss each), a third of the places' load.
+  const auto hint = [&](Space space) { return static_cast<size_t>(reader.EntriesHint(space)); };
   run([&]() -> Status {
     std::string bad;
+    // Twice the buckets: an insert into an occupied bucket walks its nodes (they do not
+    // cache their hash, so each is a cache miss); at 1M places the half-empty table saved
+    // ~10% of this scan.
+    places_.reserve(2 * hint(Space::kPlaces));
+    place_index_.Reserve(hint(Space::kPlaces));
+    loaded_places.reserve(hint(Space::kPlaces));
+    index_ids_.reserve(hint(Space::kPlaces));
+    live_by_index_.reserve(hint(Space::kPlaces));
     Status s = reader.Scan(Space::kPlaces, [&](std::string_view key, std::string_view value) {
       Place p;
       if (!DecodePlace(key, value, p)) return NoteCorrupt(bad, Space::kPlaces);
-      const PlaceId id = p.id;
-      auto [it, added] = places_.emplace(id, PlaceEntry(std::move(p)));
-      const PlaceEntry& entry = it->second;
-      if (added) place_index_.Insert(&entry);
-      for (const ActivityId& a : entry.activities) LinkLoaded(entry, a, entry.position);
+      auto [it, added] = places_.try_emplace(p.id, std::move(p));
+      PlaceEntry& entry = it->second;
+      if (added) {
+        place_index_.Insert(&entry);
+        // Numbered in key order while the entry is in cache (Number() without its lookup).
+        // Numbers carry no meaning beyond the process (a restart renumbers).
+        entry.index = static_cast<uint32_t>(index_ids_.size());
+        index_ids_.push_back(entry.id);
+        live_by_index_.push_back(&entry);
+      }
+      loaded_places.push_back(&entry);
     });
     return NoteBad(s, bad);
   });
+  const std::shared_future<Status> places_read = tasks.front();
   run([&]() -> Status {
     std::string bad;
+    // Keys are (activity, place) in key order: one activity's entries come together, so its
+    // tables are looked up once per activity, not once per entry.
+    std::string a, p, current;
+    PlaceStats* stats = nullptr;
+    int64_t* events = nullptr;
+    std::pair<int64_t, double>* ratings = nullptr;
     Status s =
         reader.Scan(Space::kActivityPlace, [&](std::string_view key, std::string_view value) {
           ByteReader k(key);
-          std::string a, p;
           ActivityPlaceStat st;
           if (!k.Str(a) || !k.Str(p) || !DecodeStat(value, st))
             return NoteCorrupt(bad, Space::kActivityPlace);
-          activity_events_[ActivityId(a)] += st.visits + st.clicks + st.ratings;
-          if (st.ratings > 0) {
-            auto& [n, sum] = activity_ratings_[ActivityId(a)];
-            n += st.ratings;
-            sum += st.rating_sum;
+          if (stats == nullptr || a != current) {
+            current = a;
+            const ActivityId activity(a);
+            stats = &activity_stats_[activity];
+            events = &activity_events_[activity];
+            ratings = nullptr;
           }
-          activity_stats_[ActivityId(a)][PlaceId(p)] = st;
+          *events += st.visits + st.clicks + st.ratings;
+          if (st.ratings > 0) {
+            if (ratings == nullptr) ratings = &activity_ratings_[ActivityId(a)];
+            ratings->first += st.ratings;
+            ratings->second += st.rating_sum;
+          }
+          stats->emplace(PlaceId(p), st);
         });
     return NoteBad(s, bad);
   });
   run([&]() -> Status {
     std::string bad;
+    users_.reserve(hint(Space::kProfiles));  // a user with history has a profile
+    // Keys are (user, activity, place) in key order: a user's entries come together, and
+    // within them an activity's, so each table is looked up once per run.
+    std::string u, a, p, current_user, current_activity;
+    std::unordered_map<ActivityId, UserPlaces>* user = nullptr;
+    UserPlaces* places = nullptr;
     Status s = reader.Scan(Space::kUserHistory, [&](std::string_view key, std::string_view value) {
       ByteReader k(key);
-      std::string u, a, p;
       UserPlaceStat st;
       if (!k.Str(u) || !k.Str(a) || !k.Str(p) || !DecodeUserStat(value, st)) {
         return NoteCorrupt(bad, Space::kUserHistory);
       }
-      users_[UserId(u)][ActivityId(a)][PlaceId(p)] = st;
+      if (user == nullptr || u != current_user) {
+        current_user = u;
+        user = &users_[UserId(u)];
+        places = nullptr;
+      }
+      if (places == nullptr || a != current_activity) {
+        current_activity = a;
+        places = &(*user)[ActivityId(a)];
+      }
+      places->emplace(PlaceId(p), st);
     });
     return NoteBad(s, bad);
   });
   run([&]() -> Status {
     std::string bad;
+    profiles_.reserve(hint(Space::kProfiles));
+    place_profiles_.reserve(hint(Space::kPlaceProfiles));
     Status s = reader.Scan(Space::kProfiles, [&](std::string_view key, std::string_view value) {
       UserProfile u;
       if (!DecodeProfile(value, u)) return NoteCorrupt(bad, Space::kProfiles);
@@ -1124,28 +1193,62 @@ Status Model::Load(const StateReader& reader) {
     s = reader.Scan(Space::kPlaceProfiles, [&](std::string_view key, std::string_view value) {
       PlaceProfile p;
       if (!DecodePlaceProfile(value, p)) return NoteCorrupt(bad, Space::kPlaceProfiles);
-      place_profiles_[PlaceId(std::string(key))] = p;
+      auto [it, added] = place_profiles_.insert_or_assign(PlaceId(std::string(key)), p);
+      if (added) profiled.push_back(&it->first);
     });
     return NoteBad(s, bad);
   });
   run([&]() -> Status {
     std::string bad;
     Status s = Status::Ok();
+    std::string a, b;
     for (Space space : {Space::kTransitions, Space::kCovisits}) {
+      std::vector<LoadedRow>& rows =
+          space == Space::kTransitions ? loaded_transitions : loaded_covisits;
+      // Keys are (from, to) in key order, so a row's pairs come together. Rows are keyed by
+      // place numbers, given once every place is read (below).
       s = reader.Scan(space, [&](std::string_view key, std::string_view value) {
-        std::string a, b;
         int64_t n = 0;
         ByteReader r(value);
         if (!DecodePair(key, a, b) || !r.I64(n)) return NoteCorrupt(bad, space);
-        // Rows are keyed by place numbers, given once every place is read (below).
-        if (space == Space::kTransitions) {
-          transitions_out_[PlaceId(a)] += n;
-          loaded_transitions.emplace_back(PlaceId(a), PlaceId(b), n);
-        } else {
-          loaded_covisits.emplace_back(PlaceId(a), PlaceId(b), n);
-        }
+        if (rows.empty() || rows.back().from.str() != a) rows.push_back({PlaceId(a), {}});
+        rows.back().to.emplace_back(PlaceId(b), n);
       });
       if (!s.ok()) return s;
+    }
+    transitions_out_.reserve(loaded_transitions.size());
+    for (const LoadedRow& row : loaded_transitions) {
+      int64_t& out = transitions_out_[row.from];
+      for (const auto& [to, n] : row.to) out += n;
+    }
+    // Once the places are read (and numbered), the rows whose places are all listed are built
+    // here, beside the other scans; the others wait for the numbers of the deleted places
+    // (given after the join, in the order the live model would give them). The places task
+    // has finished writing the index and the numbers this reads; nothing writes them until
+    // the join.
+    if (!places_read.get().ok()) return NoteBad(s, bad);  // the load fails with its error
+    for (auto [loaded, rows] :
+         {std::pair(&loaded_transitions, &transitions_), std::pair(&loaded_covisits, &covisits_)}) {
+      rows->reserve(loaded->size());
+      std::vector<std::pair<uint32_t, int64_t>> entries;
+      for (LoadedRow& row : *loaded) {
+        if (FindPlace(row.from) == nullptr) continue;
+        entries.clear();
+        for (const auto& [to, n] : row.to) {
+          const PlaceEntry* e = FindPlace(to);
+          if (e == nullptr) break;
+          entries.emplace_back(e->index, n);
+        }
+        if (entries.size() < row.to.size()) continue;
+        auto [it, added] = rows->try_emplace(row.from);
+        if (added) {
+          it->second = CountRow::FromUnsorted(std::move(entries));
+        } else {  // a reader not in key order split the row: the parts add up
+          for (const auto& [to, n] : entries) it->second.Add(to, n);
+        }
+        row.built = true;
+        row.to = {};
+      }
     }
     return NoteBad(s, bad);
   });
@@ -1154,6 +1257,9 @@ Status Model::Load(const StateReader& reader) {
     Status s = Status::Ok();
     std::optional<std::pair<std::string, AlsOptions>> als_header;
     std::vector<std::pair<PlaceId, AlsModel::Vector>> als_places;
+    // Factor vectors belong to users and places with events (profiles).
+    factors_.mutable_users().reserve(hint(Space::kProfiles));
+    factors_.mutable_places().reserve(hint(Space::kPlaceProfiles));
     s = reader.Scan(Space::kLearned, [&](std::string_view key, std::string_view value) {
       FactorModel::Vector v;
       ByteReader r(value);
@@ -1218,16 +1324,33 @@ Status Model::Load(const StateReader& reader) {
     if (first.ok() && !s.ok()) first = std::move(s);
   }
   if (!first.ok()) return first;
+  // The places' activity lists, spatial indexes and the resolver, on a thread of their own
+  // beside the rest below (at 1M places each half is ~0.5-1 CPU-s). No data is shared: this
+  // writes resolver_, activity_places_, activity_entries_ and grids_ and reads the entries'
+  // id, activities and position; the rest writes the entries' numbers and table pointers
+  // and other members, and reads places only through place_index_ and places_.
+  std::future<void> linked = std::async(std::launch::async, [&] {
+    for (const PlaceEntry* entry : loaded_places) {
+      for (const ActivityId& a : entry->activities) LinkLoaded(*entry, a, entry->position);
+    }
+  });
   LinkEntries();
   for (auto [loaded, rows] :
        {std::pair(&loaded_transitions, &transitions_), std::pair(&loaded_covisits, &covisits_)}) {
-    std::unordered_map<PlaceId, std::vector<std::pair<uint32_t, int64_t>>> by_row;
-    for (auto& [a, b, n] : *loaded) {
-      EntryOrDeleted(a);  // numbered, as the live model numbers both places of a pair
-      by_row[a].emplace_back(EntryOrDeleted(b).index, n);
+    for (LoadedRow& row : *loaded) {
+      if (row.built) continue;
+      EntryOrDeleted(row.from);  // numbered, as the live model numbers both places of a pair
+      std::vector<std::pair<uint32_t, int64_t>> entries;
+      entries.reserve(row.to.size());
+      for (const auto& [to, n] : row.to) entries.emplace_back(EntryOrDeleted(to).index, n);
+      auto [it, added] = rows->try_emplace(std::move(row.from));
+      if (added) {
+        it->second = CountRow::FromUnsorted(std::move(entries));
+      } else {  // a reader not in key order split the row: the parts add up
+        for (const auto& [to, n] : entries) it->second.Add(to, n);
+      }
     }
     loaded->clear();
-    for (auto& [a, entries] : by_row) (*rows)[a] = CountRow::FromUnsorted(std::move(entries));
   }
   for (const auto& [activity, stats] : activity_stats_) {
     // The most visited places of each activity, as UpdateTop keeps them.
@@ -1249,16 +1372,20 @@ Status Model::Load(const StateReader& reader) {
     for (size_t i = 0; i < n; ++i) top.push_back(*ranked[i].second);
   }
   {
-    // The learners' candidate lists: places with history (sorted only to be reproducible).
-    std::vector<PlaceId> order;
-    for (const auto& [id, profile] : place_profiles_) order.push_back(id);
-    std::sort(order.begin(), order.end());
-    for (const PlaceId& id : order) {
-      if (const Place* p = FindPlace(id)) {
-        for (const ActivityId& a : p->activities) active_places_[a].push_back(id);
+    // The learners' candidate lists: places with history, in id order (only to be
+    // reproducible). The store's key order is already that order (keys are the ids, both
+    // compare bytewise), so the sort is a check that costs one pass.
+    const auto by_id = [](const PlaceId* x, const PlaceId* y) { return *x < *y; };
+    if (!std::is_sorted(profiled.begin(), profiled.end(), by_id)) {
+      std::sort(profiled.begin(), profiled.end(), by_id);
+    }
+    for (const PlaceId* id : profiled) {
+      if (const Place* p = FindPlace(*id)) {
+        for (const ActivityId& a : p->activities) active_places_[a].push_back(*id);
       }
     }
   }
+  linked.get();
   return Status::Ok();
 }
 

@@ -351,7 +351,8 @@ class Model {
   void Unlink(const PlaceEntry& entry, const ActivityId& activity, const GeoPoint& at);
   // Starts and installs full retrains at their points in event time.
   void ScheduleRetrain(TimeMs ts);
-  // Sets every entry's pointers from the tables (after Load) and the ALS pointers (install).
+  // Sets every entry's pointers from the tables (after Load's scans, which number the listed
+  // places), numbering the deleted places the tables hold, and the ALS pointers.
   void LinkEntries();
   void LinkAls();
   // Gives `entry` the next place number.

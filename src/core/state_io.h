@@ -5,6 +5,7 @@
 
 #include "src/core/status.h"
 
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -45,6 +46,10 @@ class StateReader {
       Space space,
       const std::function<void(std::string_view key, std::string_view value)>& visit) const = 0;
   virtual std::optional<std::string> Get(Space space, std::string_view key) const = 0;
+  // About how many entries `space` holds (RocksDB's estimate: overwrites not yet compacted
+  // may count more than once), for sizing tables before a scan fills them; 0 when unknown.
+  // Only a hint: nothing may depend on it but capacity.
+  virtual uint64_t EntriesHint(Space /*space*/) const { return 0; }
 };
 
 }  // namespace locus

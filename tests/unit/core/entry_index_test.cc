@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <cstdio>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -27,6 +28,26 @@ void ExpectSame(const EntryIndex<Item>& index,
     EXPECT_EQ(index.Lookup(item->id), it == reference.end() ? nullptr : it->second)
         << item->id.str();
   }
+}
+
+TEST(EntryIndexTest, ReservingKeepsWhatIsHeldAndFindsWhatComesAfter) {
+  EntryIndex<Item> index;
+  std::vector<std::unique_ptr<Item>> all;
+  std::unordered_map<PlaceId, const Item*> reference;
+  auto add = [&](int i) {
+    char id[16];
+    std::snprintf(id, sizeof id, "p%d", i);
+    all.push_back(std::make_unique<Item>(Item{PlaceId(id)}));
+    index.Insert(all.back().get());
+    reference[all.back()->id] = all.back().get();
+  };
+  index.Reserve(3000);  // empty, then sized for more than it gets below
+  for (int i = 0; i < 100; ++i) add(i);
+  index.Reserve(10);  // smaller than held: nothing changes
+  ExpectSame(index, reference, all);
+  index.Reserve(5000);  // grows with entries held
+  for (int i = 100; i < 4000; ++i) add(i);
+  ExpectSame(index, reference, all);
 }
 
 TEST(EntryIndexTest, FindsWhatWasInsertedAndNothingErased) {
