@@ -54,9 +54,16 @@ Result<std::unique_ptr<EngineLoop>> EngineLoop::Create(Engine& engine, LoopOptio
     fp["linger.ms"] = "5";
     fp["enable.idempotence"] = "true";
     fp["message.max.bytes"] = "4194304";
+    if (k.exactly_once) fp["transactional.id"] = loop->options_.transactional_id;
     auto f = Producer::Create(fp);
     if (!f.ok()) return f.status();
     loop->fact_producer_ = std::move(*f);
+    if (k.exactly_once) {
+      Status s = loop->fact_producer_->InitTransactions(30000);
+      if (!s.ok()) return s;
+      spdlog::info("facts and model rows in transactions (transactional.id {})",
+                   loop->options_.transactional_id);
+    }
     auto model = TableReader::Create(
         engine, loop->options_.client, k.model_topic,
         [&engine](int32_t partition, int64_t offset, std::string_view key,
@@ -507,6 +514,16 @@ void EngineLoop::ApplyFacts(rd_kafka_message_t* const* messages, size_t n) {
 }
 
 void EngineLoop::Publish(const std::string& topic, std::vector<Engine::OutRecord> records) {
+  if (records.empty()) return;
+  if (options_.kafka.exactly_once && !in_txn_) {
+    Status s = fact_producer_->BeginTransaction();
+    if (!s.ok()) {
+      spdlog::error("{}", s.message());
+      undelivered_++;  // these records cannot be sent as they must: stop before committing
+      return;
+    }
+    in_txn_ = true;
+  }
   for (Engine::OutRecord& r : records) {
     Status s = fact_producer_->Produce(topic, r.key, r.value, r.partition, [this](const Status& d) {
       if (!d.ok()) undelivered_++;
@@ -525,22 +542,42 @@ void EngineLoop::StoreRequestOffsets() {
   counters_.requests_in_flight = request_offsets_.in_flight();
 }
 
+Result<bool> EngineLoop::Deliver(int timeout_ms) {
+  std::string failure;
+  if (in_txn_) {
+    bool retry = false;
+    Status s = fact_producer_->CommitTransaction(timeout_ms, retry);
+    if (!s.ok() && retry) {
+      spdlog::warn("commit postponed: {}", s.message());
+      return false;
+    }
+    in_txn_ = false;
+    if (!s.ok()) failure = s.message();
+  } else {
+    Status s = fact_producer_->Flush(timeout_ms);
+    if (!s.ok() && undelivered_.load() == 0) {
+      spdlog::warn("commit postponed: {}", s.message());
+      return false;
+    }
+  }
+  if (undelivered_.load() > 0) failure = std::to_string(undelivered_.load()) + " failed";
+  if (!failure.empty()) {
+    return Status::Error("facts or model rows could not be delivered (" + failure +
+                         "); stopping without committing past them: a restart sends them "
+                         "again from the store");
+  }
+  return true;
+}
+
 Status EngineLoop::FlushAndMirror(bool wait) {
   if (scaled()) {
     // Every fact of the events in this batch is delivered before their offsets commit: one
     // lost after the commit would be lost for good (one sent twice is dropped by the filter).
     // Still queued (a busy cluster): the commit waits for a later turn; failed for good: stop,
     // and a restart sends them again from the store's offsets.
-    Status delivered = fact_producer_->Flush(wait ? 60000 : 1000);
-    if (undelivered_.load() > 0) {
-      return Status::Error(std::to_string(undelivered_.load()) +
-                           " facts or model rows could not be delivered; stopping without "
-                           "committing past them: a restart sends them again from the store");
-    }
-    if (!delivered.ok()) {
-      spdlog::warn("commit postponed: {}", delivered.message());
-      return Status::Ok();
-    }
+    Result<bool> delivered = Deliver(wait ? 60000 : 1000);
+    if (!delivered.ok()) return delivered.status();
+    if (!*delivered) return Status::Ok();  // postponed
   }
   auto committed = engine_.Flush();
   if (!committed.ok()) return committed.status();
@@ -548,8 +585,11 @@ Status EngineLoop::FlushAndMirror(bool wait) {
     Publish(options_.kafka.model_topic, engine_.TakeModelRecords(wait));
     // Before giving partitions up the next owner must find them on the model topic.
     if (wait) {
-      Status s = fact_producer_->Flush(60000);
-      if (!s.ok()) spdlog::warn("publishing the model rows before letting go: {}", s.message());
+      Result<bool> published = Deliver(60000);
+      if (!published.ok() || !*published) {
+        spdlog::warn("publishing the model rows before letting go: {}",
+                     published.ok() ? "timed out" : published.status().message());
+      }
     }
   }
   // Mirror the group's offsets to Kafka: for lag monitoring (the store stays the truth of

@@ -58,6 +58,9 @@ struct LoopOptions {
   // On stop, requests already fetched are still answered for at most this long; the rest stay
   // unanswered and uncommitted, for whoever reads the partition next.
   int drain_ms = 2000;
+  // kafka.exactly_once: the fact producer's transactional.id (stable per instance: the same
+  // state directory gets the same id, so a restart fences the instance it replaces).
+  std::string transactional_id;
   // Called on the loop thread before each event is handled. For tests that stall ingest;
   // empty in production.
   std::function<void()> before_event;
@@ -170,6 +173,13 @@ class EngineLoop {
   // Facts or model rows whose delivery failed since the start: the loop stops (a restart
   // sends them again from the store's offsets) rather than commit past them.
   std::atomic<int64_t> undelivered_{0};
+  // kafka.exactly_once: a transaction of the fact producer is open.
+  bool in_txn_ = false;
+  // Makes the records published so far visible: commits the open transaction, or (without
+  // transactions) waits for their delivery. Ok(false) when not done in `timeout_ms` (to be
+  // tried again); an error when they are lost (the loop then stops without committing past
+  // them, and a restart sends them again from the store).
+  Result<bool> Deliver(int timeout_ms);
   // Events partitions whose users are being rebuilt from their first event: the offset that
   // ends the rebuild (the log's end at assignment) and when it began. Their requests
   // partitions are paused meanwhile, so no answer is given from part of a user's history.

@@ -177,6 +177,39 @@ Status Producer::Flush(int timeout_ms) {
   return Status::Ok();
 }
 
+namespace {
+
+// Takes ownership of `error` (nullptr: success).
+Status TxnStatus(const char* what, rd_kafka_error_t* error, bool* retry = nullptr) {
+  if (error == nullptr) return Status::Ok();
+  const std::string message = std::string(what) + ": " + rd_kafka_error_string(error) +
+                              (rd_kafka_error_is_fatal(error) ? " (fatal)" : "");
+  if (retry != nullptr) *retry = rd_kafka_error_is_retriable(error) != 0;
+  rd_kafka_error_destroy(error);
+  return Status::Error(message);
+}
+
+}  // namespace
+
+Status Producer::InitTransactions(int timeout_ms) {
+  return TxnStatus("initialising transactions", rd_kafka_init_transactions(rk_.get(), timeout_ms));
+}
+
+Status Producer::BeginTransaction() {
+  return TxnStatus("beginning a transaction", rd_kafka_begin_transaction(rk_.get()));
+}
+
+Status Producer::CommitTransaction(int timeout_ms, bool& retry) {
+  retry = false;
+  rd_kafka_error_t* error = rd_kafka_commit_transaction(rk_.get(), timeout_ms);
+  if (error != nullptr && rd_kafka_error_txn_requires_abort(error)) {
+    Status s = TxnStatus("committing a transaction", error);
+    Status aborted = TxnStatus("aborting it", rd_kafka_abort_transaction(rk_.get(), timeout_ms));
+    return Status::Error(s.message() + (aborted.ok() ? " (aborted)" : "; " + aborted.message()));
+  }
+  return TxnStatus("committing a transaction", error, &retry);
+}
+
 int64_t Producer::delivery_failures() const { return stats_->failures.load(); }
 
 int64_t Producer::queued() const { return rd_kafka_outq_len(rk_.get()); }

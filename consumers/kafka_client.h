@@ -70,6 +70,15 @@ class Producer {
   void Poll(int timeout_ms = 0);
   // Waits until everything queued is delivered (or the timeout passes).
   Status Flush(int timeout_ms);
+  // Transactions, for a producer made with transactional.id: InitTransactions once, then
+  // BeginTransaction and CommitTransaction around records that must become visible together
+  // (read_committed consumers, librdkafka's default, see none of an aborted one).
+  Status InitTransactions(int timeout_ms);
+  Status BeginTransaction();
+  // Flushes and commits. `retry` is set when the commit may be called again (it timed out);
+  // on any other error the transaction is aborted (when it can be) and its records will never
+  // be seen: the caller treats them as not sent.
+  Status CommitTransaction(int timeout_ms, bool& retry);
   int64_t delivery_failures() const;
   // Messages queued or in flight (not delivered or failed yet).
   int64_t queued() const;

@@ -22,10 +22,13 @@
 
 #include <csignal>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <sstream>
 #include <thread>
+#include <unistd.h>
 
 namespace locus::cli {
 namespace {
@@ -177,6 +180,19 @@ int Serve(const ServeArgs& args) {
   lo.client = client;
   lo.exit_when_idle_s = args.exit_when_idle_s;
   lo.request_workers = config->requests.workers;
+  {
+    // One identity per host and state directory: a restart of the same instance fences its
+    // predecessor's open transaction, and instances on other hosts (containers with the same
+    // paths) differ.
+    std::error_code ec;
+    char host[256] = {};
+    gethostname(host, sizeof host - 1);
+    const std::string id =
+        std::string(host) + ":" + std::filesystem::absolute(config->state.data_dir, ec).string();
+    char hash[17];
+    std::snprintf(hash, sizeof hash, "%016zx", std::hash<std::string>{}(id));
+    lo.transactional_id = config->kafka.group_id + "-" + hash;
+  }
   auto loop = kafka::EngineLoop::Create(**engine, lo);
   if (!loop.ok()) {
     std::cerr << "locus serve: " << loop.error() << "\n";

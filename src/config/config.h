@@ -41,6 +41,13 @@ struct KafkaConfig {
   // them where the topic is not compacted (the embedded cluster keeps ~5 MiB per partition
   // and never compacts). 0: never (a real cluster's compaction keeps the newest of each row).
   int model_republish_s = 600;
+  // With scale_out on a real cluster: facts and model rows go out in Kafka transactions (one
+  // per commit of state), so read_committed readers never see those of an instance that died
+  // before committing them. Correctness does not rest on it (facts are filtered by source
+  // offset, rows installed at markers); the embedded cluster accepts transactions without
+  // honouring them. The transactional.id is the group id and a hash of the host name and
+  // state.data_dir (stable across restarts of one instance).
+  bool exactly_once = false;
   // Consumer session timeout; librdkafka's 45 s default is far too slow to recover from a
   // crashed member on one machine.
   int session_timeout_ms = 6000;

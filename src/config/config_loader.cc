@@ -92,6 +92,7 @@ std::vector<Field> BindFields(Config& c) {
       {"kafka", "by_place_topic", StringField{&k.by_place_topic, non_empty}},
       {"kafka", "model_topic", StringField{&k.model_topic, non_empty}},
       {"kafka", "model_republish_s", IntField{&k.model_republish_s, 0, kMaxInt}},
+      {"kafka", "exactly_once", BoolField{&k.exactly_once}},
       {"kafka", "session_timeout_ms", IntField{&k.session_timeout_ms, 1, kMaxInt}},
       {"kafka", "librdkafka", MapField{&k.librdkafka, MapRule::kLibrdkafka}},
       {"state", "data_dir", StringField{&c.state.data_dir, non_empty}},

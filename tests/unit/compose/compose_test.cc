@@ -172,6 +172,7 @@ TEST(ComposeTest, ScaledInstancesLoadThroughTheLocusLoader) {
     EXPECT_EQ(config->kafka.bootstrap_servers, "kafka-1:9092,kafka-2:9092,kafka-3:9092") << service;
     EXPECT_EQ(config->kafka.group_id, "locus") << service;
     EXPECT_TRUE(config->kafka.scale_out) << service;
+    EXPECT_TRUE(config->kafka.exactly_once) << service;
     EXPECT_EQ(config->kafka.partitions, 12) << service;
     EXPECT_EQ(config->state.data_dir, "/var/lib/locus/state") << service;
     EXPECT_EQ(config->http.listen, "0.0.0.0:8080") << service;
