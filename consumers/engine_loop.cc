@@ -445,21 +445,10 @@ void EngineLoop::ApplyEvents(rd_kafka_message_t* const* messages, size_t n) {
     const rd_kafka_message_t* m = messages[i];
     if (options_.before_event) options_.before_event();
     eof_[{options_.kafka.events_topic, m->partition}] = false;
-    batch.push_back({options_.kafka.events_topic, m->partition, m->offset,
-                     std::string_view(static_cast<const char*>(m->payload),
-                                      m->payload != nullptr ? m->len : 0)});
+    batch.push_back({options_.kafka.events_topic, m->partition, m->offset, Payload(m)});
   }
-  const std::vector<Outcome> outcomes = engine_.HandleEvents(batch, [this] {
-    Status s = places_->CatchUp(10000);
-    if (!s.ok()) spdlog::warn("catching up places: {}", s.message());
-  });
-  for (size_t i = 0; i < n; ++i) {
-    if (outcomes[i].ok) continue;
-    const rd_kafka_message_t* m = messages[i];
-    std::string_view key(static_cast<const char*>(m->key), m->key != nullptr ? m->key_len : 0);
-    DeadLetter(options_.kafka.events_topic, m->partition, m->offset, key, batch[i].value,
-               outcomes[i]);
-  }
+  DeadLetterRejected(options_.kafka.events_topic, messages,
+                     engine_.HandleEvents(batch, [this] { CatchUpPlaces(); }));
   if (scaled()) Publish(options_.kafka.by_place_topic, engine_.TakeFacts());
   if (!rebuilding_.empty()) {
     for (size_t i = 0; i < n; ++i) Rebuilt(messages[i]->partition, messages[i]->offset + 1);
@@ -496,20 +485,29 @@ void EngineLoop::ApplyFacts(rd_kafka_message_t* const* messages, size_t n) {
   for (size_t i = 0; i < n; ++i) {
     const rd_kafka_message_t* m = messages[i];
     eof_[{options_.kafka.by_place_topic, m->partition}] = false;
-    batch.push_back({m->partition, m->offset,
-                     std::string_view(static_cast<const char*>(m->payload),
-                                      m->payload != nullptr ? m->len : 0)});
+    batch.push_back({m->partition, m->offset, Payload(m)});
   }
-  const std::vector<Outcome> outcomes = engine_.HandleFacts(batch, [this] {
-    Status s = places_->CatchUp(10000);
-    if (!s.ok()) spdlog::warn("catching up places: {}", s.message());
-  });
-  for (size_t i = 0; i < n; ++i) {
+  DeadLetterRejected(options_.kafka.by_place_topic, messages,
+                     engine_.HandleFacts(batch, [this] { CatchUpPlaces(); }));
+}
+
+std::string_view EngineLoop::Payload(const rd_kafka_message_t* m) {
+  return {static_cast<const char*>(m->payload), m->payload != nullptr ? m->len : 0};
+}
+
+void EngineLoop::CatchUpPlaces() {
+  // Producers publish a place before its events: read the places topic to its end.
+  Status s = places_->CatchUp(10000);
+  if (!s.ok()) spdlog::warn("catching up places: {}", s.message());
+}
+
+void EngineLoop::DeadLetterRejected(const std::string& topic, rd_kafka_message_t* const* messages,
+                                    const std::vector<Outcome>& outcomes) {
+  for (size_t i = 0; i < outcomes.size(); ++i) {
     if (outcomes[i].ok) continue;
     const rd_kafka_message_t* m = messages[i];
     std::string_view key(static_cast<const char*>(m->key), m->key != nullptr ? m->key_len : 0);
-    DeadLetter(options_.kafka.by_place_topic, m->partition, m->offset, key, batch[i].value,
-               outcomes[i]);
+    DeadLetter(topic, m->partition, m->offset, key, Payload(m), outcomes[i]);
   }
 }
 

@@ -39,6 +39,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 struct rd_kafka_queue_s;
@@ -130,6 +131,12 @@ class EngineLoop {
   // Scale-out: aggregates `n` by-place messages (facts) as one batch.
   void ApplyFacts(rd_kafka_message_s* const* messages, size_t n);
   bool scaled() const { return options_.kafka.scale_out; }
+  static std::string_view Payload(const rd_kafka_message_s* m);
+  // Reads the places topic to its end (an event or fact names a place not known yet).
+  void CatchUpPlaces();
+  // Dead-letters the messages of a batch whose outcome (same order) is a rejection.
+  void DeadLetterRejected(const std::string& topic, rd_kafka_message_s* const* messages,
+                          const std::vector<Outcome>& outcomes);
   // Pauses or resumes fetching a requests partition (its users' state is being rebuilt).
   void PauseRequests(int32_t partition, bool pause);
   // Scale-out: events `partition` was applied up to `next`; once that reaches the log's end as

@@ -34,14 +34,9 @@ int AnswerTool(const Args& args) {
   ms.reserve(static_cast<size_t>(queries));
   uint64_t r = 0x2545F4914F6CDD1DULL;
   int64_t empty = 0;
-  // FNV-1a over every answer's place ids, scores (bits), distances and reasons: equal digests
-  // mean a change left the answers exactly as they were.
+  // A digest of every answer (MixAnswer): equal digests mean a change left the answers
+  // exactly as they were.
   uint64_t digest = 0xCBF29CE484222325ULL;
-  auto mix = [&](const void* data, size_t n) {
-    for (size_t b = 0; b < n; ++b) {
-      digest = (digest ^ static_cast<const unsigned char*>(data)[b]) * 0x100000001B3ULL;
-    }
-  };
   for (int64_t i = 0; i < queries; ++i) {
     r ^= r << 13, r ^= r >> 7, r ^= r << 17;
     const int64_t user = static_cast<int64_t>(r % static_cast<uint64_t>(users));
@@ -56,13 +51,7 @@ int AnswerTool(const Args& args) {
     const Answer a = Recommend(model, scorer, q, options);
     ms.push_back(Ms(Clock::now() - start));
     if (!a.ok || a.items.empty()) ++empty;
-    for (const ScoredPlace& item : a.items) {
-      mix(item.place.str().data(), item.place.str().size());
-      mix(&item.score, sizeof item.score);
-      const double d = item.distance_km.value_or(-1);
-      mix(&d, sizeof d);
-      for (const std::string& reason : item.reasons) mix(reason.data(), reason.size() + 1);
-    }
+    MixAnswer(a, digest);
   }
   const Latency l = Summarize(ms);
   std::printf("%s\n", JsonLine()

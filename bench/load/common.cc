@@ -110,6 +110,41 @@ std::unique_ptr<Workload> MakeWorkload(const Args& args, int64_t places, int64_t
   return std::move(*w);
 }
 
+void MixAnswer(const Answer& a, uint64_t& digest) {
+  auto mix = [&](const void* data, size_t n) {
+    for (size_t b = 0; b < n; ++b) {
+      digest = (digest ^ static_cast<const unsigned char*>(data)[b]) * 0x100000001B3ULL;
+    }
+  };
+  for (const ScoredPlace& item : a.items) {
+    mix(item.place.str().data(), item.place.str().size());
+    mix(&item.score, sizeof item.score);
+    const double d = item.distance_km.value_or(-1);
+    mix(&d, sizeof d);
+    for (const std::string& reason : item.reasons) mix(reason.data(), reason.size() + 1);
+  }
+}
+
+TimedRestart RestartAndAnswer(const std::string& state, const std::string& activity) {
+  TimedRestart r;
+  const auto t = Clock::now();
+  auto store = StateStore::Open(state);
+  if (!store.ok()) Check(store.status(), "reopening the store");
+  r.open_s = Since(t);
+  auto engine = Engine::Open(EngineOptions{}, std::move(*store));
+  if (!engine.ok()) Check(engine.status(), "loading the engine");
+  r.engine = std::move(*engine);
+  r.load_s = Since(t);
+  Query q;
+  q.request_id = "restart";
+  q.activity_text = activity;
+  q.user = UserId(Workload::UserName(0));
+  q.k = 10;
+  r.first = r.engine->Recommend(q);
+  r.ready_s = Since(t);
+  return r;
+}
+
 void Check(const Status& s, const char* what) {
   if (!s.ok()) {
     std::fprintf(stderr, "%s: %s\n", what, s.message().c_str());

@@ -53,6 +53,18 @@ std::unique_ptr<Workload> MakeWorkload(const Args& args, int64_t places, int64_t
                                        int64_t events, int activities = 0);
 std::unique_ptr<Engine> OpenEngine(const std::string& dir);
 void Check(const Status& s, const char* what);
+// A restart timed as the issue defines "ready": the store opened (RocksDB recovery), the
+// engine loaded from it, and one in-process recommend of `activity` for user 0 answered.
+// Times in seconds from the start; load_s and ready_s include what came before them.
+struct TimedRestart {
+  std::unique_ptr<Engine> engine;
+  Answer first;
+  double open_s = 0, load_s = 0, ready_s = 0;
+};
+TimedRestart RestartAndAnswer(const std::string& state, const std::string& activity);
+// FNV-1a over an answer's place ids, scores (bits), distances and reasons, into `digest`
+// (start from 0xCBF29CE484222325): equal digests mean a change left the answers as they were.
+void MixAnswer(const Answer& a, uint64_t& digest);
 
 // Builds one JSON object line: {"k": v, ...}.
 class JsonLine {

@@ -15,26 +15,6 @@
 #include <vector>
 
 namespace locus::bench {
-namespace {
-
-// FNV-1a over the answers' place ids, scores (bits), distances and reasons.
-void MixAnswer(const Answer& a, uint64_t& digest) {
-  auto mix = [&](const void* data, size_t n) {
-    for (size_t b = 0; b < n; ++b) {
-      digest = (digest ^ static_cast<const unsigned char*>(data)[b]) * 0x100000001B3ULL;
-    }
-  };
-  for (const ScoredPlace& item : a.items) {
-    mix(item.place.str().data(), item.place.str().size());
-    mix(&item.score, sizeof item.score);
-    const double d = item.distance_km.value_or(-1);
-    mix(&d, sizeof d);
-    for (const std::string& reason : item.reasons) mix(reason.data(), reason.size() + 1);
-  }
-}
-
-}  // namespace
-
 int ReopenTool(const Args& args) {
   const std::string from = args.Str("from", "");
   if (from.empty() || !std::filesystem::exists(from + "/state")) {
@@ -49,22 +29,10 @@ int ReopenTool(const Args& args) {
     TempDir dir;
     const std::string state = dir.path + "/state";
     std::filesystem::copy(from + "/state", state, std::filesystem::copy_options::recursive);
-    const auto t = Clock::now();
-    auto store = StateStore::Open(state);
-    if (!store.ok()) Check(store.status(), "reopening the store");
-    const double open_s = Since(t);
-    auto engine = Engine::Open(EngineOptions{}, std::move(*store));
-    if (!engine.ok()) Check(engine.status(), "loading the engine");
-    const double load_s = Since(t);
-    Query q;
-    q.request_id = "restart";
-    q.activity_text = activity;
-    q.user = UserId(Workload::UserName(0));
-    q.k = 10;
-    const Answer first = (*engine)->Recommend(q);
-    const double ready_s = Since(t);
+    const TimedRestart restart = RestartAndAnswer(state, activity);
+    const auto& [engine, first, open_s, load_s, ready_s] = restart;
 
-    std::vector<std::string> activities = (*engine)->WithModel([](const Model& m) {
+    std::vector<std::string> activities = engine->WithModel([](const Model& m) {
       std::vector<std::string> names;
       for (const auto& [a, stats] : m.activity_stats()) names.push_back(a.str());
       return names;
@@ -72,13 +40,15 @@ int ReopenTool(const Args& args) {
     std::sort(activities.begin(), activities.end());
     uint64_t digest = 0xCBF29CE484222325ULL;
     MixAnswer(first, digest);
+    Query q;  // as the first one, for other users and activities
+    q.request_id = "restart";
+    q.k = 10;
     for (int64_t i = 0; i < queries && !activities.empty(); ++i) {
       q.activity_text = activities[static_cast<size_t>(i) % activities.size()];
       q.user = UserId(Workload::UserName(i));
-      MixAnswer((*engine)->Recommend(q), digest);
+      MixAnswer(engine->Recommend(q), digest);
     }
-    const int64_t recovered =
-        (*engine)->WithModel([](const Model& m) { return m.events_applied(); });
+    const int64_t recovered = engine->WithModel([](const Model& m) { return m.events_applied(); });
     std::printf("%s\n", JsonLine()
                             .Add("tool", std::string("reopen"))
                             .Add("ready_s", ready_s)

@@ -107,21 +107,9 @@ int StateTool(const Args& args) {
     std::ofstream(keep + "/activity") << activity;
   }
 
-  const auto t = Clock::now();
-  auto store = StateStore::Open(state);
-  if (!store.ok()) Check(store.status(), "reopening the store");
-  const double open_s = Since(t);
-  auto engine = Engine::Open(EngineOptions{}, std::move(*store));
-  if (!engine.ok()) Check(engine.status(), "loading the engine");
-  const double load_s = Since(t);
-  Query q;
-  q.request_id = "restart";
-  q.activity_text = activity;
-  q.user = UserId(Workload::UserName(0));
-  q.k = 10;
-  const Answer a = (*engine)->Recommend(q);
-  const double ready_s = Since(t);
-  const int64_t recovered = (*engine)->WithModel([](const Model& m) { return m.events_applied(); });
+  const TimedRestart restart = RestartAndAnswer(state, activity);
+  const auto& [engine, a, open_s, load_s, ready_s] = restart;
+  const int64_t recovered = engine->WithModel([](const Model& m) { return m.events_applied(); });
   const int64_t events = args.Int("events", 1000000);
   std::printf("%s\n",
               JsonLine()

@@ -144,6 +144,18 @@ class EngineScaleOutTest : public ::testing::Test {
     std::vector<size_t> model_read = std::vector<size_t>(kPartitions, 0);
   };
 
+  // Instances a (users and rows of partitions 0 and 1) and b (2 and 3).
+  std::vector<Instance> TwoInstances() {
+    std::vector<Instance> group(2);
+    group[0].engine = Open("a", kPartitions);
+    group[0].users = {0, 1};
+    group[1].engine = Open("b", kPartitions);
+    group[1].users = {2, 3};
+    Own(group[0], {0, 1});
+    Own(group[1], {2, 3});
+    return group;
+  }
+
   // Owns by-place partitions `rows` from the offsets its store holds, after reading the
   // model topic to its end (a rebalance's order).
   void Own(Instance& in, std::set<int32_t> rows) {
@@ -220,13 +232,7 @@ class EngineScaleOutTest : public ::testing::Test {
 TEST_F(EngineScaleOutTest, TwoInstancesSplittingUsersAndRowsEachHoldTheSingleInstancesRows) {
   const Rows want = SingleRows();
   ASSERT_GT(want.size(), 40u);
-  std::vector<Instance> group(2);
-  group[0].engine = Open("a", kPartitions);
-  group[0].users = {0, 1};
-  group[1].engine = Open("b", kPartitions);
-  group[1].users = {2, 3};
-  Own(group[0], {0, 1});
-  Own(group[1], {2, 3});
+  std::vector<Instance> group = TwoInstances();
   Run(group, 0, events_.size());
   ExpectSameRows(StoredRows(*group[0].engine), want, "instance 0");
   ExpectSameRows(StoredRows(*group[1].engine), want, "instance 1");
@@ -246,13 +252,7 @@ TEST_F(EngineScaleOutTest, TwoInstancesSplittingUsersAndRowsEachHoldTheSingleIns
 
 TEST_F(EngineScaleOutTest, FactsSentAgainAfterACrashCountOnce) {
   const Rows want = SingleRows();
-  std::vector<Instance> group(2);
-  group[0].engine = Open("a", kPartitions);
-  group[0].users = {0, 1};
-  group[1].engine = Open("b", kPartitions);
-  group[1].users = {2, 3};
-  Own(group[0], {0, 1});
-  Own(group[1], {2, 3});
+  std::vector<Instance> group = TwoInstances();
   const size_t half = events_.size() / 2;
   Run(group, 0, half);
   // Instance a applies (and sends the facts of) a few more events, then dies before its
@@ -283,13 +283,7 @@ TEST_F(EngineScaleOutTest, FactsSentAgainAfterACrashCountOnce) {
 
 TEST_F(EngineScaleOutTest, APartitionsRowsMoveToItsNextOwnerThroughTheModelTopic) {
   const Rows want = SingleRows();
-  std::vector<Instance> group(2);
-  group[0].engine = Open("a", kPartitions);
-  group[0].users = {0, 1};
-  group[1].engine = Open("b", kPartitions);
-  group[1].users = {2, 3};
-  Own(group[0], {0, 1});
-  Own(group[1], {2, 3});
+  std::vector<Instance> group = TwoInstances();
   const size_t half = events_.size() / 2;
   Run(group, 0, half);
   // A rebalance moves by-place partition 2 from b to a: b commits and publishes what it
@@ -319,13 +313,7 @@ Rows StoredUsers(const Engine& engine) {
 
 TEST_F(EngineScaleOutTest, AnEventsPartitionMovesByReplayingItsEventsWhoseFactsCountOnce) {
   const Rows want = SingleRows();
-  std::vector<Instance> group(2);
-  group[0].engine = Open("a", kPartitions);
-  group[0].users = {0, 1};
-  group[1].engine = Open("b", kPartitions);
-  group[1].users = {2, 3};
-  Own(group[0], {0, 1});
-  Own(group[1], {2, 3});
+  std::vector<Instance> group = TwoInstances();
   const size_t half = events_.size() / 2;
   Run(group, 0, half);
   const Rows users_before = StoredUsers(*group[0].engine);
@@ -407,13 +395,7 @@ TEST_F(EngineScaleOutTest, RowsOfSeveralCommitsArePublishedOnceWithTheirNewestVa
 
 TEST_F(EngineScaleOutTest, AReaderThatMissedTheModelTopicsStartGetsEveryRowFromARepublication) {
   const Rows want = SingleRows();
-  std::vector<Instance> group(2);
-  group[0].engine = Open("a", kPartitions);
-  group[0].users = {0, 1};
-  group[1].engine = Open("b", kPartitions);
-  group[1].users = {2, 3};
-  Own(group[0], {0, 1});
-  Own(group[1], {2, 3});
+  std::vector<Instance> group = TwoInstances();
   Run(group, 0, events_.size());
   // The log so far is gone (as the embedded cluster drops it past ~5 MiB); both republish.
   const std::vector<std::vector<Record>> before = model_;
