@@ -319,11 +319,36 @@ void Model::Unlink(const PlaceEntry& entry, const ActivityId& activity, const Ge
   if (auto it = grids_.find(activity); it != grids_.end()) it->second.Remove(&entry, at);
   if (auto it = top_places_.find(activity); it != top_places_.end()) {
     auto& top = it->second;
-    if (auto pos = std::find(top.begin(), top.end(), place); pos != top.end()) top.erase(pos);
+    if (auto pos = std::find(top.begin(), top.end(), place); pos != top.end()) {
+      const bool was_full = top.size() == kTopPlaces;
+      top.erase(pos);
+      // The next most visited place takes the freed slot, as a load would have it.
+      if (was_full) RefillTop(activity, place);
+    }
   }
   if (auto it = active_places_.find(activity); it != active_places_.end()) {
     EraseSorted(it->second, place);
   }
+}
+
+void Model::RefillTop(const ActivityId& activity, const PlaceId& leaving) {
+  auto sit = activity_stats_.find(activity);
+  if (sit == activity_stats_.end()) return;
+  std::vector<PlaceId>& top = top_places_[activity];
+  const std::unordered_set<PlaceId> held(top.begin(), top.end());
+  // Every place outside a full list ranks below its last entry, so the best of them goes last.
+  const PlaceId* best = nullptr;
+  int64_t best_count = 0;
+  for (const auto& [id, st] : sit->second) {
+    const int64_t count = st.visits + st.clicks;
+    if (count == 0 || count < best_count || id == leaving || held.contains(id)) continue;
+    if (count == best_count && best != nullptr && !(id < *best)) continue;
+    const PlaceEntry* e = FindPlace(id);
+    if (e == nullptr || !e->Lists(activity)) continue;
+    best = &id;
+    best_count = count;
+  }
+  if (best != nullptr) top.push_back(*best);
 }
 
 int64_t Model::TopCount(const PlaceStats& stats, const PlaceId& place) const {

@@ -334,6 +334,9 @@ class Model {
   // Keeps TopPlaces(activity) in order after `place`'s count grew.
   void UpdateTop(const ActivityId& activity, const PlaceId& place);
   int64_t TopCount(const PlaceStats& stats, const PlaceId& place) const;
+  // After `leaving` left a full TopPlaces(activity): appends the most visited listed place not
+  // in it (the list is then what Load would derive from the counts).
+  void RefillTop(const ActivityId& activity, const PlaceId& leaving);
   // One prequential step of the blend on the event before it is applied (sampled events only).
   void TrainBlend(const Event& event, size_t event_hash, const ActivityId& activity);
   // Whether the event with this id hash is in the blend's sample (ModelOptions).

@@ -571,3 +571,47 @@ TEST(ModelPersistenceTest, BlendWeightsCarryOverByFeatureNameWhenTheFeatureSetCh
 
 }  // namespace
 }  // namespace locus
+
+namespace locus {
+namespace {
+
+using test_support::kT0;
+using test_support::MakeEvent;
+using test_support::MakePlace;
+
+// More places than the most-visited list holds, each visited a different number of times.
+Model FullTopModel() {
+  Model m(ModelOptions{});
+  const size_t n = Model::kTopPlaces + 5;
+  for (size_t i = 0; i < n; ++i) {
+    const std::string id = "t" + std::to_string(1000 + i);
+    m.UpsertPlace(MakePlace(id, id, {40.7 + 0.0001 * static_cast<double>(i), -74.0}, {"Cafe"}));
+    for (size_t v = 0; v <= i % 40; ++v) {
+      const std::string e = id + "-" + std::to_string(v);
+      EXPECT_TRUE(m.Apply(MakeEvent(e, EventType::kVisit, "u" + std::to_string(v), id, kT0)).ok());
+    }
+  }
+  return m;
+}
+
+TEST(ModelPersistenceTest, MostVisitedListsAfterDeletesAndRelistingsAreThoseALoadDerives) {
+  Model m = FullTopModel();
+  const ActivityId cafe("Cafe");
+  ASSERT_EQ(m.TopPlaces(cafe)->size(), Model::kTopPlaces);
+  // Places leave the full list (deleted, or relisted without the activity) and come back.
+  const std::vector<PlaceId> top = *m.TopPlaces(cafe);
+  m.DeletePlace(top[0]);
+  m.DeletePlace(top[7]);
+  m.UpsertPlace(MakePlace(top[3].str(), "now a bar", {40.7, -74.0}, {"Bar"}));
+  m.UpsertPlace(MakePlace(top[7].str(), "back", {40.7, -74.0}, {"Cafe"}));
+  MapState state;
+  m.Persist(state);
+  Model loaded(ModelOptions{});
+  ASSERT_TRUE(loaded.Load(state).ok());
+  ASSERT_NE(loaded.TopPlaces(cafe), nullptr);
+  EXPECT_EQ(m.TopPlaces(cafe)->size(), Model::kTopPlaces);
+  EXPECT_EQ(*m.TopPlaces(cafe), *loaded.TopPlaces(cafe));
+}
+
+}  // namespace
+}  // namespace locus
