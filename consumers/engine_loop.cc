@@ -259,10 +259,15 @@ void EngineLoop::OnRebalance(int err, void* raw) {
     counters_.assigned_partitions = static_cast<int64_t>(assigned_.size());
     spdlog::info("assigned {} partitions in {} ms", list->cnt, ms());
     rd_kafka_assign(rk, list);
-    for (const auto& [p, target] : rebuilding_) {
-      spdlog::info("{}/{}: rebuilding its users from up to {} events; their requests wait",
-                   options_.kafka.events_topic, p, target.first);
-      PauseRequests(p, true);
+    // librdkafka keeps a partition's pause across an unassignment: resume every requests
+    // partition that is not being rebuilt, pause those that are.
+    for (const TopicPartition& tp : requests) {
+      auto rebuild = rebuilding_.find(tp.second);
+      if (rebuild != rebuilding_.end()) {
+        spdlog::info("{}/{}: rebuilding its users from up to {} events; their requests wait",
+                     options_.kafka.events_topic, tp.second, rebuild->second.first);
+      }
+      PauseRequests(tp.second, rebuild != rebuilding_.end());
     }
     if (workers_) workers_->Resume();
   } else {
@@ -276,6 +281,7 @@ void EngineLoop::OnRebalance(int err, void* raw) {
     s = FlushAndMirror(/*wait=*/true);
     if (!s.ok() && fatal_.ok()) fatal_ = s;
     request_offsets_.Clear();
+    for (const auto& [p, target] : rebuilding_) PauseRequests(p, false);  // see the assignment
     rebuilding_.clear();
     if (scaled()) engine_.OwnByPlace({});
     rd_kafka_assign(rk, nullptr);
