@@ -160,8 +160,6 @@ void EngineLoop::OnRebalance(int err, void* raw) {
       Status caught = model_->CatchUp(30000);
       if (!caught.ok()) spdlog::warn("before taking partitions: {}", caught.message());
       spdlog::info("model topic read to its end in {} ms", ms());
-      Status s = FlushAndMirror();
-      if (!s.ok() && fatal_.ok()) fatal_ = s;
       std::set<int32_t> by_place, users;
       for (int i = 0; i < list->cnt; ++i) {
         if (options_.kafka.by_place_topic == list->elems[i].topic) {
@@ -177,7 +175,6 @@ void EngineLoop::OnRebalance(int err, void* raw) {
             "counts (answers and state are wrong until it does)",
             options_.kafka.group_id);
       }
-      engine_.OwnByPlace(std::move(by_place));
       // The users of events partitions held before (or stored before a restart) and not now
       // are dropped with their offsets: their next owner rebuilds them, and should this
       // instance get one back it rebuilds it too, from that partition's first event.
@@ -190,9 +187,12 @@ void EngineLoop::OnRebalance(int err, void* raw) {
       if (!gone.empty()) {
         const size_t dropped = engine_.DropUserPartitions(gone);
         spdlog::info("dropped {} users of {} events partitions given up", dropped, gone.size());
-        s = FlushAndMirror();
-        if (!s.ok() && fatal_.ok()) fatal_ = s;
       }
+      // One commit of what was installed and dropped, before this engine owns the new
+      // by-place partitions (so the installed rows are not published as its own).
+      Status s = FlushAndMirror();
+      if (!s.ok() && fatal_.ok()) fatal_ = s;
+      engine_.OwnByPlace(std::move(by_place));
     }
     const std::map<TopicPartition, int64_t> group = GroupCommittedRequests(list);
     for (int i = 0; i < list->cnt; ++i) {
@@ -281,7 +281,6 @@ void EngineLoop::OnRebalance(int err, void* raw) {
     s = FlushAndMirror(/*wait=*/true);
     if (!s.ok() && fatal_.ok()) fatal_ = s;
     request_offsets_.Clear();
-    for (const auto& [p, target] : rebuilding_) PauseRequests(p, false);  // see the assignment
     rebuilding_.clear();
     if (scaled()) engine_.OwnByPlace({});
     rd_kafka_assign(rk, nullptr);
@@ -400,19 +399,16 @@ void EngineLoop::HandlePolled() {
     if (scaled() && options_.kafka.by_place_topic == topic) return kFact;
     return kOther;
   };
-  size_t run_start = 0;  // first message of the current run
+  Kind run = kOther;     // kind of the current run
+  size_t run_start = 0;  // its first message
   for (size_t i = 0; i <= polled.size(); ++i) {
     rd_kafka_message_t* m = i < polled.size() ? polled[i] : nullptr;
     const Kind k = kind(m);
-    if (k != kOther && kind(polled[run_start]) == k) continue;  // part of the run
-    if (run_start < i) {
-      if (kind(polled[run_start]) == kEvent) {
-        ApplyEvents(polled.data() + run_start, i - run_start);
-      } else {
-        ApplyFacts(polled.data() + run_start, i - run_start);
-      }
-    }
-    run_start = k == kOther ? i + 1 : i;
+    if (k != kOther && k == run) continue;  // part of the run
+    if (run == kEvent) ApplyEvents(polled.data() + run_start, i - run_start);
+    if (run == kFact) ApplyFacts(polled.data() + run_start, i - run_start);
+    run = k;
+    run_start = i;
     if (m == nullptr) break;
     if (k != kOther) continue;
     const std::string topic = rd_kafka_topic_name(m->rkt);

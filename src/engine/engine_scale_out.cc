@@ -181,7 +181,9 @@ Outcome Engine::HandleModelRecord(int32_t partition, int64_t offset, std::string
 Result<size_t> Engine::RepublishModel() {
   const int32_t n = options_.scale_out.partitions;
   size_t staged = 0;
-  for (Space space : kAllSpaces) {
+  // The spaces that hold rows summed over users (Model::RowOwnerId), not the per-user ones.
+  for (Space space : {Space::kPlaces, Space::kActivityPlace, Space::kPlaceProfiles,
+                      Space::kTransitions, Space::kCovisits, Space::kMeta}) {
     Status s = store_->Scan(space, [&](std::string_view key, std::string_view value) {
       const std::optional<int32_t> q = RowPartition(space, key, n);
       if (!q || !owned_by_place_.contains(*q)) return;
