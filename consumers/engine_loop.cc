@@ -260,7 +260,7 @@ void EngineLoop::OnRebalance(int err, void* raw) {
     spdlog::info("assigned {} partitions in {} ms", list->cnt, ms());
     rd_kafka_assign(rk, list);
     // librdkafka keeps a partition's pause across an unassignment: resume every requests
-    // partition that is not being rebuilt, pause those that are.
+    // partition paused before that is not being rebuilt now, pause those that are.
     for (const TopicPartition& tp : requests) {
       auto rebuild = rebuilding_.find(tp.second);
       if (rebuild != rebuilding_.end()) {
@@ -458,6 +458,7 @@ void EngineLoop::ApplyEvents(rd_kafka_message_t* const* messages, size_t n) {
 }
 
 void EngineLoop::PauseRequests(int32_t partition, bool pause) {
+  if (paused_requests_.contains(partition) == pause) return;
   rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(1);
   rd_kafka_topic_partition_list_add(list, options_.kafka.requests_topic.c_str(), partition);
   const rd_kafka_resp_err_t err = pause ? rd_kafka_pause_partitions(consumer_.get(), list)
@@ -465,6 +466,10 @@ void EngineLoop::PauseRequests(int32_t partition, bool pause) {
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     spdlog::warn("{} requests partition {}: {}", pause ? "pausing" : "resuming", partition,
                  rd_kafka_err2str(err));
+  } else if (pause) {
+    paused_requests_.insert(partition);
+  } else {
+    paused_requests_.erase(partition);
   }
   rd_kafka_topic_partition_list_destroy(list);
 }

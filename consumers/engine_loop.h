@@ -137,7 +137,10 @@ class EngineLoop {
   // Dead-letters the messages of a batch whose outcome (same order) is a rejection.
   void DeadLetterRejected(const std::string& topic, rd_kafka_message_s* const* messages,
                           const std::vector<Outcome>& outcomes);
-  // Pauses or resumes fetching a requests partition (its users' state is being rebuilt).
+  // Pauses or resumes fetching a requests partition (its users' state is being rebuilt). Only
+  // a partition this loop paused is resumed: librdkafka's resume of one that is not paused
+  // still restarts its fetch from where it was assigned, so requests the workers already
+  // took would come again and be answered twice.
   void PauseRequests(int32_t partition, bool pause);
   // Scale-out: events `partition` was applied up to `next`; once that reaches the log's end as
   // of its assignment, its users are rebuilt and their requests resume.
@@ -191,6 +194,7 @@ class EngineLoop {
   // ends the rebuild (the log's end at assignment) and when it began. Their requests
   // partitions are paused meanwhile, so no answer is given from part of a user's history.
   std::map<int32_t, std::pair<int64_t, std::chrono::steady_clock::time_point>> rebuilding_;
+  std::set<int32_t> paused_requests_;  // requests partitions paused (kept across unassignment)
   std::unique_ptr<RequestWorkers> workers_;              // during Run
   std::map<std::pair<std::string, int32_t>, bool> eof_;  // assigned events partition -> at end
   std::vector<TopicPartition> assigned_;                 // every assigned partition
