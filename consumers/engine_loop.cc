@@ -33,7 +33,7 @@ Result<std::unique_ptr<EngineLoop>> EngineLoop::Create(Engine& engine, LoopOptio
   const KafkaConfig& k = loop->options_.kafka;
 
   Properties producer = loop->options_.client;
-  producer["linger.ms"] = "1";
+  producer["linger.ms"] = "0";                 // answers leave at once (each waits on a person)
   producer["partitioner"] = "murmur2_random";  // as Java clients: keys land where they expect
   producer["message.max.bytes"] = "4194304";
   auto p = Producer::Create(producer);
@@ -99,10 +99,12 @@ Result<std::unique_ptr<EngineLoop>> EngineLoop::Create(Engine& engine, LoopOptio
   c["max.partition.fetch.bytes"] = "4194304";
   c["receive.message.max.bytes"] = "16777216";
   // An idle fetch waits at most this long for new data (librdkafka's default is 500 ms). The
-  // embedded cluster answers a waiting fetch only when the wait ends, so with the default a
-  // request or event arriving on an idle partition waited ~500 ms before locus saw it
-  // (bench/README.md "Freshness"); a real broker answers early, and 5 ms costs little there.
-  c["fetch.wait.max.ms"] = "5";
+  // embedded cluster answers a waiting fetch only when the wait ends, so a request arriving
+  // on an idle partition waits for it (bench/README.md "Round trip"): 2 ms there (round trip
+  // p99 ~8 ms at 1k req/s; an idle engine then spends ~11% of a core polling, 17% at 1 ms,
+  // 7% at 5 ms). A real broker answers as soon as data arrives, so there the wait only bounds
+  // idle polling. kafka.librdkafka.fetch.wait.max.ms overrides both.
+  c["fetch.wait.max.ms"] = k.bootstrap_servers.empty() ? "2" : "100";
   for (const auto& [key, value] : loop->options_.client) c[key] = value;  // operators win
   c["group.id"] = k.group_id;
   auto conf = NewConf(c);
