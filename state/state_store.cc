@@ -200,8 +200,13 @@ Status StateStore::Commit(Batch& batch) {
 
 Status StateStore::Scan(
     Space space, const std::function<void(std::string_view, std::string_view)>& visit) const {
-  return ScanFamily(impl_->db.get(), impl_->handles[SpaceIndex(space)], rocksdb::ReadOptions(),
-                    space, visit);
+  // A scan reads a whole column family once (a load, a republish, a dump): its blocks are not
+  // worth keeping in the block cache, and read ahead in large steps they come off a cold disk
+  // (after a reboot) without one seek per block.
+  rocksdb::ReadOptions ro;
+  ro.fill_cache = false;
+  ro.readahead_size = 4 << 20;
+  return ScanFamily(impl_->db.get(), impl_->handles[SpaceIndex(space)], ro, space, visit);
 }
 
 std::optional<std::string> StateStore::Get(Space space, std::string_view key) const {
