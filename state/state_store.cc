@@ -78,6 +78,7 @@ size_t StateStore::Batch::entries() const { return impl_->ops.size(); }
 
 struct StateStore::Impl {
   std::unique_ptr<rocksdb::DB> db;
+  bool compactions_deferred = false;
   std::vector<rocksdb::ColumnFamilyHandle*> handles;  // indexed by Space
   std::vector<rocksdb::ColumnFamilyHandle*> all;      // every opened family, for cleanup
   // The committed offsets, by OffsetKey: read at open, then kept with each commit. Offset()
@@ -102,7 +103,8 @@ std::string StateStore::OffsetKey(std::string_view topic, int32_t partition) {
   return std::string(kOffsetPrefix) + std::string(topic) + "/" + std::to_string(partition);
 }
 
-Result<std::unique_ptr<StateStore>> StateStore::Open(const std::string& dir, bool read_only) {
+Result<std::unique_ptr<StateStore>> StateStore::Open(const std::string& dir, bool read_only,
+                                                     bool defer_compactions) {
   std::error_code ec;
   if (!read_only) std::filesystem::create_directories(dir, ec);
   if (ec) return Status::Error("cannot create state directory " + dir + ": " + ec.message());
@@ -127,6 +129,8 @@ Result<std::unique_ptr<StateStore>> StateStore::Open(const std::string& dir, boo
   // of committing a batch (bench/README.md "Ingest").
   options.memtable_factory = std::make_shared<rocksdb::VectorRepFactory>();
   options.allow_concurrent_memtable_write = false;  // one writer thread; the vector needs it
+  // Flushes still run (the WAL stays bounded); compactions wait for EnableCompactions.
+  options.disable_auto_compactions = defer_compactions && !read_only;
 
   std::vector<std::string> names;
   rocksdb::Status s = rocksdb::DB::ListColumnFamilies(options, dir, &names);
@@ -149,6 +153,7 @@ Result<std::unique_ptr<StateStore>> StateStore::Open(const std::string& dir, boo
                 : rocksdb::DB::Open(options, dir, descriptors, &impl->all, &db);
   if (!s.ok()) return FromRocks(s, "opening state in " + dir);
   impl->db.reset(db);
+  impl->compactions_deferred = options.disable_auto_compactions;
   impl->handles.resize(std::size(kAllSpaces));
   for (size_t i = 0; i < names.size(); ++i) {
     for (Space space : kAllSpaces) {
@@ -196,6 +201,12 @@ Status StateStore::Commit(Batch& batch) {
   batch.impl_->ops.clear();
   batch.impl_->offsets.clear();
   return st;
+}
+
+Status StateStore::EnableCompactions() {
+  if (!impl_->compactions_deferred) return Status::Ok();
+  impl_->compactions_deferred = false;
+  return FromRocks(impl_->db->EnableAutoCompaction(impl_->all), "enabling compactions");
 }
 
 Status StateStore::Scan(

@@ -41,8 +41,13 @@ class StateStore final : public StateReader {
   };
 
   // Opens (creating when missing) the store in `dir`. read_only opens without the lock, for
-  // `locus state dump` and snapshots of a directory no engine holds.
-  static Result<std::unique_ptr<StateStore>> Open(const std::string& dir, bool read_only = false);
+  // `locus state dump` and snapshots of a directory no engine holds. defer_compactions: no
+  // compaction starts until EnableCompactions() (an engine loads its model first: on 2 CPUs
+  // a compaction of what the last run left took a fifth of the restart's CPU).
+  static Result<std::unique_ptr<StateStore>> Open(const std::string& dir, bool read_only = false,
+                                                  bool defer_compactions = false);
+  // Lets compactions run (those Open deferred start now); a no-op when none were deferred.
+  Status EnableCompactions();
   ~StateStore() override;
 
   Status Commit(Batch& batch);

@@ -128,7 +128,7 @@ void MixAnswer(const Answer& a, uint64_t& digest) {
 TimedRestart RestartAndAnswer(const std::string& state, const std::string& activity) {
   TimedRestart r;
   const auto t = Clock::now();
-  auto store = StateStore::Open(state);
+  auto store = StateStore::Open(state, /*read_only=*/false, /*defer_compactions=*/true);
   if (!store.ok()) Check(store.status(), "reopening the store");
   r.open_s = Since(t);
   auto engine = Engine::Open(EngineOptions{}, std::move(*store));

@@ -139,7 +139,8 @@ int Serve(const ServeArgs& args) {
     std::cout << "bootstrap: " << cluster->bootstrap() << std::endl;
   }
 
-  auto store = StateStore::Open(config->state.data_dir);
+  auto store = StateStore::Open(config->state.data_dir, /*read_only=*/false,
+                                /*defer_compactions=*/true);
   if (!store.ok()) {
     std::cerr << "locus serve: " << store.error() << "\n";
     return 1;

@@ -15,6 +15,9 @@ Result<std::unique_ptr<Engine>> Engine::Open(EngineOptions options,
   Status s = engine->model_.Load(*engine->store_);
   if (!s.ok())
     return Status::Error("loading state from " + engine->store_->dir() + ": " + s.message());
+  // Compactions a store opened with defer_compactions held back, now that the model is in.
+  s = engine->store_->EnableCompactions();
+  if (!s.ok()) return s;
   if (engine->scaled()) {
     s = engine->LoadFilters();
     if (!s.ok())
