@@ -209,6 +209,12 @@ Status StateStore::EnableCompactions() {
   return FromRocks(impl_->db->EnableAutoCompaction(impl_->all), "enabling compactions");
 }
 
+bool StateStore::compactions_deferred() const {
+  return std::any_of(impl_->all.begin(), impl_->all.end(), [this](rocksdb::ColumnFamilyHandle* cf) {
+    return impl_->db->GetOptions(cf).disable_auto_compactions;
+  });
+}
+
 Status StateStore::Scan(
     Space space, const std::function<void(std::string_view, std::string_view)>& visit) const {
   // A scan reads a whole column family once (a load, a republish, a dump): its blocks are not

@@ -48,6 +48,8 @@ class StateStore final : public StateReader {
                                                   bool defer_compactions = false);
   // Lets compactions run (those Open deferred start now); a no-op when none were deferred.
   Status EnableCompactions();
+  // True while RocksDB holds compactions back in any column family (its live options).
+  bool compactions_deferred() const;
   ~StateStore() override;
 
   Status Commit(Batch& batch);

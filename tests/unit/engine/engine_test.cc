@@ -111,6 +111,15 @@ TEST_F(EngineTest, OpensOnAFreshStoreAndAppliesAPlaceThenAnEvent) {
   EXPECT_EQ(engine->counters().requests_ok.load(), 1);
 }
 
+TEST_F(EngineTest, OpeningLetsTheCompactionsTheStoreDeferredRun) {
+  auto store = StateStore::Open(dir_.string(), /*read_only=*/false, /*defer_compactions=*/true);
+  ASSERT_TRUE(store.ok()) << store.error();
+  ASSERT_TRUE((*store)->compactions_deferred());
+  auto engine = Engine::Open(options_, std::move(*store));
+  ASSERT_TRUE(engine.ok()) << engine.error();
+  EXPECT_FALSE((*engine)->store().compactions_deferred());
+}
+
 TEST_F(EngineTest, InvalidEventIsRejectedWithACodeAndCounted) {
   std::unique_ptr<Engine> engine = OpenEngine();
   ASSERT_NE(engine, nullptr);

@@ -147,6 +147,23 @@ TEST_F(StateStoreTest, ReopeningAfterCloseKeepsEverything) {
   EXPECT_EQ(store->Offset("locus.events", 1), 1000);
 }
 
+TEST_F(StateStoreTest, DeferredCompactionsWaitForEnableCompactions) {
+  {
+    auto store = StateStore::Open(data_);
+    ASSERT_TRUE(store.ok()) << store.error();
+    EXPECT_FALSE((*store)->compactions_deferred());
+  }
+  auto store = StateStore::Open(data_, /*read_only=*/false, /*defer_compactions=*/true);
+  ASSERT_TRUE(store.ok()) << store.error();
+  EXPECT_TRUE((*store)->compactions_deferred());
+  StateStore::Batch batch;
+  batch.Put(Space::kPlaces, "p1", "v");
+  ASSERT_TRUE((*store)->Commit(batch).ok());
+  ASSERT_TRUE((*store)->EnableCompactions().ok());
+  EXPECT_FALSE((*store)->compactions_deferred());
+  EXPECT_TRUE((*store)->EnableCompactions().ok());  // again: nothing to do
+}
+
 TEST_F(StateStoreTest, ReadOnlyOpenWorksOnADirectoryNothingHolds) {
   {
     std::unique_ptr<StateStore> store = Open();
