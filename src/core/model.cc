@@ -1015,35 +1015,37 @@ void Model::Persist(StateWriter& w) {
       w.Delete(Space::kPlaces, id.str());
     }
   }
+  // The tables are only looked up here (find, never operator[]): Persist runs beside answers
+  // (Model::Persist in model.h), and every dirty key names an entry that exists.
   for (const auto& [a, p] : dirty_stats_) {
     w.Put(Space::kActivityPlace, ByteWriter().Str(a.str()).Str(p.str()).bytes(),
-          EncodeStat(activity_stats_[a][p]));
+          EncodeStat(activity_stats_.at(a).at(p)));
   }
   for (const auto& [u, a, p] : dirty_users_) {
     w.Put(Space::kUserHistory, ByteWriter().Str(u.str()).Str(a.str()).Str(p.str()).bytes(),
-          EncodeUserStat(users_[u][a][p]));
+          EncodeUserStat(users_.at(u).at(a).at(p)));
   }
   for (const UserId& u : dirty_profiles_) {
-    w.Put(Space::kProfiles, u.str(), EncodeProfile(profiles_[u]));
+    w.Put(Space::kProfiles, u.str(), EncodeProfile(profiles_.at(u)));
   }
   for (const PlaceId& p : dirty_place_profiles_) {
-    w.Put(Space::kPlaceProfiles, p.str(), EncodePlaceProfile(place_profiles_[p]));
+    w.Put(Space::kPlaceProfiles, p.str(), EncodePlaceProfile(place_profiles_.at(p)));
   }
   auto put_pairs = [&](const std::unordered_set<uint64_t>& dirty,
-                       std::unordered_map<PlaceId, CountRow>& rows, Space space) {
+                       const std::unordered_map<PlaceId, CountRow>& rows, Space space) {
     for (uint64_t pair : dirty) {
       const PlaceId& a = index_ids_[pair >> 32];
       const auto b = static_cast<uint32_t>(pair);
-      w.Put(space, PairKey(a.str(), index_ids_[b].str()), I64Value(rows[a].Get(b)));
+      w.Put(space, PairKey(a.str(), index_ids_[b].str()), I64Value(rows.at(a).Get(b)));
     }
   };
   put_pairs(dirty_transitions_, transitions_, Space::kTransitions);
   put_pairs(dirty_covisits_, covisits_, Space::kCovisits);
   for (const ActivityId& a : dirty_hours_) {
-    w.Put(Space::kMeta, std::string(kHoursPrefix) + a.str(), EncodeHours(activity_hours_[a]));
+    w.Put(Space::kMeta, std::string(kHoursPrefix) + a.str(), EncodeHours(activity_hours_.at(a)));
   }
   for (const ActivityId& a : dirty_repeats_) {
-    const auto& [visits, repeats] = activity_repeats_[a];
+    const auto& [visits, repeats] = activity_repeats_.at(a);
     w.Put(Space::kMeta, std::string(kRepeatsPrefix) + a.str(),
           ByteWriter().I64(visits).I64(repeats).bytes());
   }

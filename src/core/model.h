@@ -256,7 +256,9 @@ class Model {
 
   // Off: changes are not remembered for Persist (for replays that never persist, like eval).
   void set_track_changes(bool on) { track_changes_ = on; }
-  // Writes every change since the previous Persist into `writer`.
+  // Writes every change since the previous Persist into `writer`. It changes only what tracks
+  // the changes, which nothing else reads, and looks the tables up without inserting: with
+  // no other writer, Persist may run while const readers (answers) do.
   void Persist(StateWriter& writer);
   // Replaces the in-memory state by what `reader` holds.
   Status Load(const StateReader& reader);

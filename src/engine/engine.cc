@@ -185,7 +185,11 @@ Result<std::map<std::pair<std::string, int32_t>, int64_t>> Engine::Flush() {
   if (scaled()) {
     PersistScaled(batch, rows);
   } else {
-    std::unique_lock lock(mu_);
+    // Shared: answers go on while the batch is written out. Persist changes only the model's
+    // change tracking, which answers never read, and this (the loop) thread is the only one
+    // that changes the model, always under the unique lock. Under the unique lock a flush
+    // held every answer for the few ms of a batch: the round trip's p99 tail at 1k req/s.
+    std::shared_lock lock(mu_);
     model_.Persist(batch);
   }
   for (const auto& [tp, next] : pending_offsets_) batch.SetOffset(tp.first, tp.second, next);
