@@ -35,6 +35,8 @@ Result<std::unique_ptr<EngineLoop>> EngineLoop::Create(Engine& engine, LoopOptio
   Properties producer = loop->options_.client;
   producer["linger.ms"] = "0";                 // answers leave at once (each waits on a person)
   producer["partitioner"] = "murmur2_random";  // as Java clients: keys land where they expect
+  // Small messages (answers) leave at once, not held by Nagle's algorithm for an ACK.
+  producer["socket.nagle.disable"] = "true";
   producer["message.max.bytes"] = "4194304";
   auto p = Producer::Create(producer);
   if (!p.ok()) return p.status();
@@ -96,6 +98,7 @@ Result<std::unique_ptr<EngineLoop>> EngineLoop::Create(Engine& engine, LoopOptio
   c["heartbeat.interval.ms"] = std::to_string(std::max(100, k.session_timeout_ms / 6));
   c["partition.assignment.strategy"] = "range";
   c["fetch.max.bytes"] = "8388608";
+  c["socket.nagle.disable"] = "true";  // fetch requests leave at once (see the producer's)
   c["max.partition.fetch.bytes"] = "4194304";
   c["receive.message.max.bytes"] = "16777216";
   // An idle fetch waits at most this long for new data (librdkafka's default is 500 ms). The
