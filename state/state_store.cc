@@ -78,7 +78,6 @@ size_t StateStore::Batch::entries() const { return impl_->ops.size(); }
 
 struct StateStore::Impl {
   std::unique_ptr<rocksdb::DB> db;
-  bool compactions_deferred = false;
   std::vector<rocksdb::ColumnFamilyHandle*> handles;  // indexed by Space
   std::vector<rocksdb::ColumnFamilyHandle*> all;      // every opened family, for cleanup
   // The committed offsets, by OffsetKey: read at open, then kept with each commit. Offset()
@@ -153,7 +152,6 @@ Result<std::unique_ptr<StateStore>> StateStore::Open(const std::string& dir, boo
                 : rocksdb::DB::Open(options, dir, descriptors, &impl->all, &db);
   if (!s.ok()) return FromRocks(s, "opening state in " + dir);
   impl->db.reset(db);
-  impl->compactions_deferred = options.disable_auto_compactions;
   impl->handles.resize(std::size(kAllSpaces));
   for (size_t i = 0; i < names.size(); ++i) {
     for (Space space : kAllSpaces) {
@@ -204,8 +202,7 @@ Status StateStore::Commit(Batch& batch) {
 }
 
 Status StateStore::EnableCompactions() {
-  if (!impl_->compactions_deferred) return Status::Ok();
-  impl_->compactions_deferred = false;
+  if (!compactions_deferred()) return Status::Ok();
   return FromRocks(impl_->db->EnableAutoCompaction(impl_->all), "enabling compactions");
 }
 

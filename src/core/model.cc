@@ -1015,7 +1015,7 @@ void Model::Persist(StateWriter& w) {
       w.Delete(Space::kPlaces, id.str());
     }
   }
-  // The tables are only looked up here (find, never operator[]): Persist runs beside answers
+  // The tables are only looked up here (at(), never operator[]): Persist runs beside answers
   // (Model::Persist in model.h), and every dirty key names an entry that exists.
   for (const auto& [a, p] : dirty_stats_) {
     w.Put(Space::kActivityPlace, ByteWriter().Str(a.str()).Str(p.str()).bytes(),
