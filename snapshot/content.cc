@@ -125,23 +125,27 @@ struct UserAggregates {
 
 UserAggregates AggregateUsers(const Model& model) {
   UserAggregates agg;
-  for (const auto& [user, activities] : model.users()) {
-    std::unordered_set<PlaceId> places;
-    for (const auto& [activity, visited] : activities) {
+  std::vector<uint32_t> places;
+  for (const auto& [user, history] : model.users()) {
+    places.clear();
+    model.ForEachActivity(history, [&](const ActivityId& activity, Model::UserPlaces visited) {
       UserActivityRow& row = agg.per_activity[activity.str()];
       row.users++;
       bool returning = false;
-      for (const auto& [place, stat] : visited) {
-        row.visits += stat.visits;
-        row.clicks += stat.clicks;
+      for (const UserPlaceEntry& h : visited) {
+        row.visits += h.stat.visits;
+        row.clicks += h.stat.clicks;
         row.user_place_pairs++;
-        returning = returning || stat.visits >= 2;
-        places.insert(place);
+        returning = returning || h.stat.visits >= 2;
+        places.push_back(h.place);
       }
       if (returning) row.returning_users++;
       agg.user_place_pairs += static_cast<int64_t>(visited.size());
-    }
-    for (const PlaceId& p : places) agg.users_per_place[p]++;
+    });
+    // Each place once per user (a place listed under two activities is in both).
+    std::sort(places.begin(), places.end());
+    places.erase(std::unique(places.begin(), places.end()), places.end());
+    for (uint32_t p : places) agg.users_per_place[model.IndexedId(p)]++;
   }
   return agg;
 }
@@ -374,19 +378,20 @@ Result<SnapshotContent> BuildContent(const StateReader& view, const ContentOptio
     c.user_stats.push_back(std::move(row));
   }
   if (options.export_user_rows) {
-    for (const auto& [user, activities] : model.users()) {
+    for (const auto& [user, history] : model.users()) {
       if (!Exportable(user.str(), kIdBytes)) {
         c.skipped++;
         continue;
       }
-      for (const auto& [activity, visited] : activities) {
-        if (!Exportable(activity.str(), kActivityBytes)) continue;
-        for (const auto& [place, st] : visited) {
+      model.ForEachActivity(history, [&](const ActivityId& activity, Model::UserPlaces visited) {
+        if (!Exportable(activity.str(), kActivityBytes)) return;
+        for (const UserPlaceEntry& h : visited) {
+          const PlaceId& place = model.IndexedId(h.place);
           if (!Exportable(place.str(), kIdBytes)) continue;
           c.user_places.push_back(
-              {user.str(), activity.str(), place.str(), st.visits, st.clicks, st.last});
+              {user.str(), activity.str(), place.str(), h.stat.visits, h.stat.clicks, h.stat.last});
         }
-      }
+      });
     }
     std::sort(c.user_places.begin(), c.user_places.end(),
               [](const UserPlaceRow& a, const UserPlaceRow& b) {

@@ -48,13 +48,14 @@ FeatureContext MakeFeatureContext(const Model& m, const ActivityId& activity,
     const Place* place;  // nullptr: deleted
   };
   std::vector<Own> mine;
-  if (c.mine != nullptr) {
-    mine.reserve(c.mine->size());
-    for (const auto& [place, st] : *c.mine) mine.push_back({&place, &st, nullptr});
+  if (!c.mine.empty()) {
+    mine.reserve(c.mine.size());
+    for (const UserPlaceEntry& h : c.mine) {
+      mine.push_back({&m.IndexedId(h.place), &h.stat, m.IndexedPlace(h.place)});
+    }
     std::sort(mine.begin(), mine.end(), [](const Own& a, const Own& b) { return *a.id < *b.id; });
-    for (Own& own : mine) own.place = m.FindPlace(*own.id);
   }
-  if (c.mine != nullptr) {
+  if (!c.mine.empty()) {
     double best = -1, sum_lat = 0, sum_lon = 0, n = 0;
     for (const Own& o : mine) {
       const PlaceId& place = *o.id;
@@ -83,7 +84,7 @@ FeatureContext MakeFeatureContext(const Model& m, const ActivityId& activity,
     c.gate[kGateActivityRepeat] =
         std::log((static_cast<double>(repeats) + 1) / (static_cast<double>(visits - repeats) + 1));
   }
-  if (c.mine != nullptr) {
+  if (!c.mine.empty()) {
     double best = 0, nearest = INFINITY;
     TimeMs last = 0;
     for (const Own& o : mine) {
@@ -93,10 +94,10 @@ FeatureContext MakeFeatureContext(const Model& m, const ActivityId& activity,
       if (position && o.place != nullptr)
         nearest = std::min(nearest, HaversineKm(*position, o.place->position));
     }
-    c.gate[kGateOwnPlacesLog] = std::log1p(static_cast<double>(c.mine->size()));
+    c.gate[kGateOwnPlacesLog] = std::log1p(static_cast<double>(c.mine.size()));
     double own_visits = 0;
     for (const Own& o : mine) own_visits += static_cast<double>(o.stat->visits);
-    const double distinct = static_cast<double>(c.mine->size());
+    const double distinct = static_cast<double>(c.mine.size());
     c.gate[kGateUserActivityRepeat] =
         std::log((std::max(0.0, own_visits - distinct) + 1) / (distinct + 1));
     c.gate[kGateOwnVisitsLog] = std::log1p(c.mine_total);
@@ -122,7 +123,10 @@ FeatureContext MakeFeatureContext(const Model& m, const ActivityId& activity,
     c.repeat_rate = (static_cast<double>(p.repeats) + 1) / (static_cast<double>(p.visits) + 2);
     c.gate[kGateRepeatLogit] = std::log(c.repeat_rate / (1 - c.repeat_rate));
     c.gate[kGateUserVisitsLog] = std::log1p(static_cast<double>(p.visits));
-    if (p.last_place && c.mine != nullptr) c.gate[kGateLastIsOwn] = c.mine->contains(*p.last_place);
+    if (p.last_place && !c.mine.empty()) {
+      const std::optional<uint32_t> last = m.PlaceNumber(*p.last_place);
+      c.gate[kGateLastIsOwn] = last && c.mine.contains(*last);
+    }
     if (p.located > 0) {
       const double n = static_cast<double>(p.located);
       c.home = GeoPoint{p.sum_lat / n, p.sum_lon / n};
@@ -154,12 +158,10 @@ Features ComputeFeatures(const FeatureContext& c, const PlaceEntry& place,
   // Own history.
   double own = 0;
   TimeMs own_last = 0;
-  if (c.mine != nullptr) {
-    if (auto it = c.mine->find(place.id); it != c.mine->end()) {
-      own = static_cast<double>(it->second.visits) +
-            m.options().click_weight * static_cast<double>(it->second.clicks);
-      own_last = it->second.last;
-    }
+  if (const UserPlaceStat* mine = c.mine.Find(place.index)) {
+    own = static_cast<double>(mine->visits) +
+          m.options().click_weight * static_cast<double>(mine->clicks);
+    own_last = mine->last;
   }
   const double any = own > 0 ? 1.0 : 0.0;
   x[kOwnLog] = std::log1p(own);

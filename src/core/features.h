@@ -21,7 +21,7 @@ struct FeatureContext {
   TimeMs t = 0;
   int hour = 0;
   const Model::PlaceStats* stats = nullptr;
-  const Model::UserPlaces* mine = nullptr;
+  Model::UserPlaces mine;  // empty: no history
   double mine_total = 0;
   std::optional<PlaceId> favourite;
   const UserProfile* profile = nullptr;

@@ -493,13 +493,22 @@ Status Model::ApplyUser(const Event& e, EventFact& fact) {
   fact.covisited.clear();
   fact.from.reset();
   if (e.type != EventType::kRating) {
-    auto& history = users_[e.user];
-    for (const auto& [activity, places] : history) fact.seen_before |= places.contains(e.place);
+    History& history = users_[e.user];
+    for (const UserPlaceEntry& h : history) fact.seen_before |= h.place == place.index;
     for (const ActivityId& a : fact.activities) {
-      UserPlaceStat& u = history[a][e.place];
+      const uint32_t n = HistoryActivityNumber(a);
+      auto it =
+          std::lower_bound(history.begin(), history.end(), std::pair(n, place.index),
+                           [](const UserPlaceEntry& h, const std::pair<uint32_t, uint32_t>& k) {
+                             return std::pair(h.activity, h.place) < k;
+                           });
+      if (it == history.end() || it->activity != n || it->place != place.index) {
+        it = history.insert(it, UserPlaceEntry{n, place.index, {}});
+      }
+      UserPlaceStat& u = it->stat;
       (e.type == EventType::kVisit ? u.visits : u.clicks) += 1;
       u.last = std::max(u.last, e.ts);
-      if (track_changes_) dirty_users_.emplace(e.user, a, e.place);
+      if (track_changes_) dirty_users_.emplace(e.user, n, place.index);
     }
     UserProfile& u = profiles_[e.user];
     if (!fact.seen_before) {
@@ -565,11 +574,13 @@ size_t Model::DropUsers(const std::function<bool(const UserId&)>& drop) {
   std::erase_if(dirty_users_, [&](const auto& k) { return dropped.contains(std::get<0>(k)); });
   for (const UserId& u : gone) {
     if (auto it = users_.find(u); it != users_.end()) {
-      for (const auto& [a, places] : it->second) {
-        for (const auto& [p, stat] : places) {
-          dropped_keys_.emplace_back(Space::kUserHistory,
-                                     ByteWriter().Str(u.str()).Str(a.str()).Str(p.str()).Take());
-        }
+      for (const UserPlaceEntry& h : it->second) {
+        dropped_keys_.emplace_back(Space::kUserHistory,
+                                   ByteWriter()
+                                       .Str(u.str())
+                                       .Str(history_activities_[h.activity].str())
+                                       .Str(index_ids_[h.place].str())
+                                       .Take());
       }
       users_.erase(it);
     }
@@ -800,12 +811,10 @@ std::vector<std::pair<PlaceId, double>> Model::UserCounts(const UserId& user) co
   std::vector<std::pair<PlaceId, double>> out;
   auto it = users_.find(user);
   if (it == users_.end()) return out;
-  for (const auto& [activity, places] : it->second) {
-    for (const auto& [place, st] : places) {
-      const double n =
-          static_cast<double>(st.visits) + options_.click_weight * static_cast<double>(st.clicks);
-      if (n > 0) out.emplace_back(place, n);
-    }
+  for (const UserPlaceEntry& h : it->second) {
+    const double n = static_cast<double>(h.stat.visits) +
+                     options_.click_weight * static_cast<double>(h.stat.clicks);
+    if (n > 0) out.emplace_back(index_ids_[h.place], n);
   }
   // A place listed under two activities counts once, with both activities' events.
   std::sort(out.begin(), out.end());
@@ -823,23 +832,33 @@ std::vector<std::pair<PlaceId, double>> Model::UserCounts(const UserId& user) co
 
 Interactions Model::RetrainData() const {
   Interactions data;
-  std::unordered_map<PlaceId, uint32_t> place_index;
+  // The training number of each model place number (UINT32_MAX: not yet in the data).
+  std::vector<uint32_t> place_index(index_ids_.size(), UINT32_MAX);
   data.users.reserve(users_.size());
-  for (const auto& [user, by_activity] : users_) {
+  std::vector<std::pair<uint32_t, float>> counts;
+  for (const auto& [user, history] : users_) {
     const auto u = static_cast<uint32_t>(data.users.size());
     data.users.push_back(user);
-    std::unordered_map<PlaceId, float> counts;
-    for (const auto& [activity, places] : by_activity) {
-      for (const auto& [place, st] : places) {
-        counts[place] += static_cast<float>(static_cast<double>(st.visits) +
-                                            options_.click_weight * static_cast<double>(st.clicks));
-      }
+    // A place listed under two activities counts once, with both activities' events.
+    counts.clear();
+    for (const UserPlaceEntry& h : history) {
+      counts.emplace_back(
+          h.place, static_cast<float>(static_cast<double>(h.stat.visits) +
+                                      options_.click_weight * static_cast<double>(h.stat.clicks)));
     }
-    for (const auto& [place, count] : counts) {
+    std::sort(counts.begin(), counts.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (size_t i = 0; i < counts.size();) {
+      const uint32_t place = counts[i].first;
+      float count = 0;
+      for (; i < counts.size() && counts[i].first == place; ++i) count += counts[i].second;
       if (count <= 0) continue;
-      auto [it, added] = place_index.try_emplace(place, static_cast<uint32_t>(data.places.size()));
-      if (added) data.places.push_back(place);
-      data.pairs.push_back({u, it->second, count});
+      uint32_t& number = place_index[place];
+      if (number == UINT32_MAX) {
+        number = static_cast<uint32_t>(data.places.size());
+        data.places.push_back(index_ids_[place]);
+      }
+      data.pairs.push_back({u, number, count});
     }
   }
   return data;
@@ -914,14 +933,14 @@ void Model::TrainBlend(const Event& e, size_t event_hash, const ActivityId& acti
   // depend on the order places were stored in (a restart resumes the exact same weights).
   constexpr size_t kMaxOthers = 64;
   auto is_own = [&](const PlaceId& id) {
-    return id == e.place || (ctx.mine != nullptr && ctx.mine->contains(id));
+    if (id == e.place) return true;
+    const std::optional<uint32_t> n = PlaceNumber(id);
+    return n && ctx.mine.contains(*n);
   };
   std::vector<const PlaceId*> chosen;
   chosen.push_back(&e.place);
-  if (ctx.mine != nullptr) {
-    for (const auto& [id, stat] : *ctx.mine) {
-      if (id != e.place) chosen.push_back(&id);
-    }
+  for (const UserPlaceEntry& h : ctx.mine) {
+    if (index_ids_[h.place] != e.place) chosen.push_back(&index_ids_[h.place]);
   }
   const size_t own = chosen.size();
   const size_t others = ids->size() > own ? ids->size() - own : 0;
@@ -1022,8 +1041,13 @@ void Model::Persist(StateWriter& w) {
           EncodeStat(activity_stats_.at(a).at(p)));
   }
   for (const auto& [u, a, p] : dirty_users_) {
-    w.Put(Space::kUserHistory, ByteWriter().Str(u.str()).Str(a.str()).Str(p.str()).bytes(),
-          EncodeUserStat(users_.at(u).at(a).at(p)));
+    w.Put(Space::kUserHistory,
+          ByteWriter()
+              .Str(u.str())
+              .Str(history_activities_[a].str())
+              .Str(index_ids_[p].str())
+              .bytes(),
+          EncodeUserStat(*UserHistoryOf(users_.at(u), a).Find(p)));
   }
   for (const UserId& u : dirty_profiles_) {
     w.Put(Space::kProfiles, u.str(), EncodeProfile(profiles_.at(u)));
@@ -1113,6 +1137,14 @@ Status Model::Load(const StateReader& reader) {
     bool built = false;
   };
   std::vector<LoadedRow> loaded_transitions, loaded_covisits;
+  // A stored user history entry of a place not listed (deleted): numbered after the join.
+  struct UnlistedHistory {
+    History* history;
+    uint32_t activity;
+    PlaceId place;
+    UserPlaceStat stat;
+  };
+  std::vector<UnlistedHistory> unlisted_history;
   // Every place read, in the order the store gave them (linked to its activities below).
   std::vector<const PlaceEntry*> loaded_places;
   // The keys of place_profiles_, in the order the store gave them.
@@ -1183,28 +1215,45 @@ Status Model::Load(const StateReader& reader) {
   run([&]() -> Status {
     std::string bad;
     users_.reserve(hint(Space::kProfiles));  // a user with history has a profile
+    // Entries are kept by place number, given once every place is read: this scan waits for
+    // the places task (which has then finished writing the index this reads; nothing writes
+    // it until the join). Entries of deleted places wait for their numbers until after it.
+    if (!places_read.get().ok()) return Status::Ok();  // the load fails with its error
     // Keys are (user, activity, place) in key order: a user's entries come together, and
     // within them an activity's, so each table is looked up once per run.
     std::string u, a, p, current_user, current_activity;
-    std::unordered_map<ActivityId, UserPlaces>* user = nullptr;
-    UserPlaces* places = nullptr;
+    History* history = nullptr;
+    uint32_t activity = 0;
+    const auto by_key = [](const UserPlaceEntry& x, const UserPlaceEntry& y) {
+      return std::pair(x.activity, x.place) < std::pair(y.activity, y.place);
+    };
+    const auto finish = [&] {  // activities were numbered as they came, not in name order
+      if (history != nullptr) std::sort(history->begin(), history->end(), by_key);
+    };
     Status s = reader.Scan(Space::kUserHistory, [&](std::string_view key, std::string_view value) {
       ByteReader k(key);
       UserPlaceStat st;
       if (!k.Str(u) || !k.Str(a) || !k.Str(p) || !DecodeUserStat(value, st)) {
         return NoteCorrupt(bad, Space::kUserHistory);
       }
-      if (user == nullptr || u != current_user) {
+      if (history == nullptr || u != current_user) {
+        finish();
         current_user = u;
-        user = &users_[UserId(u)];
-        places = nullptr;
-      }
-      if (places == nullptr || a != current_activity) {
+        history = &users_[UserId(u)];
         current_activity = a;
-        places = &(*user)[ActivityId(a)];
+        activity = HistoryActivityNumber(ActivityId(a));
+      } else if (a != current_activity) {
+        current_activity = a;
+        activity = HistoryActivityNumber(ActivityId(a));
       }
-      places->emplace(PlaceId(p), st);
+      PlaceId place(p);
+      if (const PlaceEntry* e = FindPlace(place)) {
+        history->push_back({activity, e->index, st});
+      } else {
+        unlisted_history.push_back({history, activity, std::move(place), st});
+      }
     });
+    finish();
     return NoteBad(s, bad);
   });
   run([&]() -> Status {
@@ -1378,6 +1427,13 @@ Status Model::Load(const StateReader& reader) {
       }
     }
     loaded->clear();
+  }
+  for (UnlistedHistory& h : unlisted_history) {
+    const UserPlaceEntry entry{h.activity, EntryOrDeleted(h.place).index, h.stat};
+    const auto by_key = [](const UserPlaceEntry& x, const UserPlaceEntry& y) {
+      return std::pair(x.activity, x.place) < std::pair(y.activity, y.place);
+    };
+    h.history->insert(std::upper_bound(h.history->begin(), h.history->end(), entry, by_key), entry);
   }
   for (const auto& [activity, stats] : activity_stats_) {
     // The most visited places of each activity, as UpdateTop keeps them.
@@ -1562,11 +1618,34 @@ const Model::PlaceStats* Model::StatsFor(const ActivityId& activity) const {
   return it == activity_stats_.end() ? nullptr : &it->second;
 }
 
-const Model::UserPlaces* Model::UserHistory(const UserId& user, const ActivityId& activity) const {
+UserPlaces Model::UserHistory(const UserId& user, const ActivityId& activity) const {
   auto u = users_.find(user);
-  if (u == users_.end()) return nullptr;
-  auto a = u->second.find(activity);
-  return a == u->second.end() ? nullptr : &a->second;
+  if (u == users_.end()) return {};
+  auto a = history_activity_numbers_.find(activity);
+  return a == history_activity_numbers_.end() ? UserPlaces() : UserHistoryOf(u->second, a->second);
+}
+
+UserPlaces Model::UserHistoryOf(const History& history, uint32_t activity) {
+  const auto by_activity = [](const UserPlaceEntry& a, const UserPlaceEntry& b) {
+    return a.activity < b.activity;
+  };
+  const auto [first, last] = std::equal_range(history.begin(), history.end(),
+                                              UserPlaceEntry{activity, 0, {}}, by_activity);
+  if (first == last) return {};
+  return UserPlaces(&*first, &*first + (last - first));
+}
+
+uint32_t Model::HistoryActivityNumber(const ActivityId& activity) {
+  auto [it, added] = history_activity_numbers_.try_emplace(
+      activity, static_cast<uint32_t>(history_activities_.size()));
+  if (added) history_activities_.push_back(activity);
+  return it->second;
+}
+
+std::optional<uint32_t> Model::PlaceNumber(const PlaceId& id) const {
+  if (const PlaceEntry* p = FindPlace(id)) return p->index;
+  if (auto it = deleted_.find(id); it != deleted_.end()) return it->second.index;
+  return std::nullopt;
 }
 
 const UserProfile* Model::Profile(const UserId& user) const {

@@ -99,6 +99,40 @@ struct UserPlaceStat {
   TimeMs last = 0;
 };
 
+// One entry of a user's history: their events at one place for one activity, by the
+// activity's and the place's numbers in the model (Model::HistoryActivity, Model::IndexedId).
+// 32 bytes: a user's history is one sorted array, where nested hash maps of ids took ~375
+// bytes an entry (and a user-place pair per new visit is most of what events add).
+struct UserPlaceEntry {
+  uint32_t activity = 0;
+  uint32_t place = 0;
+  UserPlaceStat stat;
+};
+
+// A user's places for one activity: a view into the model, valid until the model next
+// changes. Sorted by place number (which carries no meaning: readers that sum in an order
+// sort by place id).
+class UserPlaces {
+ public:
+  UserPlaces() = default;
+  UserPlaces(const UserPlaceEntry* begin, const UserPlaceEntry* end) : begin_(begin), end_(end) {}
+  const UserPlaceEntry* begin() const { return begin_; }
+  const UserPlaceEntry* end() const { return end_; }
+  size_t size() const { return static_cast<size_t>(end_ - begin_); }
+  bool empty() const { return begin_ == end_; }
+  // The user's events at the place numbered `place`; nullptr when none.
+  const UserPlaceStat* Find(uint32_t place) const {
+    const UserPlaceEntry* it = std::lower_bound(
+        begin_, end_, place, [](const UserPlaceEntry& e, uint32_t p) { return e.place < p; });
+    return it != end_ && it->place == place ? &it->stat : nullptr;
+  }
+  bool contains(uint32_t place) const { return Find(place) != nullptr; }
+
+ private:
+  const UserPlaceEntry* begin_ = nullptr;
+  const UserPlaceEntry* end_ = nullptr;
+};
+
 // What locus knows about a user beyond per-place counts: where they were last, their area,
 // how often they return. Per-user state: depends only on the user's own events.
 struct UserProfile {
@@ -184,26 +218,28 @@ class RowOwner {
   virtual bool OwnsActivity(const ActivityId& activity) const = 0;
 };
 
-// Hashes of id pairs and triples (the dirty sets' keys).
+// Hash of id pairs (the dirty sets' keys).
 struct IdPairHash {
   template <class A, class B>
   size_t operator()(const std::pair<A, B>& p) const noexcept {
     return p.first.hash() * 0x9E3779B97F4A7C15ULL ^ p.second.hash();
   }
 };
-struct IdTripleHash {
-  template <class A, class B, class C>
-  size_t operator()(const std::tuple<A, B, C>& t) const noexcept {
-    return (std::get<0>(t).hash() * 0x9E3779B97F4A7C15ULL ^ std::get<1>(t).hash()) *
-               0xBF58476D1CE4E5B9ULL ^
-           std::get<2>(t).hash();
+
+// Hash of a user history entry's key (user, activity number, place number).
+struct UserEntryHash {
+  size_t operator()(const std::tuple<UserId, uint32_t, uint32_t>& k) const noexcept {
+    return std::get<0>(k).hash() * 0x9E3779B97F4A7C15ULL ^
+           (uint64_t{std::get<1>(k)} << 32 | std::get<2>(k)) * 0xBF58476D1CE4E5B9ULL;
   }
 };
 
 class Model {
  public:
   using PlaceStats = std::unordered_map<PlaceId, ActivityPlaceStat>;
-  using UserPlaces = std::unordered_map<PlaceId, UserPlaceStat>;
+  using UserPlaces = locus::UserPlaces;
+  // A user's history: entries sorted by activity number, then place number.
+  using History = std::vector<UserPlaceEntry>;
   // Counts by place index (PlaceEntry::index; IndexedPlace and IndexedId turn it back).
   using PlaceCounts = CountRow;
 
@@ -271,10 +307,22 @@ class Model {
   const std::unordered_map<ActivityId, PlaceStats>& activity_stats() const {
     return activity_stats_;
   }
-  // Users with any history, and their places per activity.
-  const std::unordered_map<UserId, std::unordered_map<ActivityId, UserPlaces>>& users() const {
-    return users_;
+  // Users with any history. ForEachActivity walks one's history by activity.
+  const std::unordered_map<UserId, History>& users() const { return users_; }
+  // Calls visit(activity, places) for each activity of `history`, in activity number order.
+  template <class Visit>
+  void ForEachActivity(const History& history, Visit&& visit) const {
+    for (auto it = history.begin(); it != history.end();) {
+      auto end = it;
+      while (end != history.end() && end->activity == it->activity) ++end;
+      visit(history_activities_[it->activity], UserPlaces(&*it, &*it + (end - it)));
+      it = end;
+    }
   }
+  // The activity numbered `n` in user histories.
+  const ActivityId& HistoryActivity(uint32_t n) const { return history_activities_[n]; }
+  // The number of place `id`, listed or deleted; nullopt when the model never numbered it.
+  std::optional<uint32_t> PlaceNumber(const PlaceId& id) const;
   const ActivityResolver& resolver() const { return resolver_; }
   const std::vector<PlaceId>* PlacesFor(const ActivityId& activity) const;
   // The same places' entries, in the same order (a scan of them reads no index).
@@ -289,7 +337,8 @@ class Model {
   // without history teaches them nothing). Order carries no meaning; sampling is by hash.
   const std::vector<PlaceId>* ActivePlacesFor(const ActivityId& activity) const;
   const PlaceStats* StatsFor(const ActivityId& activity) const;
-  const UserPlaces* UserHistory(const UserId& user, const ActivityId& activity) const;
+  // The user's places for `activity` (empty when none).
+  UserPlaces UserHistory(const UserId& user, const ActivityId& activity) const;
   // Rating events of an activity and the sum of their values.
   std::pair<int64_t, double> ActivityRatings(const ActivityId& activity) const;
   // Event count of an activity (the resolver's tie-breaker among equal matches).
@@ -387,7 +436,13 @@ class Model {
   std::unordered_map<ActivityId, int64_t> activity_events_;
   // Derived from activity_stats_ (not stored): rating count and sum per activity.
   std::unordered_map<ActivityId, std::pair<int64_t, double>> activity_ratings_;
-  std::unordered_map<UserId, std::unordered_map<ActivityId, UserPlaces>> users_;
+  std::unordered_map<UserId, History> users_;
+  // Activities as user histories number them (first come, first numbered; not stored).
+  std::vector<ActivityId> history_activities_;
+  std::unordered_map<ActivityId, uint32_t> history_activity_numbers_;
+  uint32_t HistoryActivityNumber(const ActivityId& activity);
+  // `history`'s places for the activity numbered `activity`.
+  static UserPlaces UserHistoryOf(const History& history, uint32_t activity);
   std::unordered_map<UserId, UserProfile> profiles_;
   std::unordered_map<PlaceId, PlaceProfile> place_profiles_;
   std::unordered_map<PlaceId, PlaceCounts> transitions_;
@@ -411,7 +466,8 @@ class Model {
   // Changes since the last Persist (hash sets: a batch dedupes hot keys; write order is free).
   std::unordered_set<PlaceId> dirty_places_;
   std::unordered_set<std::pair<ActivityId, PlaceId>, IdPairHash> dirty_stats_;
-  std::unordered_set<std::tuple<UserId, ActivityId, PlaceId>, IdTripleHash> dirty_users_;
+  // (user, activity number, place number).
+  std::unordered_set<std::tuple<UserId, uint32_t, uint32_t>, UserEntryHash> dirty_users_;
   std::unordered_set<UserId> dirty_profiles_;
   std::unordered_set<PlaceId> dirty_place_profiles_;
   // Pairs of place numbers (IndexPair).

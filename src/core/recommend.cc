@@ -36,8 +36,9 @@ void AddBasicReasons(const ActivityId& activity, int64_t own_visits, int64_t vis
 std::pair<int64_t, int64_t> ReasonCounts(const ScoreContext& ctx, const Place& place) {
   int64_t own_visits = 0, visits = 0;
   if (ctx.user) {
-    if (const Model::UserPlaces* mine = ctx.model.UserHistory(*ctx.user, ctx.activity)) {
-      if (auto it = mine->find(place.id); it != mine->end()) own_visits = it->second.visits;
+    const Model::UserPlaces mine = ctx.model.UserHistory(*ctx.user, ctx.activity);
+    if (const std::optional<uint32_t> n = ctx.model.PlaceNumber(place.id)) {
+      if (const UserPlaceStat* own = mine.Find(*n)) own_visits = own->visits;
     }
   }
   if (const Model::PlaceStats* stats = ctx.model.StatsFor(ctx.activity)) {
@@ -63,8 +64,8 @@ uint64_t IdPrefix(const PlaceId& id) {
 
 void BaselineScorer::Score(const ScoreContext& ctx, std::vector<Candidate>& candidates) const {
   const Model::PlaceStats* stats = ctx.model.StatsFor(ctx.activity);
-  const Model::UserPlaces* mine =
-      ctx.user ? ctx.model.UserHistory(*ctx.user, ctx.activity) : nullptr;
+  const Model::UserPlaces mine =
+      ctx.user ? ctx.model.UserHistory(*ctx.user, ctx.activity) : Model::UserPlaces();
   const ModelOptions& opt = ctx.model.options();
   for (Candidate& c : candidates) {
     double popularity = 0;
@@ -74,11 +75,9 @@ void BaselineScorer::Score(const ScoreContext& ctx, std::vector<Candidate>& cand
       }
     }
     double own = 0;
-    if (mine != nullptr) {
-      if (auto it = mine->find(c.place->id); it != mine->end()) {
-        own = opt.visit_weight * static_cast<double>(it->second.visits) +
-              opt.click_weight * static_cast<double>(it->second.clicks);
-      }
+    if (const UserPlaceStat* st = mine.Find(c.place->index)) {
+      own = opt.visit_weight * static_cast<double>(st->visits) +
+            opt.click_weight * static_cast<double>(st->clicks);
     }
     c.score = std::log1p(popularity) + 3.0 * std::log1p(own);
     if (c.distance_km) c.score -= std::log1p(*c.distance_km / opt.distance_scale_km);
@@ -188,10 +187,8 @@ std::vector<Candidate> GatherCandidates(const Model& model, const ActivityId& ac
     for (const auto& [d, p] : by_distance) add(p, d);
   }
   if (query.user) {
-    if (const Model::UserPlaces* mine = model.UserHistory(*query.user, activity)) {
-      for (const auto& [place, st] : *mine) {
-        if (const PlaceEntry* p = model.FindPlace(place)) add(p);
-      }
+    for (const UserPlaceEntry& h : model.UserHistory(*query.user, activity)) {
+      if (const PlaceEntry* p = model.IndexedPlace(h.place)) add(p);
     }
     if (const UserProfile* profile = model.Profile(*query.user)) {
       // Where people go next from the user's last place, and the strongest co-visitation

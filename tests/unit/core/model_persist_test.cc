@@ -119,17 +119,23 @@ TEST(ModelPersistenceTest, LoadRestoresWhatPersistWrote) {
       EXPECT_EQ(t->last, s.last);
     }
   }
-  for (const auto& [user, activities] : original.users()) {
-    for (const auto& [activity, places] : activities) {
-      for (const auto& [place, s] : places) {
-        const UserPlaceStat* t = Mine(loaded, user.str(), activity.str(), place.str());
-        ASSERT_NE(t, nullptr) << user.str() << " " << activity.str() << " " << place.str();
-        EXPECT_EQ(t->visits, s.visits);
-        EXPECT_EQ(t->clicks, s.clicks);
-        EXPECT_EQ(t->last, s.last);
+  size_t entries = 0;
+  for (const auto& [user, history] : original.users()) {
+    original.ForEachActivity(history, [&](const ActivityId& activity, Model::UserPlaces places) {
+      for (const UserPlaceEntry& h : places) {
+        const std::string& place = original.IndexedId(h.place).str();
+        const UserPlaceStat* t = Mine(loaded, user.str(), activity.str(), place);
+        ASSERT_NE(t, nullptr) << user.str() << " " << activity.str() << " " << place;
+        EXPECT_EQ(t->visits, h.stat.visits);
+        EXPECT_EQ(t->clicks, h.stat.clicks);
+        EXPECT_EQ(t->last, h.stat.last);
+        ++entries;
       }
-    }
+    });
+    EXPECT_EQ(loaded.users().at(user).size(), history.size()) << user.str();
   }
+  EXPECT_GT(entries, 0u);
+  EXPECT_EQ(loaded.users().size(), original.users().size());
 }
 
 TEST(ModelPersistenceTest, LoadedModelPersistsExactlyWhatTheOriginalPersists) {

@@ -59,10 +59,8 @@ inline const ActivityPlaceStat* Stat(const Model& m, const std::string& activity
 
 inline const UserPlaceStat* Mine(const Model& m, const std::string& user,
                                  const std::string& activity, const std::string& place) {
-  const Model::UserPlaces* mine = m.UserHistory(UserId(user), ActivityId(activity));
-  if (mine == nullptr) return nullptr;
-  auto it = mine->find(PlaceId(place));
-  return it == mine->end() ? nullptr : &it->second;
+  const std::optional<uint32_t> n = m.PlaceNumber(PlaceId(place));
+  return n ? m.UserHistory(UserId(user), ActivityId(activity)).Find(*n) : nullptr;
 }
 
 inline bool Lists(const std::vector<PlaceId>* ids, const std::string& place) {
