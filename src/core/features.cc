@@ -124,8 +124,7 @@ FeatureContext MakeFeatureContext(const Model& m, const ActivityId& activity,
     c.gate[kGateRepeatLogit] = std::log(c.repeat_rate / (1 - c.repeat_rate));
     c.gate[kGateUserVisitsLog] = std::log1p(static_cast<double>(p.visits));
     if (p.last_place && !c.mine.empty()) {
-      const std::optional<uint32_t> last = m.PlaceNumber(*p.last_place);
-      c.gate[kGateLastIsOwn] = last && c.mine.contains(*last);
+      c.gate[kGateLastIsOwn] = c.mine.contains(*p.last_place);
     }
     if (p.located > 0) {
       const double n = static_cast<double>(p.located);
@@ -133,14 +132,14 @@ FeatureContext MakeFeatureContext(const Model& m, const ActivityId& activity,
       c.home_cos = CosLatitude(*c.home);
     }
     if (p.last_place) {
-      c.transitions = m.TransitionsFrom(*p.last_place);
-      c.transitions_out = static_cast<double>(m.TransitionsOut(*p.last_place));
+      c.transitions = m.TransitionsFrom(m.IndexedId(*p.last_place));
+      c.transitions_out = static_cast<double>(m.TransitionsOut(m.IndexedId(*p.last_place)));
     }
     // The newest few places carry most of the co-visitation signal and keep it cheap.
     constexpr size_t kCovisitContext = 8;
     const size_t first = p.recent.size() > kCovisitContext ? p.recent.size() - kCovisitContext : 0;
     for (size_t i = first; i < p.recent.size(); ++i) {
-      const PlaceId& h = p.recent[i];
+      const PlaceId& h = m.IndexedId(p.recent[i]);
       const Model::PlaceCounts* row = m.CoVisits(h);
       const PlaceProfile* info = m.PlaceInfo(h);
       if (row != nullptr && info != nullptr && info->users > 0) {
@@ -169,7 +168,7 @@ Features ComputeFeatures(const FeatureContext& c, const PlaceEntry& place,
   x[kOwnShare] = c.mine_total > 0 ? own / c.mine_total : 0;
   x[kOwnRecency] = any * std::exp2(-static_cast<double>(std::max<TimeMs>(0, c.t - own_last)) /
                                    (kOwnRecencyDays * kMsPerDay));
-  x[kIsLastPlace] = c.profile && c.profile->last_place && *c.profile->last_place == place.id;
+  x[kIsLastPlace] = c.profile && c.profile->last_place == place.index;
   x[kOwnFavourite] = c.favourite && *c.favourite == place.id;
   // Popularity.
   const ActivityPlaceStat* stat = place.StatFor(c.activity);

@@ -135,19 +135,22 @@ bool DecodePair(std::string_view key, std::string& a, std::string& b) {
   return r.Str(a) && r.Str(b) && r.done();
 }
 
-std::string EncodeProfile(const UserProfile& u) {
+// A user profile as stored: places by id (`ids` turns the model's numbers into ids).
+std::string EncodeProfile(const UserProfile& u, const std::vector<PlaceId>& ids) {
   ByteWriter w;
-  w.Str(u.last_place ? u.last_place->str() : "").I64(u.last_position ? 1 : 0);
+  w.Str(u.last_place ? ids[*u.last_place].str() : "").I64(u.last_position ? 1 : 0);
   w.F64(u.last_position ? u.last_position->lat : 0).F64(u.last_position ? u.last_position->lon : 0);
   w.I64(u.last_ts).F64(u.sum_lat).F64(u.sum_lon).I64(u.located).I64(u.visits).I64(u.repeats);
   w.U64(u.recent.size());
-  for (const PlaceId& p : u.recent) w.Str(p.str());
+  for (uint32_t p : u.recent) w.Str(ids[p].str());
   return w.Take();
 }
 
-bool DecodeProfile(std::string_view value, UserProfile& u) {
+// A stored profile: `u` without its places, which are returned as ids (`last` empty: none)
+// for the caller to number.
+bool DecodeProfile(std::string_view value, UserProfile& u, std::string& last,
+                   std::vector<std::string>& recent) {
   ByteReader r(value);
-  std::string last;
   int64_t has_pos = 0;
   GeoPoint pos;
   uint64_t n = 0;
@@ -156,11 +159,11 @@ bool DecodeProfile(std::string_view value, UserProfile& u) {
         r.I64(u.repeats) && r.U64(n))) {
     return false;
   }
-  if (!last.empty()) u.last_place = PlaceId(last);
   if (has_pos != 0) u.last_position = pos;
+  recent.clear();
   for (uint64_t i = 0; i < n && r.ok(); ++i) {
     std::string p;
-    if (r.Str(p)) u.recent.emplace_back(std::move(p));
+    if (r.Str(p)) recent.push_back(std::move(p));
   }
   return r.done();
 }
@@ -512,11 +515,11 @@ Status Model::ApplyUser(const Event& e, EventFact& fact) {
     }
     UserProfile& u = profiles_[e.user];
     if (!fact.seen_before) {
-      for (const PlaceId& h : u.recent) {
-        if (h != e.place) fact.covisited.push_back(h);
+      for (uint32_t h : u.recent) {
+        if (h != place.index) fact.covisited.push_back(index_ids_[h]);
       }
     }
-    if (u.last_place && *u.last_place != e.place) fact.from = *u.last_place;
+    if (u.last_place && *u.last_place != place.index) fact.from = index_ids_[*u.last_place];
     UpdateProfile(e, place, fact.seen_before);
   }
   newest_ts_ = std::max(newest_ts_, e.ts);
@@ -1003,10 +1006,10 @@ void Model::UpdateProfile(const Event& e, const PlaceEntry& place, bool seen_bef
     ++u.visits;
     if (seen_before) ++u.repeats;
   }
-  if (auto it = std::find(u.recent.begin(), u.recent.end(), e.place); it != u.recent.end()) {
+  if (auto it = std::find(u.recent.begin(), u.recent.end(), place.index); it != u.recent.end()) {
     u.recent.erase(it);
   }
-  u.recent.push_back(e.place);
+  u.recent.push_back(place.index);
   constexpr size_t kRecentPlaces = 16;
   if (u.recent.size() > kRecentPlaces) u.recent.erase(u.recent.begin());
   const GeoPoint pos = e.position.value_or(place.position);
@@ -1014,7 +1017,7 @@ void Model::UpdateProfile(const Event& e, const PlaceEntry& place, bool seen_bef
   u.sum_lat += pos.lat;
   u.sum_lon += pos.lon;
   ++u.located;
-  u.last_place = e.place;
+  u.last_place = place.index;
   u.last_ts = std::max(u.last_ts, e.ts);
   if (track_changes_) dirty_profiles_.insert(e.user);
 }
@@ -1050,7 +1053,7 @@ void Model::Persist(StateWriter& w) {
           EncodeUserStat(*UserHistoryOf(users_.at(u), a).Find(p)));
   }
   for (const UserId& u : dirty_profiles_) {
-    w.Put(Space::kProfiles, u.str(), EncodeProfile(profiles_.at(u)));
+    w.Put(Space::kProfiles, u.str(), EncodeProfile(profiles_.at(u), index_ids_));
   }
   for (const PlaceId& p : dirty_place_profiles_) {
     w.Put(Space::kPlaceProfiles, p.str(), EncodePlaceProfile(place_profiles_.at(p)));
@@ -1145,6 +1148,13 @@ Status Model::Load(const StateReader& reader) {
     UserPlaceStat stat;
   };
   std::vector<UnlistedHistory> unlisted_history;
+  // A place of a stored profile not listed (deleted): its last place (slot -1) or recent[slot].
+  struct UnlistedProfilePlace {
+    UserProfile* profile;
+    int slot;
+    PlaceId place;
+  };
+  std::vector<UnlistedProfilePlace> unlisted_profile_places;
   // Every place read, in the order the store gave them (linked to its activities below).
   std::vector<const PlaceEntry*> loaded_places;
   // The keys of place_profiles_, in the order the store gave them.
@@ -1260,10 +1270,25 @@ Status Model::Load(const StateReader& reader) {
     std::string bad;
     profiles_.reserve(hint(Space::kProfiles));
     place_profiles_.reserve(hint(Space::kPlaceProfiles));
+    // Places are kept by number, given once every place is read (as for user histories).
+    if (!places_read.get().ok()) return Status::Ok();  // the load fails with its error
+    std::string last;
+    std::vector<std::string> recent;
+    const auto number = [&](UserProfile& u, std::string id, int slot) -> uint32_t {
+      PlaceId place(std::move(id));
+      if (const PlaceEntry* e = FindPlace(place)) return e->index;
+      unlisted_profile_places.push_back({&u, slot, std::move(place)});
+      return 0;
+    };
     Status s = reader.Scan(Space::kProfiles, [&](std::string_view key, std::string_view value) {
-      UserProfile u;
-      if (!DecodeProfile(value, u)) return NoteCorrupt(bad, Space::kProfiles);
-      profiles_[UserId(std::string(key))] = std::move(u);
+      UserProfile loaded;
+      if (!DecodeProfile(value, loaded, last, recent)) return NoteCorrupt(bad, Space::kProfiles);
+      UserProfile& u = profiles_[UserId(std::string(key))] = std::move(loaded);
+      if (!last.empty()) u.last_place = number(u, std::move(last), -1);
+      u.recent.reserve(recent.size());
+      for (std::string& id : recent) {
+        u.recent.push_back(number(u, std::move(id), static_cast<int>(u.recent.size())));
+      }
     });
     if (!s.ok()) return s;
     s = reader.Scan(Space::kPlaceProfiles, [&](std::string_view key, std::string_view value) {
@@ -1428,6 +1453,10 @@ Status Model::Load(const StateReader& reader) {
     }
     loaded->clear();
   }
+  for (const UnlistedProfilePlace& p : unlisted_profile_places) {
+    const uint32_t n = EntryOrDeleted(p.place).index;
+    (p.slot < 0 ? *p.profile->last_place : p.profile->recent[static_cast<size_t>(p.slot)]) = n;
+  }
   for (UnlistedHistory& h : unlisted_history) {
     const UserPlaceEntry entry{h.activity, EntryOrDeleted(h.place).index, h.stat};
     const auto by_key = [](const UserPlaceEntry& x, const UserPlaceEntry& y) {
@@ -1484,8 +1513,10 @@ std::string Model::DescribeEntry(Space space, std::string_view key, std::string_
     }
     case Space::kProfiles: {
       UserProfile u;
-      if (!DecodeProfile(value, u)) return out + std::string(key) + " <corrupt>";
-      out += std::string(key) + " last_place=" + (u.last_place ? u.last_place->str() : "-") +
+      std::string last;
+      std::vector<std::string> recent;
+      if (!DecodeProfile(value, u, last, recent)) return out + std::string(key) + " <corrupt>";
+      out += std::string(key) + " last_place=" + (last.empty() ? "-" : last) +
              " last_ts=" + std::to_string(u.last_ts) + " visits=" + std::to_string(u.visits) +
              " repeats=" + std::to_string(u.repeats) + " located=" + std::to_string(u.located) +
              " centre=" +
@@ -1493,7 +1524,7 @@ std::string Model::DescribeEntry(Space space, std::string_view key, std::string_
                               G6(u.sum_lon / static_cast<double>(u.located))
                         : "-") +
              " recent=";
-      for (size_t i = 0; i < u.recent.size(); ++i) out += (i ? "|" : "") + u.recent[i].str();
+      for (size_t i = 0; i < recent.size(); ++i) out += (i ? "|" : "") + recent[i];
       break;
     }
     case Space::kPlaceProfiles: {

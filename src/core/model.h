@@ -135,8 +135,10 @@ class UserPlaces {
 
 // What locus knows about a user beyond per-place counts: where they were last, their area,
 // how often they return. Per-user state: depends only on the user's own events.
+// Places are by their number in the model (Model::IndexedId): 4 bytes where an id took 40 (and
+// a heap block when longer than 15 characters), and `recent` holds up to 16.
 struct UserProfile {
-  std::optional<PlaceId> last_place;
+  std::optional<uint32_t> last_place;
   std::optional<GeoPoint> last_position;
   TimeMs last_ts = 0;
   // Centroid of the user's located events (their home area), as sums.
@@ -145,7 +147,7 @@ struct UserProfile {
   // Visits, and visits to a place the user had been to before.
   int64_t visits = 0, repeats = 0;
   // The most recent distinct places, newest last (co-visitation context).
-  std::vector<PlaceId> recent;
+  std::vector<uint32_t> recent;
 };
 
 // Per-place aggregates across users.

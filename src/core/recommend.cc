@@ -121,9 +121,10 @@ void LearnedScorer::Explain(const ScoreContext& ctx, Candidate* chosen, size_t n
     const auto [own_visits, visits] = ReasonCounts(ctx, *c.place);
     AddBasicReasons(ctx.activity, own_visits, visits, c);
     if (c.next_from_last && profile != nullptr && profile->last_place) {
-      const Place* from = ctx.model.FindPlace(*profile->last_place);
-      c.reasons.push_back("people often come here next from " +
-                          (from != nullptr ? from->name : profile->last_place->str()));
+      const Place* from = ctx.model.IndexedPlace(*profile->last_place);
+      c.reasons.push_back(
+          "people often come here next from " +
+          (from != nullptr ? from->name : ctx.model.IndexedId(*profile->last_place).str()));
     }
     if (c.covisited) c.reasons.push_back("people who go where you go come here too");
     if (c.busy_now) c.reasons.push_back("busy at this time of day");
@@ -198,7 +199,8 @@ std::vector<Candidate> GatherCandidates(const Model& model, const ActivityId& ac
         return p != nullptr && p->Lists(activity) ? p : nullptr;
       };
       if (profile->last_place) {
-        if (const Model::PlaceCounts* row = model.TransitionsFrom(*profile->last_place)) {
+        if (const Model::PlaceCounts* row =
+                model.TransitionsFrom(model.IndexedId(*profile->last_place))) {
           for (size_t i = 0; i < row->size(); ++i) {
             if (const PlaceEntry* p = listed(row->key(i))) add(p);
           }
@@ -208,7 +210,7 @@ std::vector<Candidate> GatherCandidates(const Model& model, const ActivityId& ac
       const size_t n = profile->recent.size();
       std::vector<std::pair<double, const PlaceEntry*>> neighbours;
       for (size_t i = n > kRecent ? n - kRecent : 0; i < n; ++i) {
-        const PlaceId& from = profile->recent[i];
+        const PlaceId& from = model.IndexedId(profile->recent[i]);
         const Model::PlaceCounts* row = model.CoVisits(from);
         const PlaceProfile* info = model.PlaceInfo(from);
         if (row == nullptr || info == nullptr) continue;

@@ -46,5 +46,14 @@ TEST(CountRowTest, FromUnsortedEqualsTheSameAdds) {
   EXPECT_EQ(built.Get(9), 2);
 }
 
+TEST(CountRowTest, ACountSaturatesInsteadOfWrapping) {
+  CountRow row;
+  row.Add(3, CountRow::kMaxCount - 1);
+  row.Add(3, 5);
+  EXPECT_EQ(row.Get(3), CountRow::kMaxCount);
+  const CountRow built = CountRow::FromUnsorted({{1, CountRow::kMaxCount + 10}});
+  EXPECT_EQ(built.Get(1), CountRow::kMaxCount);
+}
+
 }  // namespace
 }  // namespace locus
