@@ -132,16 +132,15 @@ FeatureContext MakeFeatureContext(const Model& m, const ActivityId& activity,
       c.home_cos = CosLatitude(*c.home);
     }
     if (p.last_place) {
-      c.transitions = m.TransitionsFrom(m.IndexedId(*p.last_place));
-      c.transitions_out = static_cast<double>(m.TransitionsOut(m.IndexedId(*p.last_place)));
+      c.transitions = m.TransitionsFrom(*p.last_place);
+      c.transitions_out = static_cast<double>(m.TransitionsOut(*p.last_place));
     }
     // The newest few places carry most of the co-visitation signal and keep it cheap.
     constexpr size_t kCovisitContext = 8;
     const size_t first = p.recent.size() > kCovisitContext ? p.recent.size() - kCovisitContext : 0;
     for (size_t i = first; i < p.recent.size(); ++i) {
-      const PlaceId& h = m.IndexedId(p.recent[i]);
-      const Model::PlaceCounts* row = m.CoVisits(h);
-      const PlaceProfile* info = m.PlaceInfo(h);
+      const Model::PlaceCounts* row = m.CoVisits(p.recent[i]);
+      const PlaceProfile* info = row != nullptr ? m.PlaceInfo(m.IndexedId(p.recent[i])) : nullptr;
       if (row != nullptr && info != nullptr && info->users > 0) {
         c.covisit_rows.push_back({row, info->users});
       }

@@ -538,13 +538,15 @@ void Model::ApplyFact(const EventFact& f, const RowOwner* owner) {
   const uint32_t pi = EntryOrDeleted(f.place).index;
   for (const PlaceId& h : f.covisited) {
     if (owner != nullptr && !owner->OwnsPlace(h)) continue;
-    covisits_[h].Add(pi, 1);
-    if (track_changes_) dirty_covisits_.insert(IndexPair(EntryOrDeleted(h).index, pi));
+    const uint32_t hi = EntryOrDeleted(h).index;
+    RowOf(covisits_, hi).Add(pi, 1);
+    if (track_changes_) dirty_covisits_.insert(IndexPair(hi, pi));
   }
   if (f.from && (owner == nullptr || owner->OwnsPlace(*f.from))) {
     const uint32_t li = EntryOrDeleted(*f.from).index;
-    transitions_[*f.from].Add(pi, 1);
-    ++transitions_out_[*f.from];
+    RowOf(transitions_, li).Add(pi, 1);
+    if (li >= transitions_out_.size()) transitions_out_.resize(size_t{li} + 1);
+    ++transitions_out_[li];
     if (track_changes_) dirty_transitions_.insert(IndexPair(li, pi));
   }
   const auto hour = static_cast<size_t>(UtcHour(f.ts));
@@ -655,11 +657,12 @@ Status Model::InstallRow(Space space, std::string_view key, std::string_view val
       const PlaceId from(std::move(a));
       const uint32_t fi = EntryOrDeleted(from).index;
       const uint32_t ti = EntryOrDeleted(PlaceId(std::move(b))).index;
-      CountRow& row = (space == Space::kTransitions ? transitions_ : covisits_)[from];
+      CountRow& row = RowOf(space == Space::kTransitions ? transitions_ : covisits_, fi);
       const int64_t delta = n - row.Get(ti);
       if (delta != 0) row.Add(ti, delta);
       if (space == Space::kTransitions) {
-        transitions_out_[from] += delta;
+        if (fi >= transitions_out_.size()) transitions_out_.resize(size_t{fi} + 1);
+        transitions_out_[fi] += delta;
         if (track_changes_) dirty_transitions_.insert(IndexPair(fi, ti));
       } else if (track_changes_) {
         dirty_covisits_.insert(IndexPair(fi, ti));
@@ -760,7 +763,8 @@ void Model::ApplyPlaceFact(const EventFact& f, PlaceEntry& place) {
   }
   if (!f.seen_before) {
     ++p.users;
-    CountRow& row = covisits_[f.place];
+    // EntryOrDeleted below may number places, never a row of covisits_: `row` stays put.
+    CountRow& row = RowOf(covisits_, place.index);
     for (const PlaceId& h : f.covisited) {
       const uint32_t hi = EntryOrDeleted(h).index;
       row.Add(hi, 1);
@@ -1058,12 +1062,11 @@ void Model::Persist(StateWriter& w) {
   for (const PlaceId& p : dirty_place_profiles_) {
     w.Put(Space::kPlaceProfiles, p.str(), EncodePlaceProfile(place_profiles_.at(p)));
   }
-  auto put_pairs = [&](const std::unordered_set<uint64_t>& dirty,
-                       const std::unordered_map<PlaceId, CountRow>& rows, Space space) {
+  auto put_pairs = [&](const std::unordered_set<uint64_t>& dirty, const std::vector<CountRow>& rows,
+                       Space space) {
     for (uint64_t pair : dirty) {
-      const PlaceId& a = index_ids_[pair >> 32];
-      const auto b = static_cast<uint32_t>(pair);
-      w.Put(space, PairKey(a.str(), index_ids_[b].str()), I64Value(rows.at(a).Get(b)));
+      const auto a = static_cast<uint32_t>(pair >> 32), b = static_cast<uint32_t>(pair);
+      w.Put(space, PairKey(index_ids_[a].str(), index_ids_[b].str()), I64Value(rows.at(a).Get(b)));
     }
   };
   put_pairs(dirty_transitions_, transitions_, Space::kTransitions);
@@ -1317,11 +1320,6 @@ Status Model::Load(const StateReader& reader) {
       });
       if (!s.ok()) return s;
     }
-    transitions_out_.reserve(loaded_transitions.size());
-    for (const LoadedRow& row : loaded_transitions) {
-      int64_t& out = transitions_out_[row.from];
-      for (const auto& [to, n] : row.to) out += n;
-    }
     // Once the places are read (and numbered), the rows whose places are all listed are built
     // here, beside the other scans; the others wait for the numbers of the deleted places
     // (given after the join, in the order the live model would give them). The places task
@@ -1330,10 +1328,11 @@ Status Model::Load(const StateReader& reader) {
     if (!places_read.get().ok()) return NoteBad(s, bad);  // the load fails with its error
     for (auto [loaded, rows] :
          {std::pair(&loaded_transitions, &transitions_), std::pair(&loaded_covisits, &covisits_)}) {
-      rows->reserve(loaded->size());
+      rows->resize(index_ids_.size());
       std::vector<std::pair<uint32_t, int64_t>> entries;
       for (LoadedRow& row : *loaded) {
-        if (FindPlace(row.from) == nullptr) continue;
+        const PlaceEntry* from = FindPlace(row.from);
+        if (from == nullptr) continue;
         entries.clear();
         for (const auto& [to, n] : row.to) {
           const PlaceEntry* e = FindPlace(to);
@@ -1341,12 +1340,7 @@ Status Model::Load(const StateReader& reader) {
           entries.emplace_back(e->index, n);
         }
         if (entries.size() < row.to.size()) continue;
-        auto [it, added] = rows->try_emplace(row.from);
-        if (added) {
-          it->second = CountRow::FromUnsorted(std::move(entries));
-        } else {  // a reader not in key order split the row: the parts add up
-          for (const auto& [to, n] : entries) it->second.Add(to, n);
-        }
+        AddLoadedRow((*rows)[from->index], std::move(entries));
         row.built = true;
         row.to = {};
       }
@@ -1444,14 +1438,15 @@ Status Model::Load(const StateReader& reader) {
       std::vector<std::pair<uint32_t, int64_t>> entries;
       entries.reserve(row.to.size());
       for (const auto& [to, n] : row.to) entries.emplace_back(EntryOrDeleted(to).index, n);
-      auto [it, added] = rows->try_emplace(std::move(row.from));
-      if (added) {
-        it->second = CountRow::FromUnsorted(std::move(entries));
-      } else {  // a reader not in key order split the row: the parts add up
-        for (const auto& [to, n] : entries) it->second.Add(to, n);
-      }
+      AddLoadedRow(RowOf(*rows, EntryOrDeleted(row.from).index), std::move(entries));
     }
     loaded->clear();
+  }
+  // Every place's transitions out: its row's sum.
+  transitions_out_.assign(transitions_.size(), 0);
+  for (size_t i = 0; i < transitions_.size(); ++i) {
+    for (size_t j = 0; j < transitions_[i].size(); ++j)
+      transitions_out_[i] += transitions_[i].count(j);
   }
   for (const UnlistedProfilePlace& p : unlisted_profile_places) {
     const uint32_t n = EntryOrDeleted(p.place).index;
@@ -1690,18 +1685,26 @@ const PlaceProfile* Model::PlaceInfo(const PlaceId& place) const {
 }
 
 const Model::PlaceCounts* Model::TransitionsFrom(const PlaceId& from) const {
-  auto it = transitions_.find(from);
-  return it == transitions_.end() ? nullptr : &it->second;
+  const std::optional<uint32_t> n = PlaceNumber(from);
+  return n ? TransitionsFrom(*n) : nullptr;
 }
 
 int64_t Model::TransitionsOut(const PlaceId& from) const {
-  auto it = transitions_out_.find(from);
-  return it == transitions_out_.end() ? 0 : it->second;
+  const std::optional<uint32_t> n = PlaceNumber(from);
+  return n ? TransitionsOut(*n) : 0;
 }
 
 const Model::PlaceCounts* Model::CoVisits(const PlaceId& place) const {
-  auto it = covisits_.find(place);
-  return it == covisits_.end() ? nullptr : &it->second;
+  const std::optional<uint32_t> n = PlaceNumber(place);
+  return n ? CoVisits(*n) : nullptr;
+}
+
+void Model::AddLoadedRow(CountRow& row, std::vector<std::pair<uint32_t, int64_t>> entries) {
+  if (row.empty()) {
+    row = CountRow::FromUnsorted(std::move(entries));
+  } else {  // a reader not in key order split the row: the parts add up
+    for (const auto& [to, n] : entries) row.Add(to, n);
+  }
 }
 
 const std::array<int64_t, 24>* Model::ActivityHours(const ActivityId& activity) const {

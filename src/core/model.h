@@ -356,6 +356,12 @@ class Model {
   // Users who went from `from` straight to each next place; and the total out of `from`.
   const PlaceCounts* TransitionsFrom(const PlaceId& from) const;
   int64_t TransitionsOut(const PlaceId& from) const;
+  // The same by place number (nullptr, 0 when the place has none).
+  const PlaceCounts* TransitionsFrom(uint32_t from) const { return RowAt(transitions_, from); }
+  int64_t TransitionsOut(uint32_t from) const {
+    return from < transitions_out_.size() ? transitions_out_[from] : 0;
+  }
+  const PlaceCounts* CoVisits(uint32_t place) const { return RowAt(covisits_, place); }
   // Users who visited both `place` and each other place.
   const PlaceCounts* CoVisits(const PlaceId& place) const;
   const std::array<int64_t, 24>* ActivityHours(const ActivityId& activity) const;
@@ -447,9 +453,23 @@ class Model {
   static UserPlaces UserHistoryOf(const History& history, uint32_t activity);
   std::unordered_map<UserId, UserProfile> profiles_;
   std::unordered_map<PlaceId, PlaceProfile> place_profiles_;
-  std::unordered_map<PlaceId, PlaceCounts> transitions_;
-  std::unordered_map<PlaceId, int64_t> transitions_out_;
-  std::unordered_map<PlaceId, PlaceCounts> covisits_;
+  // Rows by place number (a slot per numbered place: an empty row is 24 bytes, where a hash
+  // map entry keyed by id took ~100 for every place with a row). transitions_out_ holds each
+  // transition row's sum.
+  std::vector<PlaceCounts> transitions_;
+  std::vector<int64_t> transitions_out_;
+  std::vector<PlaceCounts> covisits_;
+  // Row `n` of `rows`, made (empty) if it is beyond the end.
+  static PlaceCounts& RowOf(std::vector<PlaceCounts>& rows, uint32_t n) {
+    if (n >= rows.size()) rows.resize(size_t{n} + 1);
+    return rows[n];
+  }
+  // Fills a loaded row from (place number, count) pairs; adds them when it has some already.
+  static void AddLoadedRow(PlaceCounts& row, std::vector<std::pair<uint32_t, int64_t>> entries);
+  // Row `n` of `rows`; nullptr when it is empty or beyond the end.
+  static const PlaceCounts* RowAt(const std::vector<PlaceCounts>& rows, uint32_t n) {
+    return n < rows.size() && !rows[n].empty() ? &rows[n] : nullptr;
+  }
   std::unordered_map<ActivityId, std::array<int64_t, 24>> activity_hours_;
   std::unordered_map<ActivityId, std::pair<int64_t, int64_t>> activity_repeats_;
   Blend blend_;

@@ -199,8 +199,7 @@ std::vector<Candidate> GatherCandidates(const Model& model, const ActivityId& ac
         return p != nullptr && p->Lists(activity) ? p : nullptr;
       };
       if (profile->last_place) {
-        if (const Model::PlaceCounts* row =
-                model.TransitionsFrom(model.IndexedId(*profile->last_place))) {
+        if (const Model::PlaceCounts* row = model.TransitionsFrom(*profile->last_place)) {
           for (size_t i = 0; i < row->size(); ++i) {
             if (const PlaceEntry* p = listed(row->key(i))) add(p);
           }
@@ -210,9 +209,9 @@ std::vector<Candidate> GatherCandidates(const Model& model, const ActivityId& ac
       const size_t n = profile->recent.size();
       std::vector<std::pair<double, const PlaceEntry*>> neighbours;
       for (size_t i = n > kRecent ? n - kRecent : 0; i < n; ++i) {
-        const PlaceId& from = model.IndexedId(profile->recent[i]);
-        const Model::PlaceCounts* row = model.CoVisits(from);
-        const PlaceProfile* info = model.PlaceInfo(from);
+        const Model::PlaceCounts* row = model.CoVisits(profile->recent[i]);
+        const PlaceProfile* info =
+            row != nullptr ? model.PlaceInfo(model.IndexedId(profile->recent[i])) : nullptr;
         if (row == nullptr || info == nullptr) continue;
         neighbours.clear();
         for (size_t j = 0; j < row->size(); ++j) {
