@@ -21,13 +21,10 @@ TEST(CountRowTest, CountsLikeAMapWhateverTheOrderOfAdds) {
     expected[key] += delta;
   }
   ASSERT_EQ(row.size(), expected.size());
-  size_t i = 0;
-  for (const auto& [key, n] : expected) {
-    EXPECT_EQ(row.key(i), key);
-    EXPECT_EQ(row.count(i), n);
-    EXPECT_EQ(row.Get(key), n);
-    ++i;
-  }
+  std::map<uint32_t, int64_t> iterated;
+  for (size_t i = 0; i < row.size(); ++i) iterated[row.key(i)] = row.count(i);
+  EXPECT_EQ(iterated, expected);
+  for (const auto& [key, n] : expected) EXPECT_EQ(row.Get(key), n);
   EXPECT_EQ(row.Get(300), 0);
   EXPECT_EQ(CountRow().Get(0), 0);
 }
@@ -44,6 +41,30 @@ TEST(CountRowTest, FromUnsortedEqualsTheSameAdds) {
   }
   EXPECT_EQ(built.key(0), 0u);
   EXPECT_EQ(built.Get(9), 2);
+}
+
+TEST(CountRowTest, ACountMovesBetweenOnceAndMoreAndLeavesAtZero) {
+  CountRow row;
+  row.Add(5, 1);
+  row.Add(2, 1);
+  row.Add(5, 1);  // 5 is now counted more than once
+  row.Add(8, 3);
+  EXPECT_EQ(row.Get(5), 2);
+  EXPECT_EQ(row.Get(2), 1);
+  EXPECT_EQ(row.Get(8), 3);
+  row.Add(8, -2);  // back to once
+  row.Add(5, -2);  // gone
+  row.Add(2, -1);  // gone
+  EXPECT_EQ(row.Get(8), 1);
+  EXPECT_EQ(row.Get(5), 0);
+  EXPECT_EQ(row.Get(2), 0);
+  ASSERT_EQ(row.size(), 1u);
+  EXPECT_EQ(row.key(0), 8u);
+  row.Add(8, -1);
+  EXPECT_TRUE(row.empty());
+  row.Add(1, 0);
+  EXPECT_TRUE(row.empty()) << "adding nothing makes no entry";
+  EXPECT_EQ(CountRow::FromUnsorted({{3, 0}}).size(), 0u);
 }
 
 TEST(CountRowTest, ACountSaturatesInsteadOfWrapping) {
