@@ -126,22 +126,23 @@ struct UserAggregates {
 UserAggregates AggregateUsers(const Model& model) {
   UserAggregates agg;
   std::vector<uint32_t> places;
-  for (const auto& [user, history] : model.users()) {
+  for (const auto& [user, state] : model.users()) {
     places.clear();
-    model.ForEachActivity(history, [&](const ActivityId& activity, Model::UserPlaces visited) {
-      UserActivityRow& row = agg.per_activity[activity.str()];
-      row.users++;
-      bool returning = false;
-      for (const UserPlaceEntry& h : visited) {
-        row.visits += h.stat.visits;
-        row.clicks += h.stat.clicks;
-        row.user_place_pairs++;
-        returning = returning || h.stat.visits >= 2;
-        places.push_back(h.place);
-      }
-      if (returning) row.returning_users++;
-      agg.user_place_pairs += static_cast<int64_t>(visited.size());
-    });
+    model.ForEachActivity(state.history,
+                          [&](const ActivityId& activity, Model::UserPlaces visited) {
+                            UserActivityRow& row = agg.per_activity[activity.str()];
+                            row.users++;
+                            bool returning = false;
+                            for (const UserPlaceEntry& h : visited) {
+                              row.visits += h.stat.visits;
+                              row.clicks += h.stat.clicks;
+                              row.user_place_pairs++;
+                              returning = returning || h.stat.visits >= 2;
+                              places.push_back(h.place);
+                            }
+                            if (returning) row.returning_users++;
+                            agg.user_place_pairs += static_cast<int64_t>(visited.size());
+                          });
     // Each place once per user (a place listed under two activities is in both).
     std::sort(places.begin(), places.end());
     places.erase(std::unique(places.begin(), places.end()), places.end());
@@ -378,20 +379,21 @@ Result<SnapshotContent> BuildContent(const StateReader& view, const ContentOptio
     c.user_stats.push_back(std::move(row));
   }
   if (options.export_user_rows) {
-    for (const auto& [user, history] : model.users()) {
+    for (const auto& [user, state] : model.users()) {
       if (!Exportable(user.str(), kIdBytes)) {
         c.skipped++;
         continue;
       }
-      model.ForEachActivity(history, [&](const ActivityId& activity, Model::UserPlaces visited) {
-        if (!Exportable(activity.str(), kActivityBytes)) return;
-        for (const UserPlaceEntry& h : visited) {
-          const PlaceId& place = model.IndexedId(h.place);
-          if (!Exportable(place.str(), kIdBytes)) continue;
-          c.user_places.push_back(
-              {user.str(), activity.str(), place.str(), h.stat.visits, h.stat.clicks, h.stat.last});
-        }
-      });
+      model.ForEachActivity(
+          state.history, [&](const ActivityId& activity, Model::UserPlaces visited) {
+            if (!Exportable(activity.str(), kActivityBytes)) return;
+            for (const UserPlaceEntry& h : visited) {
+              const PlaceId& place = model.IndexedId(h.place);
+              if (!Exportable(place.str(), kIdBytes)) continue;
+              c.user_places.push_back({user.str(), activity.str(), place.str(), h.stat.visits,
+                                       h.stat.clicks, h.stat.last});
+            }
+          });
     }
     std::sort(c.user_places.begin(), c.user_places.end(),
               [](const UserPlaceRow& a, const UserPlaceRow& b) {

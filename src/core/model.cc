@@ -496,7 +496,8 @@ Status Model::ApplyUser(const Event& e, EventFact& fact) {
   fact.covisited.clear();
   fact.from.reset();
   if (e.type != EventType::kRating) {
-    History& history = users_[e.user];
+    UserState& user = users_[e.user];
+    History& history = user.history;
     for (const UserPlaceEntry& h : history) fact.seen_before |= h.place == place.index;
     for (const ActivityId& a : fact.activities) {
       const uint32_t n = HistoryActivityNumber(a);
@@ -513,14 +514,14 @@ Status Model::ApplyUser(const Event& e, EventFact& fact) {
       u.last = std::max(u.last, e.ts);
       if (track_changes_) dirty_users_.emplace(e.user, n, place.index);
     }
-    UserProfile& u = profiles_[e.user];
+    UserProfile& u = user.profile;
     if (!fact.seen_before) {
       for (uint32_t h : u.recent) {
         if (h != place.index) fact.covisited.push_back(index_ids_[h]);
       }
     }
     if (u.last_place && *u.last_place != place.index) fact.from = index_ids_[*u.last_place];
-    UpdateProfile(e, place, fact.seen_before);
+    UpdateProfile(e, place, fact.seen_before, u);
   }
   newest_ts_ = std::max(newest_ts_, e.ts);
   ++events_applied_;
@@ -565,21 +566,18 @@ void Model::ApplyFact(const EventFact& f, const RowOwner* owner) {
 
 size_t Model::DropUsers(const std::function<bool(const UserId&)>& drop) {
   std::vector<UserId> gone;
-  for (const auto& [user, profile] : profiles_) {
+  for (const auto& [user, state] : users_) {
     if (drop(user)) gone.push_back(user);
   }
-  for (const auto& [user, history] : users_) {
-    if (!profiles_.contains(user) && drop(user)) gone.push_back(user);
-  }
   for (const auto& [user, vector] : factors_.users()) {
-    if (!profiles_.contains(user) && !users_.contains(user) && drop(user)) gone.push_back(user);
+    if (!users_.contains(user) && drop(user)) gone.push_back(user);
   }
   if (gone.empty()) return 0;
   const std::unordered_set<UserId> dropped(gone.begin(), gone.end());
   std::erase_if(dirty_users_, [&](const auto& k) { return dropped.contains(std::get<0>(k)); });
   for (const UserId& u : gone) {
     if (auto it = users_.find(u); it != users_.end()) {
-      for (const UserPlaceEntry& h : it->second) {
+      for (const UserPlaceEntry& h : it->second.history) {
         dropped_keys_.emplace_back(Space::kUserHistory,
                                    ByteWriter()
                                        .Str(u.str())
@@ -588,8 +586,8 @@ size_t Model::DropUsers(const std::function<bool(const UserId&)>& drop) {
                                        .Take());
       }
       users_.erase(it);
+      dropped_keys_.emplace_back(Space::kProfiles, u.str());
     }
-    if (profiles_.erase(u) > 0) dropped_keys_.emplace_back(Space::kProfiles, u.str());
     if (factors_.mutable_users().erase(u) > 0) {
       dropped_keys_.emplace_back(Space::kLearned, std::string(kUserFactorPrefix) + u.str());
     }
@@ -818,7 +816,7 @@ std::vector<std::pair<PlaceId, double>> Model::UserCounts(const UserId& user) co
   std::vector<std::pair<PlaceId, double>> out;
   auto it = users_.find(user);
   if (it == users_.end()) return out;
-  for (const UserPlaceEntry& h : it->second) {
+  for (const UserPlaceEntry& h : it->second.history) {
     const double n = static_cast<double>(h.stat.visits) +
                      options_.click_weight * static_cast<double>(h.stat.clicks);
     if (n > 0) out.emplace_back(index_ids_[h.place], n);
@@ -843,12 +841,12 @@ Interactions Model::RetrainData() const {
   std::vector<uint32_t> place_index(index_ids_.size(), UINT32_MAX);
   data.users.reserve(users_.size());
   std::vector<std::pair<uint32_t, float>> counts;
-  for (const auto& [user, history] : users_) {
+  for (const auto& [user, state] : users_) {
     const auto u = static_cast<uint32_t>(data.users.size());
     data.users.push_back(user);
     // A place listed under two activities counts once, with both activities' events.
     counts.clear();
-    for (const UserPlaceEntry& h : history) {
+    for (const UserPlaceEntry& h : state.history) {
       counts.emplace_back(
           h.place, static_cast<float>(static_cast<double>(h.stat.visits) +
                                       options_.click_weight * static_cast<double>(h.stat.clicks)));
@@ -1004,8 +1002,8 @@ void Model::TrainFactors(const Event& e, size_t event_hash, const ActivityId& ac
   }
 }
 
-void Model::UpdateProfile(const Event& e, const PlaceEntry& place, bool seen_before) {
-  UserProfile& u = profiles_[e.user];
+void Model::UpdateProfile(const Event& e, const PlaceEntry& place, bool seen_before,
+                          UserProfile& u) {
   if (e.type == EventType::kVisit) {
     ++u.visits;
     if (seen_before) ++u.repeats;
@@ -1054,10 +1052,10 @@ void Model::Persist(StateWriter& w) {
               .Str(history_activities_[a].str())
               .Str(index_ids_[p].str())
               .bytes(),
-          EncodeUserStat(*UserHistoryOf(users_.at(u), a).Find(p)));
+          EncodeUserStat(*UserHistoryOf(users_.at(u).history, a).Find(p)));
   }
   for (const UserId& u : dirty_profiles_) {
-    w.Put(Space::kProfiles, u.str(), EncodeProfile(profiles_.at(u), index_ids_));
+    w.Put(Space::kProfiles, u.str(), EncodeProfile(users_.at(u).profile, index_ids_));
   }
   for (const PlaceId& p : dirty_place_profiles_) {
     w.Put(Space::kPlaceProfiles, p.str(), EncodePlaceProfile(place_profiles_.at(p)));
@@ -1252,7 +1250,7 @@ Status Model::Load(const StateReader& reader) {
       if (history == nullptr || u != current_user) {
         finish();
         current_user = u;
-        history = &users_[UserId(u)];
+        history = &users_[UserId(u)].history;
         current_activity = a;
         activity = HistoryActivityNumber(ActivityId(a));
       } else if (a != current_activity) {
@@ -1267,39 +1265,39 @@ Status Model::Load(const StateReader& reader) {
       }
     });
     finish();
+    if (!s.ok()) return s;
+    // Profiles, by place number too.
+    std::string last;
+    std::vector<std::string> recent;
+    const auto number = [&](UserProfile& profile, std::string id, int slot) -> uint32_t {
+      PlaceId place(std::move(id));
+      if (const PlaceEntry* e = FindPlace(place)) return e->index;
+      unlisted_profile_places.push_back({&profile, slot, std::move(place)});
+      return 0;
+    };
+    s = reader.Scan(Space::kProfiles, [&](std::string_view key, std::string_view value) {
+      UserProfile loaded;
+      if (!DecodeProfile(value, loaded, last, recent)) return NoteCorrupt(bad, Space::kProfiles);
+      UserProfile& profile = users_[UserId(std::string(key))].profile = std::move(loaded);
+      if (!last.empty()) profile.last_place = number(profile, std::move(last), -1);
+      profile.recent.reserve(recent.size());
+      for (std::string& id : recent) {
+        profile.recent.push_back(
+            number(profile, std::move(id), static_cast<int>(profile.recent.size())));
+      }
+    });
     return NoteBad(s, bad);
   });
   run([&]() -> Status {
     std::string bad;
-    profiles_.reserve(hint(Space::kProfiles));
     place_profiles_.reserve(hint(Space::kPlaceProfiles));
-    // Places are kept by number, given once every place is read (as for user histories).
-    if (!places_read.get().ok()) return Status::Ok();  // the load fails with its error
-    std::string last;
-    std::vector<std::string> recent;
-    const auto number = [&](UserProfile& u, std::string id, int slot) -> uint32_t {
-      PlaceId place(std::move(id));
-      if (const PlaceEntry* e = FindPlace(place)) return e->index;
-      unlisted_profile_places.push_back({&u, slot, std::move(place)});
-      return 0;
-    };
-    Status s = reader.Scan(Space::kProfiles, [&](std::string_view key, std::string_view value) {
-      UserProfile loaded;
-      if (!DecodeProfile(value, loaded, last, recent)) return NoteCorrupt(bad, Space::kProfiles);
-      UserProfile& u = profiles_[UserId(std::string(key))] = std::move(loaded);
-      if (!last.empty()) u.last_place = number(u, std::move(last), -1);
-      u.recent.reserve(recent.size());
-      for (std::string& id : recent) {
-        u.recent.push_back(number(u, std::move(id), static_cast<int>(u.recent.size())));
-      }
-    });
-    if (!s.ok()) return s;
-    s = reader.Scan(Space::kPlaceProfiles, [&](std::string_view key, std::string_view value) {
-      PlaceProfile p;
-      if (!DecodePlaceProfile(value, p)) return NoteCorrupt(bad, Space::kPlaceProfiles);
-      auto [it, added] = place_profiles_.insert_or_assign(PlaceId(std::string(key)), p);
-      if (added) profiled.push_back(&it->first);
-    });
+    Status s =
+        reader.Scan(Space::kPlaceProfiles, [&](std::string_view key, std::string_view value) {
+          PlaceProfile p;
+          if (!DecodePlaceProfile(value, p)) return NoteCorrupt(bad, Space::kPlaceProfiles);
+          auto [it, added] = place_profiles_.insert_or_assign(PlaceId(std::string(key)), p);
+          if (added) profiled.push_back(&it->first);
+        });
     return NoteBad(s, bad);
   });
   run([&]() -> Status {
@@ -1648,7 +1646,8 @@ UserPlaces Model::UserHistory(const UserId& user, const ActivityId& activity) co
   auto u = users_.find(user);
   if (u == users_.end()) return {};
   auto a = history_activity_numbers_.find(activity);
-  return a == history_activity_numbers_.end() ? UserPlaces() : UserHistoryOf(u->second, a->second);
+  return a == history_activity_numbers_.end() ? UserPlaces()
+                                              : UserHistoryOf(u->second.history, a->second);
 }
 
 UserPlaces Model::UserHistoryOf(const History& history, uint32_t activity) {
@@ -1675,8 +1674,8 @@ std::optional<uint32_t> Model::PlaceNumber(const PlaceId& id) const {
 }
 
 const UserProfile* Model::Profile(const UserId& user) const {
-  auto it = profiles_.find(user);
-  return it == profiles_.end() ? nullptr : &it->second;
+  auto it = users_.find(user);
+  return it == users_.end() ? nullptr : &it->second.profile;
 }
 
 const PlaceProfile* Model::PlaceInfo(const PlaceId& place) const {

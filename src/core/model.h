@@ -309,8 +309,14 @@ class Model {
   const std::unordered_map<ActivityId, PlaceStats>& activity_stats() const {
     return activity_stats_;
   }
-  // Users with any history. ForEachActivity walks one's history by activity.
-  const std::unordered_map<UserId, History>& users() const { return users_; }
+  // Everything held per user but the factor vector: one hash node, where a table for each
+  // took one each.
+  struct UserState {
+    History history;
+    UserProfile profile;
+  };
+  // Users with any events but ratings. ForEachActivity walks a history by activity.
+  const std::unordered_map<UserId, UserState>& users() const { return users_; }
   // Calls visit(activity, places) for each activity of `history`, in activity number order.
   template <class Visit>
   void ForEachActivity(const History& history, Visit&& visit) const {
@@ -351,7 +357,7 @@ class Model {
   double half_life_ms() const { return options_.popularity_half_life_days * kMsPerDay; }
   const UserProfile* Profile(const UserId& user) const;
   // Users with at least one event.
-  int64_t user_count() const { return static_cast<int64_t>(profiles_.size()); }
+  int64_t user_count() const { return static_cast<int64_t>(users_.size()); }
   const PlaceProfile* PlaceInfo(const PlaceId& place) const;
   // Users who went from `from` straight to each next place; and the total out of `from`.
   const PlaceCounts* TransitionsFrom(const PlaceId& from) const;
@@ -402,7 +408,8 @@ class Model {
   bool BlendLearnsFrom(size_t event_hash) const;
   // One BPR step of the latent factors on the event.
   void TrainFactors(const Event& event, size_t event_hash, const ActivityId& activity);
-  void UpdateProfile(const Event& event, const PlaceEntry& place, bool seen_before);
+  void UpdateProfile(const Event& event, const PlaceEntry& place, bool seen_before,
+                     UserProfile& profile);
   // ApplyFact's part keyed by the event's place.
   void ApplyPlaceFact(const EventFact& fact, PlaceEntry& place);
   double Weight(EventType type) const {
@@ -444,14 +451,13 @@ class Model {
   std::unordered_map<ActivityId, int64_t> activity_events_;
   // Derived from activity_stats_ (not stored): rating count and sum per activity.
   std::unordered_map<ActivityId, std::pair<int64_t, double>> activity_ratings_;
-  std::unordered_map<UserId, History> users_;
+  std::unordered_map<UserId, UserState> users_;
   // Activities as user histories number them (first come, first numbered; not stored).
   std::vector<ActivityId> history_activities_;
   std::unordered_map<ActivityId, uint32_t> history_activity_numbers_;
   uint32_t HistoryActivityNumber(const ActivityId& activity);
   // `history`'s places for the activity numbered `activity`.
   static UserPlaces UserHistoryOf(const History& history, uint32_t activity);
-  std::unordered_map<UserId, UserProfile> profiles_;
   std::unordered_map<PlaceId, PlaceProfile> place_profiles_;
   // Rows by place number (a slot per numbered place: an empty row is 24 bytes, where a hash
   // map entry keyed by id took ~100 for every place with a row). transitions_out_ holds each

@@ -120,19 +120,20 @@ TEST(ModelPersistenceTest, LoadRestoresWhatPersistWrote) {
     }
   }
   size_t entries = 0;
-  for (const auto& [user, history] : original.users()) {
-    original.ForEachActivity(history, [&](const ActivityId& activity, Model::UserPlaces places) {
-      for (const UserPlaceEntry& h : places) {
-        const std::string& place = original.IndexedId(h.place).str();
-        const UserPlaceStat* t = Mine(loaded, user.str(), activity.str(), place);
-        ASSERT_NE(t, nullptr) << user.str() << " " << activity.str() << " " << place;
-        EXPECT_EQ(t->visits, h.stat.visits);
-        EXPECT_EQ(t->clicks, h.stat.clicks);
-        EXPECT_EQ(t->last, h.stat.last);
-        ++entries;
-      }
-    });
-    EXPECT_EQ(loaded.users().at(user).size(), history.size()) << user.str();
+  for (const auto& [user, held] : original.users()) {
+    original.ForEachActivity(
+        held.history, [&](const ActivityId& activity, Model::UserPlaces places) {
+          for (const UserPlaceEntry& h : places) {
+            const std::string& place = original.IndexedId(h.place).str();
+            const UserPlaceStat* t = Mine(loaded, user.str(), activity.str(), place);
+            ASSERT_NE(t, nullptr) << user.str() << " " << activity.str() << " " << place;
+            EXPECT_EQ(t->visits, h.stat.visits);
+            EXPECT_EQ(t->clicks, h.stat.clicks);
+            EXPECT_EQ(t->last, h.stat.last);
+            ++entries;
+          }
+        });
+    EXPECT_EQ(loaded.users().at(user).history.size(), held.history.size()) << user.str();
   }
   EXPECT_GT(entries, 0u);
   EXPECT_EQ(loaded.users().size(), original.users().size());
