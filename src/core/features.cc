@@ -228,7 +228,7 @@ Features ComputeFeatures(const FeatureContext& c, const PlaceEntry& place,
   // Time of day: how much more this place is visited at this hour than the activity is.
   if (info != nullptr && c.activity_hours != nullptr) {
     double total = 0;
-    for (int64_t v : info->hours) total += static_cast<double>(v);
+    for (uint32_t v : info->hours) total += static_cast<double>(v);
     const auto h = static_cast<size_t>(c.hour);
     const double pa = (static_cast<double>((*c.activity_hours)[h]) + 1) / (c.activity_events + 24);
     const double pw = (static_cast<double>(info->hours[h]) + 2 * pa) / (total + 2);

@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstdio>
 #include <future>
+#include <limits>
 
 namespace locus {
 namespace {
@@ -179,7 +180,11 @@ std::string EncodePlaceProfile(const PlaceProfile& p) {
 bool DecodePlaceProfile(std::string_view value, PlaceProfile& p) {
   ByteReader r(value);
   r.I64(p.users);
-  for (int64_t& h : p.hours) r.I64(h);
+  for (uint32_t& h : p.hours) {
+    int64_t n = 0;
+    r.I64(n);
+    h = static_cast<uint32_t>(std::clamp<int64_t>(n, 0, std::numeric_limits<uint32_t>::max()));
+  }
   r.F64(p.recent.mass) && r.I64(p.recent.ref);
   return r.done();
 }
@@ -769,7 +774,7 @@ void Model::ApplyPlaceFact(const EventFact& f, PlaceEntry& place) {
       if (track_changes_) dirty_covisits_.insert(IndexPair(place.index, hi));
     }
   }
-  ++p.hours[static_cast<size_t>(UtcHour(f.ts))];
+  if (uint32_t& h = p.hours[static_cast<size_t>(UtcHour(f.ts))]; h < UINT32_MAX) ++h;
   if (weight > 0) p.recent.Add(weight, f.ts, 7 * kMsPerDay);
   if (track_changes_) dirty_place_profiles_.insert(f.place);
 }

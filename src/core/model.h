@@ -152,9 +152,10 @@ struct UserProfile {
 
 // Per-place aggregates across users.
 struct PlaceProfile {
-  int64_t users = 0;                // distinct users
-  std::array<int64_t, 24> hours{};  // events by UTC hour
-  DecayedValue recent;              // short half-life popularity
+  int64_t users = 0;  // distinct users
+  // Events by UTC hour, each saturating at 2^32 - 1 (4 bytes: 96 fewer per place than 8).
+  std::array<uint32_t, 24> hours{};
+  DecayedValue recent;  // short half-life popularity
 };
 
 // A place as the model holds it: the place itself and, one pointer away, what scoring reads
