@@ -31,14 +31,17 @@ FactorModel::Vector Initial(size_t hash, uint64_t salt) {
 
 }  // namespace
 
-FactorModel::Vector& FactorModel::UserVector(const UserId& user) {
+FactorModel::Vector FactorModel::UserStart(const UserId& user) {
+  return Initial(user.hash(), 0x5553455255534552ULL);
+}
+
+FactorModel::PackedVector& FactorModel::UserVector(const UserId& user) {
   auto it = users_.find(user);
-  if (it == users_.end())
-    it = users_.emplace(user, Initial(user.hash(), 0x5553455255534552ULL)).first;
+  if (it == users_.end()) it = users_.emplace(user, UserStart(user)).first;
   return it->second;
 }
 
-FactorModel::Vector& FactorModel::PlaceVector(const PlaceId& place) {
+FactorModel::PackedVector& FactorModel::PlaceVector(const PlaceId& place) {
   auto it = places_.find(place);
   if (it == places_.end())
     it = places_.emplace(place, Initial(place.hash(), 0x504c414345504cULL)).first;
@@ -54,11 +57,15 @@ double FactorModel::Score(const UserId& user, const PlaceId& place) const {
 
 void FactorModel::Observe(const UserId& user, const PlaceId& place,
                           const std::vector<const PlaceId*>& negatives) {
-  Vector& u = UserVector(user);
-  Vector& p = PlaceVector(place);
+  Observe(UserVector(user), place, negatives);
+}
+
+void FactorModel::Observe(PackedVector& u, const PlaceId& place,
+                          const std::vector<const PlaceId*>& negatives) {
+  PackedVector& p = PlaceVector(place);
   for (const PlaceId* neg : negatives) {
     if (*neg == place) continue;
-    Vector& n = PlaceVector(*neg);
+    PackedVector& n = PlaceVector(*neg);
     const Vector diff = p - n;
     const float x = u.dot(diff);
     const float g = 1.0f / (1.0f + std::exp(x));  // d/dx log sigmoid(x)

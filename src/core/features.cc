@@ -35,9 +35,7 @@ FeatureContext MakeFeatureContext(const Model& m, const ActivityId& activity,
     c.rating_mean = sum / static_cast<double>(n);
   }
   if (!user) return c;
-  if (auto it = m.factors().users().find(*user); it != m.factors().users().end()) {
-    c.bpr_user = &it->second;
-  }
+  c.bpr_user = m.UserFactor(*user);
   c.mine = m.UserHistory(*user, activity);
   // The user's places in id order (every sum below then runs in the same order whatever order
   // the map holds them in, which differs between a live model and a restored one), each

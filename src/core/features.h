@@ -44,7 +44,7 @@ struct FeatureContext {
   std::vector<std::string> own_tags;  // mean rating of the activity's places (0: no ratings)
   double activity_events = 0;
   // The user's online (BPR) factor vector; nullptr when unknown.
-  const FactorModel::Vector* bpr_user = nullptr;
+  const FactorModel::PackedVector* bpr_user = nullptr;
   // The user's vector folded into the full retrain's place factors (fresh to the last event).
   std::optional<AlsModel::Vector> als_user;
   // The blend's gate features of this question.

@@ -574,9 +574,6 @@ size_t Model::DropUsers(const std::function<bool(const UserId&)>& drop) {
   for (const auto& [user, state] : users_) {
     if (drop(user)) gone.push_back(user);
   }
-  for (const auto& [user, vector] : factors_.users()) {
-    if (!users_.contains(user) && drop(user)) gone.push_back(user);
-  }
   if (gone.empty()) return 0;
   const std::unordered_set<UserId> dropped(gone.begin(), gone.end());
   std::erase_if(dirty_users_, [&](const auto& k) { return dropped.contains(std::get<0>(k)); });
@@ -590,11 +587,11 @@ size_t Model::DropUsers(const std::function<bool(const UserId&)>& drop) {
                                        .Str(index_ids_[h.place].str())
                                        .Take());
       }
+      if (it->second.has_bpr) {
+        dropped_keys_.emplace_back(Space::kLearned, std::string(kUserFactorPrefix) + u.str());
+      }
       users_.erase(it);
       dropped_keys_.emplace_back(Space::kProfiles, u.str());
-    }
-    if (factors_.mutable_users().erase(u) > 0) {
-      dropped_keys_.emplace_back(Space::kLearned, std::string(kUserFactorPrefix) + u.str());
     }
     dirty_profiles_.erase(u);
     dirty_user_factors_.erase(u);
@@ -991,7 +988,12 @@ void Model::TrainFactors(const Event& e, size_t event_hash, const ActivityId& ac
   for (size_t i : SamplePositions(event_hash ^ 0x5BD1E995ULL, ids->size(), kNegatives + 1)) {
     if ((*ids)[i] != e.place && negatives.size() < kNegatives) negatives.push_back(&(*ids)[i]);
   }
-  factors_.Observe(e.user, e.place, negatives);
+  UserState& user = users_[e.user];
+  if (!user.has_bpr) {
+    user.bpr = FactorModel::UserStart(e.user);
+    user.has_bpr = true;
+  }
+  factors_.Observe(user.bpr, e.place, negatives);
   auto link = [&](const PlaceId& id) {
     auto it = places_.find(id);
     if (it != places_.end() && it->second.bpr == nullptr) {
@@ -1102,7 +1104,7 @@ void Model::Persist(StateWriter& w) {
   dirty_schedule_ = false;
   for (const UserId& u : dirty_user_factors_) {
     w.Put(Space::kLearned, std::string(kUserFactorPrefix) + u.str(),
-          FactorModel::Encode(factors_.users().at(u)));
+          FactorModel::Encode(users_.at(u).bpr));
   }
   for (const PlaceId& p : dirty_place_factors_) {
     w.Put(Space::kLearned, std::string(kPlaceFactorPrefix) + p.str(),
@@ -1161,6 +1163,8 @@ Status Model::Load(const StateReader& reader) {
     PlaceId place;
   };
   std::vector<UnlistedProfilePlace> unlisted_profile_places;
+  // Users' factor vectors, read beside the users (they go into users_ after the join).
+  std::vector<std::pair<UserId, FactorModel::PackedVector>> loaded_user_factors;
   // Every place read, in the order the store gave them (linked to its activities below).
   std::vector<const PlaceEntry*> loaded_places;
   // The keys of place_profiles_, in the order the store gave them.
@@ -1356,7 +1360,6 @@ Status Model::Load(const StateReader& reader) {
     std::optional<std::pair<std::string, AlsOptions>> als_header;
     std::vector<std::pair<PlaceId, AlsModel::Vector>> als_places;
     // Factor vectors belong to users and places with events (profiles).
-    factors_.mutable_users().reserve(hint(Space::kProfiles));
     factors_.mutable_places().reserve(hint(Space::kPlaceProfiles));
     s = reader.Scan(Space::kLearned, [&](std::string_view key, std::string_view value) {
       FactorModel::Vector v;
@@ -1382,7 +1385,8 @@ Status Model::Load(const StateReader& reader) {
         if (!AlsModel::DecodeVector(value, y)) return NoteCorrupt(bad, Space::kLearned);
         als_places.emplace_back(PlaceId(std::string(key.substr(kAlsPlacePrefix.size()))), y);
       } else if (key.starts_with(kUserFactorPrefix) && FactorModel::Decode(value, v)) {
-        factors_.mutable_users()[UserId(std::string(key.substr(kUserFactorPrefix.size())))] = v;
+        loaded_user_factors.emplace_back(UserId(std::string(key.substr(kUserFactorPrefix.size()))),
+                                         v);
       } else if (key.starts_with(kPlaceFactorPrefix) && FactorModel::Decode(value, v)) {
         factors_.mutable_places()[PlaceId(std::string(key.substr(kPlaceFactorPrefix.size())))] = v;
       } else {
@@ -1451,6 +1455,12 @@ Status Model::Load(const StateReader& reader) {
     for (size_t j = 0; j < transitions_[i].size(); ++j)
       transitions_out_[i] += transitions_[i].count(j);
   }
+  for (auto& [id, v] : loaded_user_factors) {
+    UserState& user = users_[std::move(id)];
+    user.bpr = v;
+    user.has_bpr = true;
+  }
+  loaded_user_factors = {};
   for (const UnlistedProfilePlace& p : unlisted_profile_places) {
     const uint32_t n = EntryOrDeleted(p.place).index;
     (p.slot < 0 ? *p.profile->last_place : p.profile->recent[static_cast<size_t>(p.slot)]) = n;
@@ -1676,6 +1686,11 @@ std::optional<uint32_t> Model::PlaceNumber(const PlaceId& id) const {
   if (const PlaceEntry* p = FindPlace(id)) return p->index;
   if (auto it = deleted_.find(id); it != deleted_.end()) return it->second.index;
   return std::nullopt;
+}
+
+const FactorModel::PackedVector* Model::UserFactor(const UserId& user) const {
+  auto it = users_.find(user);
+  return it == users_.end() || !it->second.has_bpr ? nullptr : &it->second.bpr;
 }
 
 const UserProfile* Model::Profile(const UserId& user) const {

@@ -177,7 +177,7 @@ struct PlaceEntry : Place {
   double cos_lat = 1;
   std::vector<std::pair<ActivityId, const ActivityPlaceStat*>> stats;
   const PlaceProfile* profile = nullptr;
-  const FactorModel::Vector* bpr = nullptr;
+  const FactorModel::PackedVector* bpr = nullptr;
   const float* als = nullptr;
   // The place's number in this model (dense from 0, kept through a delete and a re-add):
   // what co-visitation and transition rows are keyed by. Not stored; a restart renumbers.
@@ -310,12 +310,15 @@ class Model {
   const std::unordered_map<ActivityId, PlaceStats>& activity_stats() const {
     return activity_stats_;
   }
-  // Everything held per user but the factor vector: one hash node, where a table for each
-  // took one each.
+  // Everything held per user: one hash node, where a table for each part took one each.
   struct UserState {
     History history;
     UserProfile profile;
+    FactorModel::PackedVector bpr;  // the user's latent factors, once has_bpr
+    bool has_bpr = false;
   };
+  // The user's latent factor vector; nullptr before their first factor update.
+  const FactorModel::PackedVector* UserFactor(const UserId& user) const;
   // Users with any events but ratings. ForEachActivity walks a history by activity.
   const std::unordered_map<UserId, UserState>& users() const { return users_; }
   // Calls visit(activity, places) for each activity of `history`, in activity number order.

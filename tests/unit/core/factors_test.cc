@@ -44,7 +44,7 @@ TEST(FactorModelTest, VectorsRoundTripThroughBytes) {
   FactorModel m;
   const PlaceId p("cafe"), o("bar");
   m.Observe(UserId("u1"), p, {&o});
-  const FactorModel::Vector& v = m.places().at(p);
+  const FactorModel::PackedVector& v = m.places().at(p);
   FactorModel::Vector back;
   ASSERT_TRUE(FactorModel::Decode(FactorModel::Encode(v), back));
   EXPECT_EQ(back, v);

@@ -6,6 +6,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <map>
@@ -471,8 +472,10 @@ Learned LearnedOf(const Engine& engine) {
         l.factors["als:" + p.str()] = std::vector<float>(v, v + als->factors());
       }
     }
-    for (const auto& [id, v] : m.factors().users()) {
-      l.factors["u:" + id.str()] = std::vector<float>(v.data(), v.data() + v.size());
+    for (const auto& [id, user] : m.users()) {
+      if (!user.has_bpr) continue;
+      l.factors["u:" + id.str()] =
+          std::vector<float>(user.bpr.data(), user.bpr.data() + user.bpr.size());
     }
     for (const auto& [id, v] : m.factors().places()) {
       l.factors["p:" + id.str()] = std::vector<float>(v.data(), v.data() + v.size());
@@ -511,6 +514,9 @@ TEST_F(EngineTest, LearnedParametersResumeFromTheLastCommittedBatchAfterACrash) 
   fs::remove_all(reference_dir);
   ASSERT_GT(reference.steps, 0);
   ASSERT_FALSE(reference.factors.empty());
+  ASSERT_TRUE(std::any_of(reference.factors.begin(), reference.factors.end(), [](const auto& kv) {
+    return kv.first.starts_with("u:");
+  })) << "users' factor vectors are among what must resume";
 
   Learned committed;
   {
