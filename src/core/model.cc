@@ -6,6 +6,7 @@
 #include "src/core/time_format.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cinttypes>
 #include <cmath>
 #include <cstdio>
@@ -1235,21 +1236,26 @@ Status Model::Load(const StateReader& reader) {
   run([&]() -> Status {
     std::string bad;
     users_.reserve(hint(Space::kProfiles));  // a user with history has a profile
-    // Entries are kept by place number, given once every place is read: this scan waits for
-    // the places task (which has then finished writing the index this reads; nothing writes
-    // it until the join). Entries of deleted places wait for their numbers until after it.
-    if (!places_read.get().ok()) return Status::Ok();  // the load fails with its error
+    // Entries are kept by place number, which the places task gives as it reads. Until it is
+    // done (it has then finished writing the index this reads; nothing writes it until the
+    // join), entries wait here with their place's id, so that this scan runs beside it; then
+    // they are numbered as they come. Entries of deleted places are numbered after the join.
+    bool numbered = false;
+    size_t polls = 0;
+    const auto places_known = [&] {
+      if (!numbered && (++polls & 1023) == 0 &&
+          places_read.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
+        numbered = true;
+      }
+      return numbered;
+    };
+    std::vector<UnlistedHistory> waiting_history;
+    std::vector<UnlistedProfilePlace> waiting_places;
     // Keys are (user, activity, place) in key order: a user's entries come together, and
     // within them an activity's, so each table is looked up once per run.
     std::string u, a, p, current_user, current_activity;
     History* history = nullptr;
     uint32_t activity = 0;
-    const auto by_key = [](const UserPlaceEntry& x, const UserPlaceEntry& y) {
-      return std::pair(x.activity, x.place) < std::pair(y.activity, y.place);
-    };
-    const auto finish = [&] {  // activities were numbered as they came, not in name order
-      if (history != nullptr) std::sort(history->begin(), history->end(), by_key);
-    };
     Status s = reader.Scan(Space::kUserHistory, [&](std::string_view key, std::string_view value) {
       ByteReader k(key);
       UserPlaceStat st;
@@ -1257,7 +1263,6 @@ Status Model::Load(const StateReader& reader) {
         return NoteCorrupt(bad, Space::kUserHistory);
       }
       if (history == nullptr || u != current_user) {
-        finish();
         current_user = u;
         history = &users_[UserId(u)].history;
         current_activity = a;
@@ -1267,21 +1272,27 @@ Status Model::Load(const StateReader& reader) {
         activity = HistoryActivityNumber(ActivityId(a));
       }
       PlaceId place(p);
-      if (const PlaceEntry* e = FindPlace(place)) {
+      if (!places_known()) {
+        waiting_history.push_back({history, activity, std::move(place), st});
+      } else if (const PlaceEntry* e = FindPlace(place)) {
         history->push_back({activity, e->index, st});
       } else {
         unlisted_history.push_back({history, activity, std::move(place), st});
       }
     });
-    finish();
     if (!s.ok()) return s;
     // Profiles, by place number too.
     std::string last;
     std::vector<std::string> recent;
     const auto number = [&](UserProfile& profile, std::string id, int slot) -> uint32_t {
       PlaceId place(std::move(id));
-      if (const PlaceEntry* e = FindPlace(place)) return e->index;
-      unlisted_profile_places.push_back({&profile, slot, std::move(place)});
+      if (!places_known()) {
+        waiting_places.push_back({&profile, slot, std::move(place)});
+      } else if (const PlaceEntry* e = FindPlace(place)) {
+        return e->index;
+      } else {
+        unlisted_profile_places.push_back({&profile, slot, std::move(place)});
+      }
       return 0;
     };
     s = reader.Scan(Space::kProfiles, [&](std::string_view key, std::string_view value) {
@@ -1295,6 +1306,30 @@ Status Model::Load(const StateReader& reader) {
             number(profile, std::move(id), static_cast<int>(profile.recent.size())));
       }
     });
+    if (!s.ok()) return s;
+    if (!places_read.get().ok()) return Status::Ok();  // the load fails with its error
+    for (UnlistedHistory& h : waiting_history) {
+      if (const PlaceEntry* e = FindPlace(h.place)) {
+        h.history->push_back({h.activity, e->index, h.stat});
+      } else {
+        unlisted_history.push_back(std::move(h));
+      }
+    }
+    for (UnlistedProfilePlace& w : waiting_places) {
+      if (const PlaceEntry* e = FindPlace(w.place)) {
+        (w.slot < 0 ? *w.profile->last_place : w.profile->recent[static_cast<size_t>(w.slot)]) =
+            e->index;
+      } else {
+        unlisted_profile_places.push_back(std::move(w));
+      }
+    }
+    // Activities were numbered as they came, not in name order, and waiting entries came last.
+    for (auto& [id, user] : users_) {
+      std::sort(user.history.begin(), user.history.end(),
+                [](const UserPlaceEntry& x, const UserPlaceEntry& y) {
+                  return std::pair(x.activity, x.place) < std::pair(y.activity, y.place);
+                });
+    }
     return NoteBad(s, bad);
   });
   run([&]() -> Status {
