@@ -8,6 +8,7 @@
 //                        [--threads N] [--cg-steps N] [--reference-iterations N]
 //   locus_load roundtrip [--rate R] [--ingest-rate R] [--seconds S] [--probes N] ...
 //   locus_load split     [--places N] [--users N] [--events N] [--partitions N] [--instances N]
+//   locus_load heap      [--events N] [--every N] [--places N] [--users N] [--activities N]
 //
 // Every tool also takes --seed S and --categories FILE (the check-in file whose column 4
 // names the activities; default ../shared/data/foursquare_nyc_ipcm.tsv.xz, read in place).
@@ -23,7 +24,8 @@ int main(int argc, char** argv) {
   using namespace locus::bench;
   if (argc < 2) {
     std::fprintf(
-        stderr, "usage: %s ingest|answer|state|reopen|retrain|roundtrip|split [--name value ...]\n",
+        stderr,
+        "usage: %s ingest|answer|state|reopen|retrain|roundtrip|split|heap [--name value ...]\n",
         argv[0]);
     return 2;
   }
@@ -37,6 +39,7 @@ int main(int argc, char** argv) {
   if (tool == "retrain") return RetrainTool(args);
   if (tool == "roundtrip") return RoundTripTool(args);
   if (tool == "split") return SplitTool(args);
+  if (tool == "heap") return HeapTool(args);
   std::fprintf(stderr, "unknown tool %s\n", tool.c_str());
   return 2;
 }

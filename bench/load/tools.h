@@ -13,5 +13,6 @@ int ReopenTool(const Args& args);     // the restart of `state`, again, on a kep
 int RetrainTool(const Args& args);    // AlsModel::Train wall time and loss
 int RoundTripTool(const Args& args);  // Kafka request->response at a fixed rate, and freshness
 int SplitTool(const Args& args);      // scale-out: by-place topic cost, per-user state share
+int HeapTool(const Args& args);       // the model's own heap as events accumulate (no store)
 
 }  // namespace locus::bench
