@@ -67,7 +67,7 @@ int HeapTool(const Args& args) {
                           .Add("heap_after_places_gib", after_places)
                           .Add("heap_gib", previous)
                           .Add("growth_last_step_gib_per_m_events", growth)
-                          .Raw("points", points + "]")
+                          .Raw("points", "[" + points + "]")
                           .Add("model_events_per_s", static_cast<double>(events) / seconds)
                           .Raw("machine", MachineJson())
                           .str()
