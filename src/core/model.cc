@@ -507,11 +507,8 @@ Status Model::ApplyUser(const Event& e, EventFact& fact) {
     for (const UserPlaceEntry& h : history) fact.seen_before |= h.place == place.index;
     for (const ActivityId& a : fact.activities) {
       const uint32_t n = HistoryActivityNumber(a);
-      auto it =
-          std::lower_bound(history.begin(), history.end(), std::pair(n, place.index),
-                           [](const UserPlaceEntry& h, const std::pair<uint32_t, uint32_t>& k) {
-                             return std::pair(h.activity, h.place) < k;
-                           });
+      auto it = std::lower_bound(history.begin(), history.end(), UserPlaceEntry{n, place.index, {}},
+                                 UserPlaceEntry::Before);
       if (it == history.end() || it->activity != n || it->place != place.index) {
         it = history.insert(it, UserPlaceEntry{n, place.index, {}});
       }
@@ -1325,10 +1322,7 @@ Status Model::Load(const StateReader& reader) {
     }
     // Activities were numbered as they came, not in name order, and waiting entries came last.
     for (auto& [id, user] : users_) {
-      std::sort(user.history.begin(), user.history.end(),
-                [](const UserPlaceEntry& x, const UserPlaceEntry& y) {
-                  return std::pair(x.activity, x.place) < std::pair(y.activity, y.place);
-                });
+      std::sort(user.history.begin(), user.history.end(), UserPlaceEntry::Before);
     }
     return NoteBad(s, bad);
   });
@@ -1502,10 +1496,9 @@ Status Model::Load(const StateReader& reader) {
   }
   for (UnlistedHistory& h : unlisted_history) {
     const UserPlaceEntry entry{h.activity, EntryOrDeleted(h.place).index, h.stat};
-    const auto by_key = [](const UserPlaceEntry& x, const UserPlaceEntry& y) {
-      return std::pair(x.activity, x.place) < std::pair(y.activity, y.place);
-    };
-    h.history->insert(std::upper_bound(h.history->begin(), h.history->end(), entry, by_key), entry);
+    h.history->insert(
+        std::upper_bound(h.history->begin(), h.history->end(), entry, UserPlaceEntry::Before),
+        entry);
   }
   for (const auto& [activity, stats] : activity_stats_) {
     // The most visited places of each activity, as UpdateTop keeps them.

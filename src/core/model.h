@@ -107,6 +107,11 @@ struct UserPlaceEntry {
   uint32_t activity = 0;
   uint32_t place = 0;
   UserPlaceStat stat;
+
+  // The order of a history: by activity number, then place number.
+  static bool Before(const UserPlaceEntry& x, const UserPlaceEntry& y) {
+    return std::pair(x.activity, x.place) < std::pair(y.activity, y.place);
+  }
 };
 
 // A user's places for one activity: a view into the model, valid until the model next
