@@ -1,6 +1,7 @@
 // heap: what the model itself holds as events accumulate. Applies N events (places first)
 // straight to a Model, with no Kafka and no RocksDB: changes go to a writer that drops them
-// every 5,000 events, as the engine's flush would write them. Reports the heap in use
+// every 5,000 events, as the engine's flush would write them, counting the stored entries and
+// bytes each space gets per event. Reports the heap in use
 // (glibc's mallinfo2) after the places and at every --every events, and the growth per 1M
 // events over the last step. RSS (the `state` tool) adds the allocator's free lists, RocksDB's
 // memtables and block cache and librdkafka's buffers; this separates the model's own part, and
@@ -11,6 +12,7 @@
 #include <malloc.h>
 
 #include <algorithm>
+#include <array>
 #include <cstdio>
 #include <string>
 #include <string_view>
@@ -18,10 +20,34 @@
 namespace locus::bench {
 namespace {
 
+// Drops every change, counting the entries and bytes each space would be written.
 class DroppingWriter final : public StateWriter {
  public:
-  void Put(Space, std::string_view, std::string_view) override {}
-  void Delete(Space, std::string_view) override {}
+  void Put(Space space, std::string_view key, std::string_view value) override {
+    Count& c = counts_[static_cast<size_t>(space)];
+    ++c.entries;
+    c.bytes += key.size() + value.size();
+  }
+  void Delete(Space space, std::string_view key) override { Put(space, key, {}); }
+  // {"space": [entries, bytes] per event, ...} over `events`.
+  std::string PerEventJson(int64_t events) const {
+    std::string out;
+    for (Space space : kAllSpaces) {
+      const Count& c = counts_[static_cast<size_t>(space)];
+      char buf[128];
+      std::snprintf(buf, sizeof buf, "%s\"%s\":[%.3f,%.1f]", out.empty() ? "{" : ",",
+                    SpaceName(space), static_cast<double>(c.entries) / static_cast<double>(events),
+                    static_cast<double>(c.bytes) / static_cast<double>(events));
+      out += buf;
+    }
+    return out + "}";
+  }
+
+ private:
+  struct Count {
+    int64_t entries = 0, bytes = 0;
+  };
+  std::array<Count, std::size(kAllSpaces)> counts_{};
 };
 
 double HeapGiB() { return static_cast<double>(mallinfo2().uordblks) / kGiB; }
@@ -69,6 +95,7 @@ int HeapTool(const Args& args) {
                           .Add("growth_last_step_gib_per_m_events", growth)
                           .Raw("points", "[" + points + "]")
                           .Add("model_events_per_s", static_cast<double>(events) / seconds)
+                          .Raw("written_per_event", sink.PerEventJson(events))
                           .Raw("machine", MachineJson())
                           .str()
                           .c_str());
