@@ -35,37 +35,36 @@ FactorModel::Vector FactorModel::UserStart(const UserId& user) {
   return Initial(user.hash(), 0x5553455255534552ULL);
 }
 
-FactorModel::PackedVector& FactorModel::UserVector(const UserId& user) {
-  auto it = users_.find(user);
-  if (it == users_.end()) it = users_.emplace(user, UserStart(user)).first;
-  return it->second;
+FactorModel::Vector FactorModel::PlaceStart(const PlaceId& place) {
+  return Initial(place.hash(), 0x504c414345504cULL);
 }
 
-FactorModel::PackedVector& FactorModel::PlaceVector(const PlaceId& place) {
-  auto it = places_.find(place);
-  if (it == places_.end())
-    it = places_.emplace(place, Initial(place.hash(), 0x504c414345504cULL)).first;
-  return it->second;
+FactorModel::PackedVector& FactorModel::Slot(uint32_t n) {
+  if (n >= places_.size()) {
+    places_.resize(size_t{n} + 1);
+    known_.resize(size_t{n} + 1);
+  }
+  if (!known_[n]) {
+    known_[n] = true;
+    ++count_;
+  }
+  return places_[n];
 }
 
-double FactorModel::Score(const UserId& user, const PlaceId& place) const {
-  auto u = users_.find(user);
-  auto p = places_.find(place);
-  if (u == users_.end() || p == places_.end()) return 0;
-  return u->second.dot(p->second);
+FactorModel::PackedVector& FactorModel::PlaceOrStart(uint32_t n, const PlaceId& id) {
+  if (const PackedVector* v = Place(n)) return const_cast<PackedVector&>(*v);
+  return Slot(n) = PlaceStart(id);
 }
 
-void FactorModel::Observe(const UserId& user, const PlaceId& place,
-                          const std::vector<const PlaceId*>& negatives) {
-  Observe(UserVector(user), place, negatives);
+FactorModel::PackedVector& FactorModel::SetPlace(uint32_t n, const Vector& v) {
+  return Slot(n) = v;
 }
 
-void FactorModel::Observe(PackedVector& u, const PlaceId& place,
-                          const std::vector<const PlaceId*>& negatives) {
-  PackedVector& p = PlaceVector(place);
-  for (const PlaceId* neg : negatives) {
-    if (*neg == place) continue;
-    PackedVector& n = PlaceVector(*neg);
+void FactorModel::Observe(PackedVector& u, PackedVector& p,
+                          const std::vector<PackedVector*>& negatives) {
+  for (PackedVector* neg : negatives) {
+    if (neg == &p) continue;
+    PackedVector& n = *neg;
     const Vector diff = p - n;
     const float x = u.dot(diff);
     const float g = 1.0f / (1.0f + std::exp(x));  // d/dx log sigmoid(x)

@@ -2,8 +2,9 @@
 // (each visit should score above places of the same activity the user did not pick).
 // Vectors start from a seeded function of the id, so state depends only on the events.
 //
-// Not thread-safe; owned by the Model, which keeps the user vectors itself (users() here is
-// for Observe by user id).
+// Not thread-safe. The Model keeps each user's vector with the user's other state; the place
+// vectors are here, by the model's place numbers (PlaceEntry::index): one slot per number, where
+// a hash map keyed by id took a string hash and compare per lookup, five per event.
 #pragma once
 
 #include "src/core/types.h"
@@ -11,8 +12,8 @@
 #include <Eigen/Core>
 
 #include <cstdint>
+#include <deque>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 namespace locus {
@@ -25,33 +26,43 @@ class FactorModel {
   // AVX-512), which would pad every structure holding one, and the hash node around it, to it.
   using PackedVector = Eigen::Matrix<float, kDim, 1, Eigen::DontAlign>;
 
-  // u·p, or 0 when either is unknown.
-  double Score(const UserId& user, const PlaceId& place) const;
-  // One BPR step for `user` picking `place` over each of `negatives`.
-  void Observe(const UserId& user, const PlaceId& place,
-               const std::vector<const PlaceId*>& negatives);
-  // The same with a user vector kept by the caller (the Model keeps it with the user's other
-  // state); `user` starts as UserStart(id).
-  void Observe(PackedVector& user, const PlaceId& place,
-               const std::vector<const PlaceId*>& negatives);
-  // A user's starting vector: a seeded function of the id.
+  // One BPR step for `user` picking `place` over each of `negatives` (the place itself among
+  // them is skipped).
+  static void Observe(PackedVector& user, PackedVector& place,
+                      const std::vector<PackedVector*>& negatives);
+  // Starting vectors: seeded functions of the id.
   static Vector UserStart(const UserId& user);
+  static Vector PlaceStart(const PlaceId& place);
 
-  const std::unordered_map<UserId, PackedVector>& users() const { return users_; }
-  const std::unordered_map<PlaceId, PackedVector>& places() const { return places_; }
-  std::unordered_map<UserId, PackedVector>& mutable_users() { return users_; }
-  std::unordered_map<PlaceId, PackedVector>& mutable_places() { return places_; }
+  // The vector of the place numbered `n`; nullptr before its first update.
+  const PackedVector* Place(uint32_t n) const {
+    return n < known_.size() && known_[n] ? &places_[n] : nullptr;
+  }
+  // The same, starting it as PlaceStart(id) if it has none. References stay valid while the
+  // model lives (slots are added at the end only).
+  PackedVector& PlaceOrStart(uint32_t n, const PlaceId& id);
+  // Sets the vector of the place numbered `n` (a load).
+  PackedVector& SetPlace(uint32_t n, const Vector& v);
+  // Places with a vector.
+  size_t place_count() const { return count_; }
+  // Calls visit(number, vector) for every place with a vector, in number order.
+  template <class Visit>
+  void ForEachPlace(Visit&& visit) const {
+    for (size_t n = 0; n < known_.size(); ++n) {
+      if (known_[n]) visit(static_cast<uint32_t>(n), places_[n]);
+    }
+  }
 
   // Bytes of a vector and back (little-endian floats, Eigen::Map, no copies).
   static std::string Encode(const Vector& v);
   static bool Decode(std::string_view bytes, Vector& v);
 
  private:
-  PackedVector& UserVector(const UserId& user);
-  PackedVector& PlaceVector(const PlaceId& place);
+  PackedVector& Slot(uint32_t n);
 
-  std::unordered_map<UserId, PackedVector> users_;
-  std::unordered_map<PlaceId, PackedVector> places_;
+  std::deque<PackedVector> places_;
+  std::vector<bool> known_;
+  size_t count_ = 0;
 };
 
 }  // namespace locus

@@ -478,14 +478,14 @@ Status Model::Apply(const Event& e) {
 Status Model::ApplyUser(const Event& e, EventFact& fact) {
   auto pit = places_.find(e.place);
   if (pit == places_.end()) return Status::Error("unknown place '" + e.place.str() + "'");
-  const PlaceEntry& place = pit->second;
+  PlaceEntry& place = pit->second;
   ScheduleRetrain(e.ts);
   if (e.type != EventType::kRating && !place.activities.empty()) {
     const ActivityId& primary = e.activity ? *e.activity : place.activities.front();
     // The learners' samples are functions of the event's id (never of storage order).
     const size_t event_hash = std::hash<std::string>{}(e.event_id);
     if (BlendLearnsFrom(event_hash)) TrainBlend(e, event_hash, primary);
-    TrainFactors(e, event_hash, primary);
+    TrainFactors(e, event_hash, primary, place);
   }
   fact.place = e.place;
   fact.type = e.type;
@@ -909,7 +909,11 @@ void Model::LinkEntries() {
     }
   }
   for (const auto& [id, profile] : place_profiles_) entry(id).profile = &profile;
-  for (const auto& [id, v] : factors_.places()) entry(id).bpr = &v;
+  for (auto& [id, v] : loaded_place_factors_) {
+    PlaceEntry& e = entry(id);
+    e.bpr = &factors_.SetPlace(e.index, v);
+  }
+  loaded_place_factors_ = {};
   for (auto& [id, e] : deleted_) e.als = als_ != nullptr ? als_->PlaceVector(id) : nullptr;
 }
 
@@ -976,35 +980,40 @@ void Model::TrainBlend(const Event& e, size_t event_hash, const ActivityId& acti
   dirty_blend_ = true;
 }
 
-void Model::TrainFactors(const Event& e, size_t event_hash, const ActivityId& activity) {
+void Model::TrainFactors(const Event& e, size_t event_hash, const ActivityId& activity,
+                         PlaceEntry& place) {
   const std::vector<PlaceId>* ids = ActivePlacesFor(activity);
   if (ids == nullptr || ids->size() < 2) return;
   // A few negatives of the same activity, drawn by position in the id-sorted list: O(1) in
   // the activity's size and independent of storage order.
   constexpr size_t kNegatives = 4;
-  std::vector<const PlaceId*> negatives;
+  std::array<PlaceEntry*, kNegatives> negatives{};
+  size_t drawn = 0;
   for (size_t i : SamplePositions(event_hash ^ 0x5BD1E995ULL, ids->size(), kNegatives + 1)) {
-    if ((*ids)[i] != e.place && negatives.size() < kNegatives) negatives.push_back(&(*ids)[i]);
+    if ((*ids)[i] == e.place || drawn == kNegatives) continue;
+    // The active places are listed: the index holds them. It hands out const entries; the
+    // model owns them in places_, so it may write them.
+    if (const PlaceEntry* n = place_index_.Lookup((*ids)[i])) {
+      negatives[drawn++] = const_cast<PlaceEntry*>(n);
+    }
   }
   UserState& user = users_[e.user];
   if (!user.has_bpr) {
     user.bpr = FactorModel::UserStart(e.user);
     user.has_bpr = true;
   }
-  factors_.Observe(user.bpr, e.place, negatives);
-  auto link = [&](const PlaceId& id) {
-    auto it = places_.find(id);
-    if (it != places_.end() && it->second.bpr == nullptr) {
-      it->second.bpr = &factors_.places().find(id)->second;
-    }
+  auto vector_of = [&](PlaceEntry& entry) -> FactorModel::PackedVector& {
+    FactorModel::PackedVector& v = factors_.PlaceOrStart(entry.index, entry.id);
+    entry.bpr = &v;
+    if (track_changes_) dirty_place_factors_.insert(entry.index);
+    return v;
   };
-  link(e.place);
-  for (const PlaceId* n : negatives) link(*n);
-  if (track_changes_) {
-    dirty_user_factors_.insert(e.user);
-    dirty_place_factors_.insert(e.place);
-    for (const PlaceId* n : negatives) dirty_place_factors_.insert(*n);
-  }
+  FactorModel::PackedVector& p = vector_of(place);
+  std::vector<FactorModel::PackedVector*>& vectors = negative_vectors_;
+  vectors.clear();
+  for (size_t i = 0; i < drawn; ++i) vectors.push_back(&vector_of(*negatives[i]));
+  FactorModel::Observe(user.bpr, p, vectors);
+  if (track_changes_) dirty_user_factors_.insert(e.user);
 }
 
 void Model::UpdateProfile(const Event& e, const PlaceEntry& place, bool seen_before,
@@ -1104,9 +1113,9 @@ void Model::Persist(StateWriter& w) {
     w.Put(Space::kLearned, std::string(kUserFactorPrefix) + u.str(),
           FactorModel::Encode(users_.at(u).bpr));
   }
-  for (const PlaceId& p : dirty_place_factors_) {
-    w.Put(Space::kLearned, std::string(kPlaceFactorPrefix) + p.str(),
-          FactorModel::Encode(factors_.places().at(p)));
+  for (uint32_t n : dirty_place_factors_) {
+    w.Put(Space::kLearned, std::string(kPlaceFactorPrefix) + index_ids_[n].str(),
+          FactorModel::Encode(*factors_.Place(n)));
   }
   dirty_user_factors_.clear();
   dirty_place_factors_.clear();
@@ -1389,7 +1398,7 @@ Status Model::Load(const StateReader& reader) {
     std::optional<std::pair<std::string, AlsOptions>> als_header;
     std::vector<std::pair<PlaceId, AlsModel::Vector>> als_places;
     // Factor vectors belong to users and places with events (profiles).
-    factors_.mutable_places().reserve(hint(Space::kPlaceProfiles));
+    loaded_place_factors_.reserve(hint(Space::kPlaceProfiles));
     s = reader.Scan(Space::kLearned, [&](std::string_view key, std::string_view value) {
       FactorModel::Vector v;
       ByteReader r(value);
@@ -1417,7 +1426,8 @@ Status Model::Load(const StateReader& reader) {
         loaded_user_factors.emplace_back(UserId(std::string(key.substr(kUserFactorPrefix.size()))),
                                          v);
       } else if (key.starts_with(kPlaceFactorPrefix) && FactorModel::Decode(value, v)) {
-        factors_.mutable_places()[PlaceId(std::string(key.substr(kPlaceFactorPrefix.size())))] = v;
+        loaded_place_factors_.emplace_back(
+            PlaceId(std::string(key.substr(kPlaceFactorPrefix.size()))), v);
       } else {
         NoteCorrupt(bad, Space::kLearned);
       }

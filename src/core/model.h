@@ -416,7 +416,8 @@ class Model {
   // Whether the event with this id hash is in the blend's sample (ModelOptions).
   bool BlendLearnsFrom(size_t event_hash) const;
   // One BPR step of the latent factors on the event.
-  void TrainFactors(const Event& event, size_t event_hash, const ActivityId& activity);
+  void TrainFactors(const Event& event, size_t event_hash, const ActivityId& activity,
+                    PlaceEntry& place);
   void UpdateProfile(const Event& event, const PlaceEntry& place, bool seen_before,
                      UserProfile& profile);
   // ApplyFact's part keyed by the event's place.
@@ -499,6 +500,9 @@ class Model {
   int64_t events_applied_ = 0;
   std::map<std::string, int64_t> rejected_;
   EventFact fact_;  // Apply's (its vectors keep their capacity from event to event)
+  std::vector<FactorModel::PackedVector*> negative_vectors_;  // TrainFactors' (the same)
+  // Places' factor vectors read by Load, installed once the places are numbered.
+  std::vector<std::pair<PlaceId, FactorModel::PackedVector>> loaded_place_factors_;
 
   // Changes since the last Persist (hash sets: a batch dedupes hot keys; write order is free).
   std::unordered_set<PlaceId> dirty_places_;
@@ -518,7 +522,7 @@ class Model {
   std::unordered_set<UserId> dirty_user_factors_;
   // Stored per-user entries of dropped users, deleted at the next Persist.
   std::vector<std::pair<Space, std::string>> dropped_keys_;
-  std::unordered_set<PlaceId> dirty_place_factors_;
+  std::unordered_set<uint32_t> dirty_place_factors_;  // place numbers
   bool track_changes_ = true;
   bool dirty_meta_ = false;
 };

@@ -7,44 +7,71 @@
 namespace locus {
 namespace {
 
-// BPR loss of `user` preferring `place` over `other`: -log sigmoid(u·p - u·o).
-double BprLoss(const FactorModel& m, const UserId& u, const PlaceId& p, const PlaceId& o) {
-  const double x = m.Score(u, p) - m.Score(u, o);
+using Vec = FactorModel::PackedVector;
+
+// BPR loss of user `u` preferring place `p` over place `o`: -log sigmoid(u·p - u·o).
+double BprLoss(const Vec& u, const Vec& p, const Vec& o) {
+  const double x = u.dot(p) - u.dot(o);
   return std::log1p(std::exp(-x));
 }
 
+struct Three {
+  Vec u = FactorModel::UserStart(UserId("u1"));
+  Vec p = FactorModel::PlaceStart(PlaceId("cafe"));
+  Vec o = FactorModel::PlaceStart(PlaceId("bar"));
+};
+
 TEST(FactorModelTest, AnUpdateLowersTheLossOnTheEventJustSeen) {
-  FactorModel m;
-  const UserId u("u1");
-  const PlaceId p("cafe"), o("bar");
-  m.Observe(u, p, {&o});  // creates the vectors with their seeded starting values
-  const double before = BprLoss(m, u, p, o);
-  m.Observe(u, p, {&o});
-  EXPECT_LT(BprLoss(m, u, p, o), before);
+  Three t;
+  const double before = BprLoss(t.u, t.p, t.o);
+  FactorModel::Observe(t.u, t.p, {&t.o});
+  EXPECT_LT(BprLoss(t.u, t.p, t.o), before);
 }
 
 TEST(FactorModelTest, RepeatedVisitsRankThePlaceAboveTheNegative) {
-  FactorModel m;
-  const UserId u("u1");
-  const PlaceId p("cafe"), o("bar");
-  for (int i = 0; i < 200; ++i) m.Observe(u, p, {&o});
-  EXPECT_GT(m.Score(u, p), m.Score(u, o));
+  Three t;
+  for (int i = 0; i < 200; ++i) FactorModel::Observe(t.u, t.p, {&t.o});
+  EXPECT_GT(t.u.dot(t.p), t.u.dot(t.o));
+}
+
+TEST(FactorModelTest, ThePlaceItselfAmongTheNegativesIsSkipped) {
+  Three t;
+  const Three before;
+  FactorModel::Observe(t.u, t.p, {&t.p});
+  EXPECT_EQ(t.u, before.u);
+  EXPECT_EQ(t.p, before.p);
 }
 
 TEST(FactorModelTest, StartingVectorsDependOnlyOnTheIds) {
-  FactorModel a, b;
-  const PlaceId p("cafe"), o("bar");
-  a.Observe(UserId("u1"), p, {&o});
-  b.Observe(UserId("u1"), p, {&o});
-  EXPECT_EQ(a.Score(UserId("u1"), p), b.Score(UserId("u1"), p));
-  EXPECT_EQ(a.Score(UserId("u2"), p), 0.0) << "unknown users score 0";
+  EXPECT_EQ(FactorModel::PlaceStart(PlaceId("cafe")), FactorModel::PlaceStart(PlaceId("cafe")));
+  EXPECT_NE(FactorModel::PlaceStart(PlaceId("cafe")), FactorModel::PlaceStart(PlaceId("bar")));
+  EXPECT_EQ(FactorModel::UserStart(UserId("u1")), FactorModel::UserStart(UserId("u1")));
+  EXPECT_NE(FactorModel::UserStart(UserId("u1")), FactorModel::UserStart(UserId("u2")));
+}
+
+TEST(FactorModelTest, PlaceVectorsByNumberStartOnceAndStayPut) {
+  FactorModel m;
+  EXPECT_EQ(m.Place(3), nullptr);
+  Vec& v = m.PlaceOrStart(3, PlaceId("cafe"));
+  EXPECT_EQ(v, FactorModel::PlaceStart(PlaceId("cafe")));
+  v[0] = 7;
+  // Later numbers do not move it, and asking again gives the same vector, not a new start.
+  for (uint32_t n = 4; n < 5000; ++n) m.PlaceOrStart(n, PlaceId("p" + std::to_string(n)));
+  EXPECT_EQ(&m.PlaceOrStart(3, PlaceId("cafe")), &v);
+  EXPECT_EQ(m.Place(3), &v);
+  EXPECT_EQ(v[0], 7);
+  EXPECT_EQ(m.Place(2), nullptr) << "numbers below stay without a vector";
+  EXPECT_EQ(m.place_count(), 4997u);
+  uint32_t visited = 0, first = 0;
+  m.ForEachPlace([&](uint32_t n, const Vec&) {
+    if (visited++ == 0) first = n;
+  });
+  EXPECT_EQ(visited, 4997u);
+  EXPECT_EQ(first, 3u);
 }
 
 TEST(FactorModelTest, VectorsRoundTripThroughBytes) {
-  FactorModel m;
-  const PlaceId p("cafe"), o("bar");
-  m.Observe(UserId("u1"), p, {&o});
-  const FactorModel::PackedVector& v = m.places().at(p);
+  const Vec v = FactorModel::PlaceStart(PlaceId("cafe"));
   FactorModel::Vector back;
   ASSERT_TRUE(FactorModel::Decode(FactorModel::Encode(v), back));
   EXPECT_EQ(back, v);

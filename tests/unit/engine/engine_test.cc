@@ -477,9 +477,9 @@ Learned LearnedOf(const Engine& engine) {
       l.factors["u:" + id.str()] =
           std::vector<float>(user.bpr.data(), user.bpr.data() + user.bpr.size());
     }
-    for (const auto& [id, v] : m.factors().places()) {
-      l.factors["p:" + id.str()] = std::vector<float>(v.data(), v.data() + v.size());
-    }
+    m.factors().ForEachPlace([&](uint32_t n, const FactorModel::PackedVector& v) {
+      l.factors["p:" + m.IndexedId(n).str()] = std::vector<float>(v.data(), v.data() + v.size());
+    });
     return l;
   });
 }
