@@ -480,12 +480,16 @@ Status Model::ApplyUser(const Event& e, EventFact& fact) {
   if (pit == places_.end()) return Status::Error("unknown place '" + e.place.str() + "'");
   PlaceEntry& place = pit->second;
   ScheduleRetrain(e.ts);
+  // The user's node, made after the blend's step (which reads the state before the event)
+  // and found once for the rest. Ratings keep no per-user state.
+  UserNode* user = nullptr;
   if (e.type != EventType::kRating && !place.activities.empty()) {
     const ActivityId& primary = e.activity ? *e.activity : place.activities.front();
     // The learners' samples are functions of the event's id (never of storage order).
     const size_t event_hash = std::hash<std::string>{}(e.event_id);
     if (BlendLearnsFrom(event_hash)) TrainBlend(e, event_hash, primary);
-    TrainFactors(e, event_hash, primary, place);
+    user = &*users_.try_emplace(e.user).first;
+    TrainFactors(e, event_hash, primary, place, *user);
   }
   fact.place = e.place;
   fact.type = e.type;
@@ -502,8 +506,8 @@ Status Model::ApplyUser(const Event& e, EventFact& fact) {
   fact.covisited.clear();
   fact.from.reset();
   if (e.type != EventType::kRating) {
-    UserState& user = users_[e.user];
-    History& history = user.history;
+    if (user == nullptr) user = &*users_.try_emplace(e.user).first;
+    History& history = user->second.history;
     for (const UserPlaceEntry& h : history) fact.seen_before |= h.place == place.index;
     for (const ActivityId& a : fact.activities) {
       const uint32_t n = HistoryActivityNumber(a);
@@ -515,16 +519,16 @@ Status Model::ApplyUser(const Event& e, EventFact& fact) {
       UserPlaceStat& u = it->stat;
       (e.type == EventType::kVisit ? u.visits : u.clicks) += 1;
       u.last = std::max(u.last, e.ts);
-      if (track_changes_) dirty_users_.emplace(e.user, n, place.index);
+      if (track_changes_) dirty_users_.Add({user, uint64_t{n} << 32 | place.index});
     }
-    UserProfile& u = user.profile;
+    UserProfile& u = user->second.profile;
     if (!fact.seen_before) {
       for (uint32_t h : u.recent) {
         if (h != place.index) fact.covisited.push_back(index_ids_[h]);
       }
     }
     if (u.last_place && *u.last_place != place.index) fact.from = index_ids_[*u.last_place];
-    UpdateProfile(e, place, fact.seen_before, u);
+    UpdateProfile(e, place, fact.seen_before, *user);
   }
   newest_ts_ = std::max(newest_ts_, e.ts);
   ++events_applied_;
@@ -544,25 +548,27 @@ void Model::ApplyFact(const EventFact& f, const RowOwner* owner) {
     if (owner != nullptr && !owner->OwnsPlace(h)) continue;
     const uint32_t hi = EntryOrDeleted(h).index;
     RowOf(covisits_, hi).Add(pi, 1);
-    if (track_changes_) dirty_covisits_.insert(IndexPair(hi, pi));
+    if (track_changes_) dirty_covisits_.Add(IndexPair(hi, pi));
   }
   if (f.from && (owner == nullptr || owner->OwnsPlace(*f.from))) {
     const uint32_t li = EntryOrDeleted(*f.from).index;
     RowOf(transitions_, li).Add(pi, 1);
     if (li >= transitions_out_.size()) transitions_out_.resize(size_t{li} + 1);
     ++transitions_out_[li];
-    if (track_changes_) dirty_transitions_.insert(IndexPair(li, pi));
+    if (track_changes_) dirty_transitions_.Add(IndexPair(li, pi));
   }
   const auto hour = static_cast<size_t>(UtcHour(f.ts));
   for (const ActivityId& a : f.activities) {
     if (owner != nullptr && !owner->OwnsActivity(a)) continue;
-    ++activity_hours_[a][hour];
-    if (track_changes_) dirty_hours_.insert(a);
+    auto& [ha, hours] = *activity_hours_.try_emplace(a).first;
+    ++hours[hour];
+    if (track_changes_) dirty_hours_.Add(&ha);
     if (f.type == EventType::kVisit) {
-      auto& [visits, repeats] = activity_repeats_[a];
+      auto& [ra, counts] = *activity_repeats_.try_emplace(a).first;
+      auto& [visits, repeats] = counts;
       ++visits;
       repeats += f.seen_before;
-      if (track_changes_) dirty_repeats_.insert(a);
+      if (track_changes_) dirty_repeats_.Add(&ra);
     }
   }
 }
@@ -573,8 +579,11 @@ size_t Model::DropUsers(const std::function<bool(const UserId&)>& drop) {
     if (drop(user)) gone.push_back(user);
   }
   if (gone.empty()) return 0;
-  const std::unordered_set<UserId> dropped(gone.begin(), gone.end());
-  std::erase_if(dirty_users_, [&](const auto& k) { return dropped.contains(std::get<0>(k)); });
+  std::unordered_set<const UserNode*> dropped;
+  for (const UserId& u : gone) dropped.insert(&*users_.find(u));
+  dirty_users_.EraseIf([&](const auto& k) { return dropped.contains(k.first); });
+  dirty_profiles_.EraseIf([&](const UserNode* k) { return dropped.contains(k); });
+  dirty_user_factors_.EraseIf([&](const UserNode* k) { return dropped.contains(k); });
   for (const UserId& u : gone) {
     if (auto it = users_.find(u); it != users_.end()) {
       for (const UserPlaceEntry& h : it->second.history) {
@@ -591,8 +600,6 @@ size_t Model::DropUsers(const std::function<bool(const UserId&)>& drop) {
       users_.erase(it);
       dropped_keys_.emplace_back(Space::kProfiles, u.str());
     }
-    dirty_profiles_.erase(u);
-    dirty_user_factors_.erase(u);
   }
   if (!track_changes_) dropped_keys_.clear();
   return gone.size();
@@ -614,7 +621,8 @@ Status Model::InstallRow(Space space, std::string_view key, std::string_view val
       if (!k.Str(a) || !k.Str(p) || !k.done() || !DecodeStat(value, st)) return bad();
       const ActivityId activity(std::move(a));
       const PlaceId place(std::move(p));
-      auto [it, added] = activity_stats_[activity].try_emplace(place);
+      auto& [stats_key, stats] = *activity_stats_.try_emplace(activity).first;
+      auto [it, added] = stats.try_emplace(place);
       ActivityPlaceStat& held = it->second;
       activity_events_[activity] +=
           st.visits + st.clicks + st.ratings - (held.visits + held.clicks + held.ratings);
@@ -628,7 +636,7 @@ Status Model::InstallRow(Space space, std::string_view key, std::string_view val
       if (const PlaceEntry* e = FindPlace(place); e != nullptr && e->Lists(activity)) {
         UpdateTop(activity, place);
       }
-      if (track_changes_) dirty_stats_.emplace(activity, place);
+      if (track_changes_) dirty_stats_.Add({&stats_key, &*it});
       return Status::Ok();
     }
     case Space::kPlaceProfiles: {
@@ -643,7 +651,7 @@ Status Model::InstallRow(Space space, std::string_view key, std::string_view val
           for (const ActivityId& a : e->activities) InsertSorted(active_places_[a], place);
         }
       }
-      if (track_changes_) dirty_place_profiles_.insert(place);
+      if (track_changes_) dirty_place_profiles_.Add(&*it);
       return Status::Ok();
     }
     case Space::kTransitions:
@@ -661,9 +669,9 @@ Status Model::InstallRow(Space space, std::string_view key, std::string_view val
       if (space == Space::kTransitions) {
         if (fi >= transitions_out_.size()) transitions_out_.resize(size_t{fi} + 1);
         transitions_out_[fi] += delta;
-        if (track_changes_) dirty_transitions_.insert(IndexPair(fi, ti));
+        if (track_changes_) dirty_transitions_.Add(IndexPair(fi, ti));
       } else if (track_changes_) {
-        dirty_covisits_.insert(IndexPair(fi, ti));
+        dirty_covisits_.Add(IndexPair(fi, ti));
       }
       return Status::Ok();
     }
@@ -674,16 +682,18 @@ Status Model::InstallRow(Space space, std::string_view key, std::string_view val
         for (int64_t& h : hours) r.I64(h);
         if (!r.done()) return bad();
         const ActivityId activity{std::string(key.substr(kHoursPrefix.size()))};
-        activity_hours_[activity] = hours;
-        if (track_changes_) dirty_hours_.insert(activity);
+        auto& [held_key, held] = *activity_hours_.try_emplace(activity).first;
+        held = hours;
+        if (track_changes_) dirty_hours_.Add(&held_key);
         return Status::Ok();
       }
       if (key.starts_with(kRepeatsPrefix)) {
         int64_t visits = 0, repeats = 0;
         if (!r.I64(visits) || !r.I64(repeats) || !r.done()) return bad();
         const ActivityId activity{std::string(key.substr(kRepeatsPrefix.size()))};
-        activity_repeats_[activity] = {visits, repeats};
-        if (track_changes_) dirty_repeats_.insert(activity);
+        auto& [held_key, held] = *activity_repeats_.try_emplace(activity).first;
+        held = {visits, repeats};
+        if (track_changes_) dirty_repeats_.Add(&held_key);
         return Status::Ok();
       }
       return bad();
@@ -727,7 +737,8 @@ void Model::ApplyPlaceFact(const EventFact& f, PlaceEntry& place) {
   }
   const double weight = Weight(f.type);
   for (const ActivityId& a : f.activities) {
-    auto [sit, new_stat] = activity_stats_[a].try_emplace(f.place);
+    auto& [stats_key, stats] = *activity_stats_.try_emplace(a).first;
+    auto [sit, new_stat] = stats.try_emplace(f.place);
     ActivityPlaceStat& s = sit->second;
     if (new_stat) place.stats.emplace_back(a, &s);
     switch (f.type) {
@@ -748,7 +759,7 @@ void Model::ApplyPlaceFact(const EventFact& f, PlaceEntry& place) {
     }
     if (weight > 0) s.popularity.Add(weight, f.ts, half_life_ms());
     s.last = std::max(s.last, f.ts);
-    if (track_changes_) dirty_stats_.emplace(a, f.place);
+    if (track_changes_) dirty_stats_.Add({&stats_key, &*sit});
     ++activity_events_[a];
     if (f.type != EventType::kRating) UpdateTop(a, f.place);
   }
@@ -766,12 +777,12 @@ void Model::ApplyPlaceFact(const EventFact& f, PlaceEntry& place) {
     for (const PlaceId& h : f.covisited) {
       const uint32_t hi = EntryOrDeleted(h).index;
       row.Add(hi, 1);
-      if (track_changes_) dirty_covisits_.insert(IndexPair(place.index, hi));
+      if (track_changes_) dirty_covisits_.Add(IndexPair(place.index, hi));
     }
   }
   if (uint32_t& h = p.hours[static_cast<size_t>(UtcHour(f.ts))]; h < UINT32_MAX) ++h;
   if (weight > 0) p.recent.Add(weight, f.ts, 7 * kMsPerDay);
-  if (track_changes_) dirty_place_profiles_.insert(f.place);
+  if (track_changes_) dirty_place_profiles_.Add(&*ppit);
 }
 
 void Model::ScheduleRetrain(TimeMs ts) {
@@ -981,7 +992,7 @@ void Model::TrainBlend(const Event& e, size_t event_hash, const ActivityId& acti
 }
 
 void Model::TrainFactors(const Event& e, size_t event_hash, const ActivityId& activity,
-                         PlaceEntry& place) {
+                         PlaceEntry& place, UserNode& node) {
   const std::vector<PlaceId>* ids = ActivePlacesFor(activity);
   if (ids == nullptr || ids->size() < 2) return;
   // A few negatives of the same activity, drawn by position in the id-sorted list: O(1) in
@@ -997,7 +1008,7 @@ void Model::TrainFactors(const Event& e, size_t event_hash, const ActivityId& ac
       negatives[drawn++] = const_cast<PlaceEntry*>(n);
     }
   }
-  UserState& user = users_[e.user];
+  UserState& user = node.second;
   if (!user.has_bpr) {
     user.bpr = FactorModel::UserStart(e.user);
     user.has_bpr = true;
@@ -1005,7 +1016,7 @@ void Model::TrainFactors(const Event& e, size_t event_hash, const ActivityId& ac
   auto vector_of = [&](PlaceEntry& entry) -> FactorModel::PackedVector& {
     FactorModel::PackedVector& v = factors_.PlaceOrStart(entry.index, entry.id);
     entry.bpr = &v;
-    if (track_changes_) dirty_place_factors_.insert(entry.index);
+    if (track_changes_) dirty_place_factors_.Add(entry.index);
     return v;
   };
   FactorModel::PackedVector& p = vector_of(place);
@@ -1013,11 +1024,12 @@ void Model::TrainFactors(const Event& e, size_t event_hash, const ActivityId& ac
   vectors.clear();
   for (size_t i = 0; i < drawn; ++i) vectors.push_back(&vector_of(*negatives[i]));
   FactorModel::Observe(user.bpr, p, vectors);
-  if (track_changes_) dirty_user_factors_.insert(e.user);
+  if (track_changes_) dirty_user_factors_.Add(&node);
 }
 
 void Model::UpdateProfile(const Event& e, const PlaceEntry& place, bool seen_before,
-                          UserProfile& u) {
+                          UserNode& user) {
+  UserProfile& u = user.second.profile;
   if (e.type == EventType::kVisit) {
     ++u.visits;
     if (seen_before) ++u.repeats;
@@ -1035,7 +1047,7 @@ void Model::UpdateProfile(const Event& e, const PlaceEntry& place, bool seen_bef
   ++u.located;
   u.last_place = place.index;
   u.last_ts = std::max(u.last_ts, e.ts);
-  if (track_changes_) dirty_profiles_.insert(e.user);
+  if (track_changes_) dirty_profiles_.Add(&user);
 }
 
 void Model::CountRejected(std::string_view reason) {
@@ -1053,42 +1065,42 @@ void Model::Persist(StateWriter& w) {
       w.Delete(Space::kPlaces, id.str());
     }
   }
-  // The tables are only looked up here (at(), never operator[]): Persist runs beside answers
-  // (Model::Persist in model.h), and every dirty key names an entry that exists.
-  for (const auto& [a, p] : dirty_stats_) {
-    w.Put(Space::kActivityPlace, ByteWriter().Str(a.str()).Str(p.str()).bytes(),
-          EncodeStat(activity_stats_.at(a).at(p)));
+  // The lists point at the tables' nodes: Persist reads them and looks nothing up (it runs
+  // beside answers, Model::Persist in model.h).
+  for (const auto& [a, node] : dirty_stats_.Compact()) {
+    w.Put(Space::kActivityPlace, ByteWriter().Str(a->str()).Str(node->first.str()).bytes(),
+          EncodeStat(node->second));
   }
-  for (const auto& [u, a, p] : dirty_users_) {
+  for (const auto& [node, key] : dirty_users_.Compact()) {
+    const auto a = static_cast<uint32_t>(key >> 32), p = static_cast<uint32_t>(key);
     w.Put(Space::kUserHistory,
           ByteWriter()
-              .Str(u.str())
+              .Str(node->first.str())
               .Str(history_activities_[a].str())
               .Str(index_ids_[p].str())
               .bytes(),
-          EncodeUserStat(*UserHistoryOf(users_.at(u).history, a).Find(p)));
+          EncodeUserStat(*UserHistoryOf(node->second.history, a).Find(p)));
   }
-  for (const UserId& u : dirty_profiles_) {
-    w.Put(Space::kProfiles, u.str(), EncodeProfile(users_.at(u).profile, index_ids_));
+  for (const UserNode* node : dirty_profiles_.Compact()) {
+    w.Put(Space::kProfiles, node->first.str(), EncodeProfile(node->second.profile, index_ids_));
   }
-  for (const PlaceId& p : dirty_place_profiles_) {
-    w.Put(Space::kPlaceProfiles, p.str(), EncodePlaceProfile(place_profiles_.at(p)));
+  for (const PlaceProfileNode* node : dirty_place_profiles_.Compact()) {
+    w.Put(Space::kPlaceProfiles, node->first.str(), EncodePlaceProfile(node->second));
   }
-  auto put_pairs = [&](const std::unordered_set<uint64_t>& dirty, const std::vector<CountRow>& rows,
-                       Space space) {
-    for (uint64_t pair : dirty) {
+  auto put_pairs = [&](DirtyList<uint64_t>& dirty, const std::vector<CountRow>& rows, Space space) {
+    for (uint64_t pair : dirty.Compact()) {
       const auto a = static_cast<uint32_t>(pair >> 32), b = static_cast<uint32_t>(pair);
-      w.Put(space, PairKey(index_ids_[a].str(), index_ids_[b].str()), I64Value(rows.at(a).Get(b)));
+      w.Put(space, PairKey(index_ids_[a].str(), index_ids_[b].str()), I64Value(rows[a].Get(b)));
     }
   };
   put_pairs(dirty_transitions_, transitions_, Space::kTransitions);
   put_pairs(dirty_covisits_, covisits_, Space::kCovisits);
-  for (const ActivityId& a : dirty_hours_) {
-    w.Put(Space::kMeta, std::string(kHoursPrefix) + a.str(), EncodeHours(activity_hours_.at(a)));
+  for (const ActivityId* a : dirty_hours_.Compact()) {
+    w.Put(Space::kMeta, std::string(kHoursPrefix) + a->str(), EncodeHours(activity_hours_.at(*a)));
   }
-  for (const ActivityId& a : dirty_repeats_) {
-    const auto& [visits, repeats] = activity_repeats_.at(a);
-    w.Put(Space::kMeta, std::string(kRepeatsPrefix) + a.str(),
+  for (const ActivityId* a : dirty_repeats_.Compact()) {
+    const auto& [visits, repeats] = activity_repeats_.at(*a);
+    w.Put(Space::kMeta, std::string(kRepeatsPrefix) + a->str(),
           ByteWriter().I64(visits).I64(repeats).bytes());
   }
   dirty_repeats_.clear();
@@ -1109,11 +1121,11 @@ void Model::Persist(StateWriter& w) {
   }
   dirty_als_ = false;
   dirty_schedule_ = false;
-  for (const UserId& u : dirty_user_factors_) {
-    w.Put(Space::kLearned, std::string(kUserFactorPrefix) + u.str(),
-          FactorModel::Encode(users_.at(u).bpr));
+  for (const UserNode* node : dirty_user_factors_.Compact()) {
+    w.Put(Space::kLearned, std::string(kUserFactorPrefix) + node->first.str(),
+          FactorModel::Encode(node->second.bpr));
   }
-  for (uint32_t n : dirty_place_factors_) {
+  for (uint32_t n : dirty_place_factors_.Compact()) {
     w.Put(Space::kLearned, std::string(kPlaceFactorPrefix) + index_ids_[n].str(),
           FactorModel::Encode(*factors_.Place(n)));
   }

@@ -12,6 +12,7 @@
 #include "src/core/blend.h"
 #include "src/core/count_row.h"
 #include "src/core/decay.h"
+#include "src/core/dirty_list.h"
 #include "src/core/entry_index.h"
 #include "src/core/factors.h"
 #include "src/core/geo.h"
@@ -322,6 +323,10 @@ class Model {
     FactorModel::PackedVector bpr;  // the user's latent factors, once has_bpr
     bool has_bpr = false;
   };
+  // Nodes of the tables (their addresses stay put while the node lives).
+  using UserNode = std::pair<const UserId, UserState>;
+  using StatNode = std::pair<const PlaceId, ActivityPlaceStat>;
+  using PlaceProfileNode = std::pair<const PlaceId, PlaceProfile>;
   // The user's latent factor vector; nullptr before their first factor update.
   const FactorModel::PackedVector* UserFactor(const UserId& user) const;
   // Users with any events but ratings. ForEachActivity walks a history by activity.
@@ -417,9 +422,8 @@ class Model {
   bool BlendLearnsFrom(size_t event_hash) const;
   // One BPR step of the latent factors on the event.
   void TrainFactors(const Event& event, size_t event_hash, const ActivityId& activity,
-                    PlaceEntry& place);
-  void UpdateProfile(const Event& event, const PlaceEntry& place, bool seen_before,
-                     UserProfile& profile);
+                    PlaceEntry& place, UserNode& user);
+  void UpdateProfile(const Event& event, const PlaceEntry& place, bool seen_before, UserNode& user);
   // ApplyFact's part keyed by the event's place.
   void ApplyPlaceFact(const EventFact& fact, PlaceEntry& place);
   double Weight(EventType type) const {
@@ -504,25 +508,29 @@ class Model {
   // Places' factor vectors read by Load, installed once the places are numbered.
   std::vector<std::pair<PlaceId, FactorModel::PackedVector>> loaded_place_factors_;
 
-  // Changes since the last Persist (hash sets: a batch dedupes hot keys; write order is free).
+  // Changes since the last Persist. Places and activities as they change rarely: hash sets
+  // of ids. The rest (10-20 changes an event): lists of place numbers (IndexPair for pairs)
+  // and of pointers to the nodes of the tables (which are never erased but users', see
+  // DropUsers); a batch dedupes hot keys when it is read; write order is free.
   std::unordered_set<PlaceId> dirty_places_;
-  std::unordered_set<std::pair<ActivityId, PlaceId>, IdPairHash> dirty_stats_;
-  // (user, activity number, place number).
-  std::unordered_set<std::tuple<UserId, uint32_t, uint32_t>, UserEntryHash> dirty_users_;
-  std::unordered_set<UserId> dirty_profiles_;
-  std::unordered_set<PlaceId> dirty_place_profiles_;
-  // Pairs of place numbers (IndexPair).
-  std::unordered_set<uint64_t> dirty_transitions_;
-  std::unordered_set<uint64_t> dirty_covisits_;
-  std::unordered_set<ActivityId> dirty_hours_;
-  std::unordered_set<ActivityId> dirty_repeats_;
+  // (activity, place's stat): the activity is the key of its activity_stats_ node.
+  DirtyList<std::pair<const ActivityId*, const StatNode*>> dirty_stats_;
+  // (user, activity number << 32 | place number).
+  DirtyList<std::pair<const UserNode*, uint64_t>> dirty_users_;
+  DirtyList<const UserNode*> dirty_profiles_;
+  DirtyList<const PlaceProfileNode*> dirty_place_profiles_;
+  DirtyList<uint64_t> dirty_transitions_;
+  DirtyList<uint64_t> dirty_covisits_;
+  // Keys of activity_hours_ and activity_repeats_ nodes.
+  DirtyList<const ActivityId*> dirty_hours_;
+  DirtyList<const ActivityId*> dirty_repeats_;
   bool dirty_blend_ = false;
   bool dirty_als_ = false;
   bool dirty_schedule_ = false;
-  std::unordered_set<UserId> dirty_user_factors_;
+  DirtyList<const UserNode*> dirty_user_factors_;
   // Stored per-user entries of dropped users, deleted at the next Persist.
   std::vector<std::pair<Space, std::string>> dropped_keys_;
-  std::unordered_set<uint32_t> dirty_place_factors_;  // place numbers
+  DirtyList<uint32_t> dirty_place_factors_;  // place numbers
   bool track_changes_ = true;
   bool dirty_meta_ = false;
 };

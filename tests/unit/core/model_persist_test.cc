@@ -16,6 +16,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <vector>
 
 namespace locus {
@@ -160,8 +161,21 @@ TEST(ModelPersistenceTest, LoadedModelPersistsExactlyWhatTheOriginalPersists) {
   }
   original.Persist(a);
   loaded.Persist(b);
-  const std::vector<MapState::Op> ops_a = a.TakeOps();
-  const std::vector<MapState::Op> ops_b = b.TakeOps();
+  // A batch commits at once: the order of its writes carries no meaning (it follows where the
+  // tables' nodes are), what is written does, and each key once.
+  auto sorted = [](std::vector<MapState::Op> ops) {
+    auto key = [](const MapState::Op& o) { return std::tie(o.space, o.key, o.put, o.value); };
+    std::sort(ops.begin(), ops.end(),
+              [&](const MapState::Op& x, const MapState::Op& y) { return key(x) < key(y); });
+    return ops;
+  };
+  const std::vector<MapState::Op> ops_a = sorted(a.TakeOps());
+  const std::vector<MapState::Op> ops_b = sorted(b.TakeOps());
+  for (size_t i = 1; i < ops_a.size(); ++i) {
+    EXPECT_FALSE(ops_a[i - 1].space == ops_a[i].space && ops_a[i - 1].key == ops_a[i].key)
+        << "written twice in one batch: "
+        << Model::DescribeEntry(ops_a[i].space, ops_a[i].key, ops_a[i].value);
+  }
   EXPECT_FALSE(ops_a.empty());
   ASSERT_EQ(ops_a.size(), ops_b.size());
   for (size_t i = 0; i < ops_a.size(); ++i) {

@@ -275,6 +275,39 @@ std::map<std::string, std::string> UserEntries(const MapState& state, Space spac
   return out;
 }
 
+TEST(ModelSplitTest, UsersDroppedWithChangesNotYetPersistedAreNotWritten) {
+  // The changes of a user dropped before the next Persist point at state that is gone: the
+  // batch must leave them out (and write the deletes), while the others' changes still go.
+  const Stream stream = MakeStream();
+  Model m(Options());
+  for (const Place& p : stream.places) m.UpsertPlace(p);
+  const size_t half = stream.events.size() / 2;
+  for (size_t i = 0; i < half; ++i) ASSERT_TRUE(m.Apply(stream.events[i]).ok());
+  MapState state;
+  m.Persist(state);
+  std::set<std::string> gone, kept;
+  for (size_t i = half; i < stream.events.size(); ++i) {
+    const Event& e = stream.events[i];
+    ASSERT_TRUE(m.Apply(e).ok()) << e.event_id;
+    (KafkaPartition(e.user.str(), kPartitions) == 3 ? gone : kept).insert(e.user.str());
+  }
+  ASSERT_FALSE(gone.empty());
+  ASSERT_FALSE(kept.empty());
+  m.DropUsers([&](const UserId& u) { return gone.contains(u.str()); });
+  state.TakeOps();
+  m.Persist(state);
+  std::set<std::string> put_users;
+  for (const MapState::Op& op : state.TakeOps()) {
+    if (!op.put || op.space != Space::kProfiles) continue;
+    put_users.insert(op.key);
+  }
+  for (const std::string& u : gone) EXPECT_FALSE(put_users.contains(u)) << u;
+  for (const std::string& u : kept) EXPECT_TRUE(put_users.contains(u)) << u;
+  for (Space space : {Space::kUserHistory, Space::kProfiles, Space::kLearned}) {
+    EXPECT_TRUE(UserEntries(state, space, gone).empty()) << SpaceName(space);
+  }
+}
+
 TEST(ModelSplitTest,
      UsersOfAPartitionGivenUpAreDroppedFromMemoryAndStoreAndComeBackFromTheirEvents) {
   const Stream stream = MakeStream();
