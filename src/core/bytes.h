@@ -6,13 +6,29 @@
 #include <cstring>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace locus {
 
 class ByteWriter {
  public:
+  ByteWriter() : out_(&own_) {}
+  // Writes into `into`, cleared first: a buffer kept across writes allocates nothing once it
+  // is large enough (Model::Persist encodes 10-20 entries an event).
+  explicit ByteWriter(std::string& into) : out_(&into) { into.clear(); }
+  // Moves keep the target: a writer of its own bytes takes them along.
+  ByteWriter(ByteWriter&& o) noexcept
+      : own_(std::move(o.own_)), out_(o.out_ == &o.own_ ? &own_ : o.out_) {}
+  ByteWriter& operator=(ByteWriter&& o) noexcept {
+    own_ = std::move(o.own_);
+    out_ = o.out_ == &o.own_ ? &own_ : o.out_;
+    return *this;
+  }
+
   ByteWriter& U64(uint64_t v) {
-    for (int i = 0; i < 8; ++i) out_.push_back(static_cast<char>(v >> (8 * i)));
+    char b[8];
+    for (int i = 0; i < 8; ++i) b[i] = static_cast<char>(v >> (8 * i));
+    out_->append(b, sizeof b);
     return *this;
   }
   ByteWriter& I64(int64_t v) { return U64(static_cast<uint64_t>(v)); }
@@ -23,16 +39,23 @@ class ByteWriter {
   }
   // Length-prefixed (u16) string; callers keep strings below 64 KiB.
   ByteWriter& Str(std::string_view s) {
-    out_.push_back(static_cast<char>(s.size() & 0xFF));
-    out_.push_back(static_cast<char>((s.size() >> 8) & 0xFF));
-    out_.append(s);
+    const char n[2] = {static_cast<char>(s.size() & 0xFF),
+                       static_cast<char>((s.size() >> 8) & 0xFF)};
+    out_->append(n, sizeof n);
+    out_->append(s);
     return *this;
   }
-  const std::string& bytes() const { return out_; }
-  std::string Take() { return std::move(out_); }
+  // Bytes as they are, no length.
+  ByteWriter& Raw(std::string_view s) {
+    out_->append(s);
+    return *this;
+  }
+  const std::string& bytes() const { return *out_; }
+  std::string Take() { return std::move(*out_); }
 
  private:
-  std::string out_;
+  std::string own_;
+  std::string* out_;
 };
 
 class ByteReader {

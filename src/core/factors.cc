@@ -81,6 +81,11 @@ std::string FactorModel::Encode(const Vector& v) {
   return out;
 }
 
+void FactorModel::Encode(const PackedVector& v, std::string& out) {
+  out.resize(sizeof(float) * kDim);
+  Eigen::Map<PackedVector>(reinterpret_cast<float*>(out.data())) = v;
+}
+
 bool FactorModel::Decode(std::string_view bytes, Vector& v) {
   if (bytes.size() != sizeof(float) * kDim) return false;
   std::memcpy(v.data(), bytes.data(), bytes.size());

@@ -55,6 +55,8 @@ class FactorModel {
 
   // Bytes of a vector and back (little-endian floats, Eigen::Map, no copies).
   static std::string Encode(const Vector& v);
+  // The same into `out` (replacing what it held; its capacity is reused).
+  static void Encode(const PackedVector& v, std::string& out);
   static bool Decode(std::string_view bytes, Vector& v);
 
  private:

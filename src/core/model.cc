@@ -48,11 +48,9 @@ bool DecodePlace(std::string_view key, std::string_view value, Place& p) {
   return r.done();
 }
 
-std::string EncodeStat(const ActivityPlaceStat& s) {
-  ByteWriter w;
+void EncodeStat(ByteWriter& w, const ActivityPlaceStat& s) {
   w.I64(s.visits).I64(s.clicks).I64(s.ratings).F64(s.rating_sum).F64(s.popularity.mass);
   w.I64(s.popularity.ref).I64(s.last);
-  return w.Take();
 }
 
 bool DecodeStat(std::string_view value, ActivityPlaceStat& s) {
@@ -62,10 +60,8 @@ bool DecodeStat(std::string_view value, ActivityPlaceStat& s) {
   return r.done();
 }
 
-std::string EncodeUserStat(const UserPlaceStat& s) {
-  ByteWriter w;
+void EncodeUserStat(ByteWriter& w, const UserPlaceStat& s) {
   w.I64(s.visits).I64(s.clicks).I64(s.last);
-  return w.Take();
 }
 
 bool DecodeUserStat(std::string_view value, UserPlaceStat& s) {
@@ -138,14 +134,12 @@ bool DecodePair(std::string_view key, std::string& a, std::string& b) {
 }
 
 // A user profile as stored: places by id (`ids` turns the model's numbers into ids).
-std::string EncodeProfile(const UserProfile& u, const std::vector<PlaceId>& ids) {
-  ByteWriter w;
+void EncodeProfile(ByteWriter& w, const UserProfile& u, const std::vector<PlaceId>& ids) {
   w.Str(u.last_place ? ids[*u.last_place].str() : "").I64(u.last_position ? 1 : 0);
   w.F64(u.last_position ? u.last_position->lat : 0).F64(u.last_position ? u.last_position->lon : 0);
   w.I64(u.last_ts).F64(u.sum_lat).F64(u.sum_lon).I64(u.located).I64(u.visits).I64(u.repeats);
   w.U64(u.recent.size());
   for (uint32_t p : u.recent) w.Str(ids[p].str());
-  return w.Take();
 }
 
 // A stored profile: `u` without its places, which are returned as ids (`last` empty: none)
@@ -170,12 +164,10 @@ bool DecodeProfile(std::string_view value, UserProfile& u, std::string& last,
   return r.done();
 }
 
-std::string EncodePlaceProfile(const PlaceProfile& p) {
-  ByteWriter w;
+void EncodePlaceProfile(ByteWriter& w, const PlaceProfile& p) {
   w.I64(p.users);
   for (int64_t h : p.hours) w.I64(h);
   w.F64(p.recent.mass).I64(p.recent.ref);
-  return w.Take();
 }
 
 bool DecodePlaceProfile(std::string_view value, PlaceProfile& p) {
@@ -327,10 +319,11 @@ void Model::Unlink(const PlaceEntry& entry, const ActivityId& activity, const Ge
   }
   if (auto it = grids_.find(activity); it != grids_.end()) it->second.Remove(&entry, at);
   if (auto it = top_places_.find(activity); it != top_places_.end()) {
-    auto& top = it->second;
-    if (auto pos = std::find(top.begin(), top.end(), place); pos != top.end()) {
-      const bool was_full = top.size() == kTopPlaces;
-      top.erase(pos);
+    TopList& top = it->second;
+    if (auto pos = std::find(top.ids.begin(), top.ids.end(), place); pos != top.ids.end()) {
+      const bool was_full = top.ids.size() == kTopPlaces;
+      top.stats.erase(top.stats.begin() + (pos - top.ids.begin()));
+      top.ids.erase(pos);
       // The next most visited place takes the freed slot, as a load would have it.
       if (was_full) RefillTop(activity, place);
     }
@@ -343,64 +336,72 @@ void Model::Unlink(const PlaceEntry& entry, const ActivityId& activity, const Ge
 void Model::RefillTop(const ActivityId& activity, const PlaceId& leaving) {
   auto sit = activity_stats_.find(activity);
   if (sit == activity_stats_.end()) return;
-  std::vector<PlaceId>& top = top_places_[activity];
-  const std::unordered_set<PlaceId> held(top.begin(), top.end());
+  TopList& top = top_places_[activity];
+  const std::unordered_set<PlaceId> held(top.ids.begin(), top.ids.end());
   // Every place outside a full list ranks below its last entry, so the best of them goes last.
-  const PlaceId* best = nullptr;
+  const StatNode* best = nullptr;
   int64_t best_count = 0;
-  for (const auto& [id, st] : sit->second) {
+  for (const StatNode& node : sit->second) {
+    const auto& [id, st] = node;
     const int64_t count = st.visits + st.clicks;
     if (count == 0 || count < best_count || id == leaving || held.contains(id)) continue;
-    if (count == best_count && best != nullptr && !(id < *best)) continue;
+    if (count == best_count && best != nullptr && !(id < best->first)) continue;
     const PlaceEntry* e = FindPlace(id);
     if (e == nullptr || !e->Lists(activity)) continue;
-    best = &id;
+    best = &node;
     best_count = count;
   }
-  if (best != nullptr) top.push_back(*best);
-}
-
-int64_t Model::TopCount(const PlaceStats& stats, const PlaceId& place) const {
-  auto it = stats.find(place);
-  return it == stats.end() ? 0 : it->second.visits + it->second.clicks;
+  if (best != nullptr) {
+    top.ids.push_back(best->first);
+    top.stats.push_back(&best->second);
+  }
 }
 
 void Model::UpdateTop(const ActivityId& activity, const PlaceId& place) {
   auto sit = activity_stats_.find(activity);
   if (sit == activity_stats_.end()) return;
-  const PlaceStats& stats = sit->second;
-  const int64_t count = TopCount(stats, place);
+  auto st = sit->second.find(place);
+  if (st == sit->second.end()) return;
+  UpdateTop(top_places_[activity], place, st->second);
+}
+
+void Model::UpdateTop(TopList& top, const PlaceId& place, const ActivityPlaceStat& stat) {
+  const int64_t count = stat.visits + stat.clicks;
   if (count == 0) return;
   // Most visited first; ties by id, so the list depends only on the counts.
-  auto better = [&](const PlaceId& a, int64_t ca, const PlaceId& b) {
-    const int64_t cb = TopCount(stats, b);
-    return ca != cb ? ca > cb : a < b;
+  auto better = [&](const PlaceId& a, int64_t ca, size_t b) {
+    const int64_t cb = top.Count(b);
+    return ca != cb ? ca > cb : a < top.ids[b];
   };
-  std::vector<PlaceId>& top = top_places_[activity];
   // A place in the list counts at least as much as the last one: below it, the place is not in
   // the list and does not enter it (most events, at places outside the top, stop here).
-  if (top.size() == kTopPlaces && count < TopCount(stats, top.back())) return;
-  auto pos = std::find(top.begin(), top.end(), place);
-  if (pos == top.end()) {
-    if (top.size() < kTopPlaces) {
-      top.push_back(place);
-    } else if (better(place, count, top.back())) {
-      top.back() = place;
+  if (top.ids.size() == kTopPlaces && count < top.Count(kTopPlaces - 1)) return;
+  // The place's stat is its alone (one per activity and place): found by address.
+  auto at = std::find(top.stats.begin(), top.stats.end(), &stat);
+  size_t pos = static_cast<size_t>(at - top.stats.begin());
+  if (at == top.stats.end()) {
+    if (top.ids.size() < kTopPlaces) {
+      top.ids.push_back(place);
+      top.stats.push_back(&stat);
+    } else if (better(place, count, top.ids.size() - 1)) {
+      top.ids.back() = place;
+      top.stats.back() = &stat;
     } else {
       return;
     }
-    pos = top.end() - 1;
+    pos = top.ids.size() - 1;
   }
   // Counts only grow: the place can only move up.
-  while (pos != top.begin() && better(*pos, count, *(pos - 1))) {
-    std::iter_swap(pos, pos - 1);
+  while (pos > 0 && better(top.ids[pos], count, pos - 1)) {
+    std::swap(top.ids[pos], top.ids[pos - 1]);
+    std::swap(top.stats[pos], top.stats[pos - 1]);
     --pos;
   }
 }
 
 const std::vector<PlaceId>* Model::TopPlaces(const ActivityId& activity) const {
   auto it = top_places_.find(activity);
-  return it == top_places_.end() ? nullptr : &it->second;
+  return it == top_places_.end() ? nullptr : &it->second.ids;
 }
 
 void Model::NearPlaces(const ActivityId& activity, const GeoPoint& at, size_t want, double max_km,
@@ -632,7 +633,7 @@ Status Model::InstallRow(Space space, std::string_view key, std::string_view val
         sum += st.rating_sum - held.rating_sum;
       }
       held = st;
-      if (added) EntryOrDeleted(place).stats.emplace_back(activity, &held);
+      if (added) EntryOrDeleted(place).stats.emplace_back(&stats_key, &*it);
       if (const PlaceEntry* e = FindPlace(place); e != nullptr && e->Lists(activity)) {
         UpdateTop(activity, place);
       }
@@ -737,10 +738,23 @@ void Model::ApplyPlaceFact(const EventFact& f, PlaceEntry& place) {
   }
   const double weight = Weight(f.type);
   for (const ActivityId& a : f.activities) {
-    auto& [stats_key, stats] = *activity_stats_.try_emplace(a).first;
-    auto [sit, new_stat] = stats.try_emplace(f.place);
-    ActivityPlaceStat& s = sit->second;
-    if (new_stat) place.stats.emplace_back(a, &s);
+    // The place's stat through its entry (kept complete), else made in the activity's table.
+    const ActivityId* stats_key = nullptr;
+    StatNode* node = nullptr;
+    for (const auto& [k, n] : place.stats) {
+      if (*k == a) {
+        stats_key = k;
+        node = const_cast<StatNode*>(n);  // the model owns its tables' nodes
+        break;
+      }
+    }
+    if (node == nullptr) {
+      auto& [key, stats] = *activity_stats_.try_emplace(a).first;
+      stats_key = &key;
+      node = &*stats.try_emplace(f.place).first;
+      place.stats.emplace_back(stats_key, node);
+    }
+    ActivityPlaceStat& s = node->second;
     switch (f.type) {
       case EventType::kVisit:
         ++s.visits;
@@ -759,9 +773,9 @@ void Model::ApplyPlaceFact(const EventFact& f, PlaceEntry& place) {
     }
     if (weight > 0) s.popularity.Add(weight, f.ts, half_life_ms());
     s.last = std::max(s.last, f.ts);
-    if (track_changes_) dirty_stats_.Add({&stats_key, &*sit});
+    if (track_changes_) dirty_stats_.Add({stats_key, node});
     ++activity_events_[a];
-    if (f.type != EventType::kRating) UpdateTop(a, f.place);
+    if (f.type != EventType::kRating) UpdateTop(top_places_[a], f.place, s);
   }
   if (f.type == EventType::kRating) return;
   auto [ppit, first_event] = place_profiles_.try_emplace(f.place);
@@ -915,8 +929,8 @@ void Model::LinkEntries() {
   std::sort(activities.begin(), activities.end(),
             [](const ActivityId* x, const ActivityId* y) { return *x < *y; });
   for (const ActivityId* a : activities) {
-    for (const auto& [id, st] : activity_stats_.find(*a)->second) {
-      entry(id).stats.emplace_back(*a, &st);
+    for (const StatNode& node : activity_stats_.find(*a)->second) {
+      entry(node.first).stats.emplace_back(a, &node);
     }
   }
   for (const auto& [id, profile] : place_profiles_) entry(id).profile = &profile;
@@ -1067,30 +1081,40 @@ void Model::Persist(StateWriter& w) {
   }
   // The lists point at the tables' nodes: Persist reads them and looks nothing up (it runs
   // beside answers, Model::Persist in model.h).
+  // Keys and values are encoded into two buffers kept across the entries.
+  std::string key, value;
   for (const auto& [a, node] : dirty_stats_.Compact()) {
-    w.Put(Space::kActivityPlace, ByteWriter().Str(a->str()).Str(node->first.str()).bytes(),
-          EncodeStat(node->second));
+    ByteWriter(key).Str(a->str()).Str(node->first.str());
+    ByteWriter v(value);
+    EncodeStat(v, node->second);
+    w.Put(Space::kActivityPlace, key, value);
   }
-  for (const auto& [node, key] : dirty_users_.Compact()) {
-    const auto a = static_cast<uint32_t>(key >> 32), p = static_cast<uint32_t>(key);
-    w.Put(Space::kUserHistory,
-          ByteWriter()
-              .Str(node->first.str())
-              .Str(history_activities_[a].str())
-              .Str(index_ids_[p].str())
-              .bytes(),
-          EncodeUserStat(*UserHistoryOf(node->second.history, a).Find(p)));
+  for (const auto& [node, entry] : dirty_users_.Compact()) {
+    const auto a = static_cast<uint32_t>(entry >> 32), p = static_cast<uint32_t>(entry);
+    ByteWriter(key)
+        .Str(node->first.str())
+        .Str(history_activities_[a].str())
+        .Str(index_ids_[p].str());
+    ByteWriter v(value);
+    EncodeUserStat(v, *UserHistoryOf(node->second.history, a).Find(p));
+    w.Put(Space::kUserHistory, key, value);
   }
   for (const UserNode* node : dirty_profiles_.Compact()) {
-    w.Put(Space::kProfiles, node->first.str(), EncodeProfile(node->second.profile, index_ids_));
+    ByteWriter v(value);
+    EncodeProfile(v, node->second.profile, index_ids_);
+    w.Put(Space::kProfiles, node->first.str(), value);
   }
   for (const PlaceProfileNode* node : dirty_place_profiles_.Compact()) {
-    w.Put(Space::kPlaceProfiles, node->first.str(), EncodePlaceProfile(node->second));
+    ByteWriter v(value);
+    EncodePlaceProfile(v, node->second);
+    w.Put(Space::kPlaceProfiles, node->first.str(), value);
   }
   auto put_pairs = [&](DirtyList<uint64_t>& dirty, const std::vector<CountRow>& rows, Space space) {
     for (uint64_t pair : dirty.Compact()) {
       const auto a = static_cast<uint32_t>(pair >> 32), b = static_cast<uint32_t>(pair);
-      w.Put(space, PairKey(index_ids_[a].str(), index_ids_[b].str()), I64Value(rows[a].Get(b)));
+      ByteWriter(key).Str(index_ids_[a].str()).Str(index_ids_[b].str());
+      ByteWriter(value).I64(rows[a].Get(b));
+      w.Put(space, key, value);
     }
   };
   put_pairs(dirty_transitions_, transitions_, Space::kTransitions);
@@ -1122,12 +1146,14 @@ void Model::Persist(StateWriter& w) {
   dirty_als_ = false;
   dirty_schedule_ = false;
   for (const UserNode* node : dirty_user_factors_.Compact()) {
-    w.Put(Space::kLearned, std::string(kUserFactorPrefix) + node->first.str(),
-          FactorModel::Encode(node->second.bpr));
+    ByteWriter(key).Raw(kUserFactorPrefix).Raw(node->first.str());
+    FactorModel::Encode(node->second.bpr, value);
+    w.Put(Space::kLearned, key, value);
   }
   for (uint32_t n : dirty_place_factors_.Compact()) {
-    w.Put(Space::kLearned, std::string(kPlaceFactorPrefix) + index_ids_[n].str(),
-          FactorModel::Encode(*factors_.Place(n)));
+    ByteWriter(key).Raw(kPlaceFactorPrefix).Raw(index_ids_[n].str());
+    FactorModel::Encode(*factors_.Place(n), value);
+    w.Put(Space::kLearned, key, value);
   }
   dirty_user_factors_.clear();
   dirty_place_factors_.clear();
@@ -1524,22 +1550,27 @@ Status Model::Load(const StateReader& reader) {
   }
   for (const auto& [activity, stats] : activity_stats_) {
     // The most visited places of each activity, as UpdateTop keeps them.
-    std::vector<std::pair<int64_t, const PlaceId*>> ranked;
-    for (const auto& [place, st] : stats) {
+    std::vector<std::pair<int64_t, const StatNode*>> ranked;
+    for (const StatNode& node : stats) {
+      const auto& [place, st] = node;
       const Place* p = FindPlace(place);
       if (st.visits + st.clicks == 0 || p == nullptr || !p->Lists(activity)) {
         continue;
       }
-      ranked.emplace_back(st.visits + st.clicks, &place);
+      ranked.emplace_back(st.visits + st.clicks, &node);
     }
     const size_t n = std::min(ranked.size(), kTopPlaces);
     std::partial_sort(ranked.begin(), ranked.begin() + static_cast<std::ptrdiff_t>(n), ranked.end(),
                       [](const auto& a, const auto& b) {
-                        return a.first != b.first ? a.first > b.first : *a.second < *b.second;
+                        return a.first != b.first ? a.first > b.first
+                                                  : a.second->first < b.second->first;
                       });
-    std::vector<PlaceId>& top = top_places_[activity];
+    TopList& top = top_places_[activity];
     top.clear();
-    for (size_t i = 0; i < n; ++i) top.push_back(*ranked[i].second);
+    for (size_t i = 0; i < n; ++i) {
+      top.ids.push_back(ranked[i].second->first);
+      top.stats.push_back(&ranked[i].second->second);
+    }
   }
   {
     // The learners' candidate lists: places with history, in id order (only to be

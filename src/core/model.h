@@ -93,6 +93,9 @@ struct ActivityPlaceStat {
   TimeMs last = 0;          // newest event time
 };
 
+// A place's stat as the activity's table holds it (the node's address stays put).
+using ActivityPlaceStatNode = std::pair<const PlaceId, ActivityPlaceStat>;
+
 // One user's own events at a place for one activity.
 struct UserPlaceStat {
   int64_t visits = 0;
@@ -181,7 +184,9 @@ struct PlaceEntry : Place {
   }
   // CosLatitude(position), kept beside it: an answer measures hundreds of distances.
   double cos_lat = 1;
-  std::vector<std::pair<ActivityId, const ActivityPlaceStat*>> stats;
+  // (activity, stat): the activity is the key of its Model::activity_stats() node, both
+  // pointers (16 bytes where a copy of the id took 40 more).
+  std::vector<std::pair<const ActivityId*, const ActivityPlaceStatNode*>> stats;
   const PlaceProfile* profile = nullptr;
   const FactorModel::PackedVector* bpr = nullptr;
   const float* als = nullptr;
@@ -191,8 +196,8 @@ struct PlaceEntry : Place {
 
   // This place's stats for `activity`; nullptr when it has none.
   const ActivityPlaceStat* StatFor(const ActivityId& activity) const {
-    for (const auto& [a, st] : stats) {
-      if (a == activity) return st;
+    for (const auto& [a, node] : stats) {
+      if (*a == activity) return &node->second;
     }
     return nullptr;
   }
@@ -325,7 +330,7 @@ class Model {
   };
   // Nodes of the tables (their addresses stay put while the node lives).
   using UserNode = std::pair<const UserId, UserState>;
-  using StatNode = std::pair<const PlaceId, ActivityPlaceStat>;
+  using StatNode = ActivityPlaceStatNode;
   using PlaceProfileNode = std::pair<const PlaceId, PlaceProfile>;
   // The user's latent factor vector; nullptr before their first factor update.
   const FactorModel::PackedVector* UserFactor(const UserId& user) const;
@@ -410,9 +415,21 @@ class Model {
   void Link(const PlaceEntry& entry, const ActivityId& activity, const GeoPoint& at);
   // Link's part that needs no other state (Load derives the rest once every space is read).
   void LinkLoaded(const PlaceEntry& entry, const ActivityId& activity, const GeoPoint& at);
+  // The most visited places of an activity, most first, and beside each its stat (its count
+  // read through a pointer, where a lookup by id took a hash and a compare per step).
+  struct TopList {
+    std::vector<PlaceId> ids;
+    std::vector<const ActivityPlaceStat*> stats;
+    int64_t Count(size_t i) const { return stats[i]->visits + stats[i]->clicks; }
+    void clear() {
+      ids.clear();
+      stats.clear();
+    }
+  };
   // Keeps TopPlaces(activity) in order after `place`'s count grew.
   void UpdateTop(const ActivityId& activity, const PlaceId& place);
-  int64_t TopCount(const PlaceStats& stats, const PlaceId& place) const;
+  // The same given the list and the place's stat.
+  void UpdateTop(TopList& top, const PlaceId& place, const ActivityPlaceStat& stat);
   // After `leaving` left a full TopPlaces(activity): appends the most visited listed place not
   // in it (the list is then what Load would derive from the counts).
   void RefillTop(const ActivityId& activity, const PlaceId& leaving);
@@ -460,7 +477,7 @@ class Model {
   std::unordered_map<ActivityId, std::vector<PlaceId>> active_places_;
   // Derived (not stored): spatial index and most visited places per activity.
   std::unordered_map<ActivityId, BasicGridIndex<const PlaceEntry*>> grids_;
-  std::unordered_map<ActivityId, std::vector<PlaceId>> top_places_;
+  std::unordered_map<ActivityId, TopList> top_places_;
   std::unordered_map<ActivityId, PlaceStats> activity_stats_;
   std::unordered_map<ActivityId, int64_t> activity_events_;
   // Derived from activity_stats_ (not stored): rating count and sum per activity.
