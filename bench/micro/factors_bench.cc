@@ -13,19 +13,27 @@ namespace locus::bench {
 namespace {
 
 void BM_BprStep(benchmark::State& state) {
+  // 10k users' and 10k places' vectors, as the model keeps them (the users' in their state,
+  // the places' in slots by number).
   FactorModel factors;
-  std::vector<UserId> users;
-  std::vector<PlaceId> places;
-  for (int i = 0; i < 10000; ++i) users.emplace_back("u" + std::to_string(i));
-  for (int i = 0; i < 10000; ++i) places.emplace_back("p" + std::to_string(i));
+  std::vector<FactorModel::PackedVector> users;
+  for (int i = 0; i < 10000; ++i)
+    users.emplace_back(FactorModel::UserStart(UserId("u" + std::to_string(i))));
+  constexpr uint32_t kPlaces = 10000;
+  for (uint32_t i = 0; i < kPlaces; ++i) factors.PlaceOrStart(i, PlaceId("p" + std::to_string(i)));
+  auto place = [&](uint32_t n) -> FactorModel::PackedVector& {
+    return const_cast<FactorModel::PackedVector&>(*factors.Place(n));
+  };
   uint64_t r = 1;
   auto next = [&r] { return r = r * 6364136223846793005ULL + 1442695040888963407ULL; };
+  std::vector<FactorModel::PackedVector*> negatives;
   for (auto _ : state) {
-    const UserId& u = users[(next() >> 33) % users.size()];
-    const PlaceId& p = places[(next() >> 33) % places.size()];
-    std::vector<const PlaceId*> negatives;
-    for (int k = 0; k < 4; ++k) negatives.push_back(&places[(next() >> 33) % places.size()]);
-    factors.Observe(u, p, negatives);
+    FactorModel::PackedVector& u = users[(next() >> 33) % users.size()];
+    FactorModel::PackedVector& p = place(static_cast<uint32_t>((next() >> 33) % kPlaces));
+    negatives.clear();
+    for (int k = 0; k < 4; ++k)
+      negatives.push_back(&place(static_cast<uint32_t>((next() >> 33) % kPlaces)));
+    FactorModel::Observe(u, p, negatives);
   }
   state.SetItemsProcessed(state.iterations());
 }
