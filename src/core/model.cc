@@ -488,7 +488,7 @@ Status Model::ApplyUser(const Event& e, EventFact& fact) {
     const ActivityId& primary = e.activity ? *e.activity : place.activities.front();
     // The learners' samples are functions of the event's id (never of storage order).
     const size_t event_hash = std::hash<std::string>{}(e.event_id);
-    if (BlendLearnsFrom(event_hash)) TrainBlend(e, event_hash, primary);
+    if (BlendLearnsFrom(event_hash)) TrainBlend(e, event_hash, primary, place);
     user = &*users_.try_emplace(e.user).first;
     TrainFactors(e, event_hash, primary, place, *user);
   }
@@ -951,7 +951,8 @@ bool Model::BlendLearnsFrom(size_t event_hash) const {
   return u * static_cast<double>(events_applied_) < static_cast<double>(full);
 }
 
-void Model::TrainBlend(const Event& e, size_t event_hash, const ActivityId& activity) {
+void Model::TrainBlend(const Event& e, size_t event_hash, const ActivityId& activity,
+                       const PlaceEntry& place) {
   // A place nobody has been to yet tells the blend nothing about how to weigh the signals
   // (and would teach it that being unknown is good): learn only among places with history.
   const std::vector<PlaceId>* ids = ActivePlacesFor(activity);
@@ -966,32 +967,36 @@ void Model::TrainBlend(const Event& e, size_t event_hash, const ActivityId& acti
   // the id-sorted list, so a step costs the same in any activity and the choice does not
   // depend on the order places were stored in (a restart resumes the exact same weights).
   constexpr size_t kMaxOthers = 64;
-  auto is_own = [&](const PlaceId& id) {
-    if (id == e.place) return true;
-    const std::optional<uint32_t> n = PlaceNumber(id);
-    return n && ctx.mine.contains(*n);
+  // Each candidate with its listed entry (nullptr: not listed, left out), looked up once.
+  struct Candidate {
+    const PlaceId* id;
+    const PlaceEntry* entry;
   };
-  std::vector<const PlaceId*> chosen;
-  chosen.push_back(&e.place);
+  std::vector<Candidate> chosen;
+  chosen.push_back({&e.place, &place});
   for (const UserPlaceEntry& h : ctx.mine) {
-    if (index_ids_[h.place] != e.place) chosen.push_back(&index_ids_[h.place]);
+    if (index_ids_[h.place] != e.place) {
+      chosen.push_back({&index_ids_[h.place], IndexedPlace(h.place)});
+    }
   }
   const size_t own = chosen.size();
   const size_t others = ids->size() > own ? ids->size() - own : 0;
   size_t sampled = 0;
   for (size_t i : SamplePositions(event_hash, ids->size(), kMaxOthers)) {
-    if (is_own((*ids)[i])) continue;
-    chosen.push_back(&(*ids)[i]);
+    const PlaceId& id = (*ids)[i];
+    // The learners' lists hold listed places only: the index has each.
+    const PlaceEntry* entry = FindPlace(id);
+    if (id == e.place || (entry != nullptr && ctx.mine.contains(entry->index))) continue;
+    chosen.push_back({&id, entry});
     ++sampled;
   }
   // Softmax sums run in id order whatever the maps hold.
   std::sort(chosen.begin(), chosen.end(),
-            [](const PlaceId* a, const PlaceId* b) { return *a < *b; });
+            [](const Candidate& a, const Candidate& b) { return *a.id < *b.id; });
   std::vector<Features> features;
   features.reserve(chosen.size());
   size_t target = chosen.size();
-  for (const PlaceId* id : chosen) {
-    const PlaceEntry* p = FindPlace(*id);
+  for (const auto& [id, p] : chosen) {
     if (p == nullptr) continue;
     if (*id == e.place) target = features.size();
     std::optional<double> d;

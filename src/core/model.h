@@ -434,7 +434,8 @@ class Model {
   // in it (the list is then what Load would derive from the counts).
   void RefillTop(const ActivityId& activity, const PlaceId& leaving);
   // One prequential step of the blend on the event before it is applied (sampled events only).
-  void TrainBlend(const Event& event, size_t event_hash, const ActivityId& activity);
+  void TrainBlend(const Event& event, size_t event_hash, const ActivityId& activity,
+                  const PlaceEntry& place);
   // Whether the event with this id hash is in the blend's sample (ModelOptions).
   bool BlendLearnsFrom(size_t event_hash) const;
   // One BPR step of the latent factors on the event.
