@@ -93,14 +93,16 @@ Status NoteBad(const Status& scan, const std::string& bad) {
 
 // Sorted-by-id lists (the learners sample them by position, so positions must not depend on
 // the order events or loads came in).
-void InsertSorted(std::vector<PlaceId>& v, const PlaceId& place) {
-  auto pos = std::lower_bound(v.begin(), v.end(), place);
-  if (pos == v.end() || *pos != place) v.insert(pos, place);
+bool IdBelow(const PlaceEntry* e, const PlaceId& id) { return e->id < id; }
+
+void InsertSorted(std::vector<const PlaceEntry*>& v, const PlaceEntry& place) {
+  auto pos = std::lower_bound(v.begin(), v.end(), place.id, IdBelow);
+  if (pos == v.end() || (*pos)->id != place.id) v.insert(pos, &place);
 }
 
-void EraseSorted(std::vector<PlaceId>& v, const PlaceId& place) {
-  auto pos = std::lower_bound(v.begin(), v.end(), place);
-  if (pos != v.end() && *pos == place) v.erase(pos);
+void EraseSorted(std::vector<const PlaceEntry*>& v, const PlaceId& place) {
+  auto pos = std::lower_bound(v.begin(), v.end(), place, IdBelow);
+  if (pos != v.end() && (*pos)->id == place) v.erase(pos);
 }
 
 // Up to `k` distinct positions in [0, n), pseudo-random in (event, draw), ascending. O(k log k)
@@ -293,7 +295,7 @@ void Model::Link(const PlaceEntry& entry, const ActivityId& activity, const GeoP
   const PlaceId& place = entry.id;
   LinkLoaded(entry, activity, at);
   UpdateTop(activity, place);
-  if (place_profiles_.contains(place)) InsertSorted(active_places_[activity], place);
+  if (place_profiles_.contains(place)) InsertSorted(active_places_[activity], entry);
 }
 
 void Model::LinkLoaded(const PlaceEntry& entry, const ActivityId& activity, const GeoPoint& at) {
@@ -649,7 +651,7 @@ Status Model::InstallRow(Space space, std::string_view key, std::string_view val
       if (first) {
         EntryOrDeleted(place).profile = &it->second;
         if (const PlaceEntry* e = FindPlace(place)) {
-          for (const ActivityId& a : e->activities) InsertSorted(active_places_[a], place);
+          for (const ActivityId& a : e->activities) InsertSorted(active_places_[a], *e);
         }
       }
       if (track_changes_) dirty_place_profiles_.Add(&*it);
@@ -782,7 +784,7 @@ void Model::ApplyPlaceFact(const EventFact& f, PlaceEntry& place) {
   PlaceProfile& p = ppit->second;
   if (first_event) {
     place.profile = &p;
-    for (const ActivityId& a : place.activities) InsertSorted(active_places_[a], f.place);
+    for (const ActivityId& a : place.activities) InsertSorted(active_places_[a], place);
   }
   if (!f.seen_before) {
     ++p.users;
@@ -955,8 +957,8 @@ void Model::TrainBlend(const Event& e, size_t event_hash, const ActivityId& acti
                        const PlaceEntry& place) {
   // A place nobody has been to yet tells the blend nothing about how to weigh the signals
   // (and would teach it that being unknown is good): learn only among places with history.
-  const std::vector<PlaceId>* ids = ActivePlacesFor(activity);
-  if (ids == nullptr || ids->size() < 2 || PlaceInfo(e.place) == nullptr) return;
+  const std::vector<const PlaceEntry*>* ids = ActivePlacesFor(activity);
+  if (ids == nullptr || ids->size() < 2 || place.profile == nullptr) return;
   const UserProfile* profile = Profile(e.user);
   const std::optional<GeoPoint> position =
       profile != nullptr ? profile->last_position : std::nullopt;
@@ -983,11 +985,9 @@ void Model::TrainBlend(const Event& e, size_t event_hash, const ActivityId& acti
   const size_t others = ids->size() > own ? ids->size() - own : 0;
   size_t sampled = 0;
   for (size_t i : SamplePositions(event_hash, ids->size(), kMaxOthers)) {
-    const PlaceId& id = (*ids)[i];
-    // The learners' lists hold listed places only: the index has each.
-    const PlaceEntry* entry = FindPlace(id);
-    if (id == e.place || (entry != nullptr && ctx.mine.contains(entry->index))) continue;
-    chosen.push_back({&id, entry});
+    const PlaceEntry* entry = (*ids)[i];
+    if (entry == &place || ctx.mine.contains(entry->index)) continue;
+    chosen.push_back({&entry->id, entry});
     ++sampled;
   }
   // Softmax sums run in id order whatever the maps hold.
@@ -1012,7 +1012,7 @@ void Model::TrainBlend(const Event& e, size_t event_hash, const ActivityId& acti
 
 void Model::TrainFactors(const Event& e, size_t event_hash, const ActivityId& activity,
                          PlaceEntry& place, UserNode& node) {
-  const std::vector<PlaceId>* ids = ActivePlacesFor(activity);
+  const std::vector<const PlaceEntry*>* ids = ActivePlacesFor(activity);
   if (ids == nullptr || ids->size() < 2) return;
   // A few negatives of the same activity, drawn by position in the id-sorted list: O(1) in
   // the activity's size and independent of storage order.
@@ -1020,12 +1020,9 @@ void Model::TrainFactors(const Event& e, size_t event_hash, const ActivityId& ac
   std::array<PlaceEntry*, kNegatives> negatives{};
   size_t drawn = 0;
   for (size_t i : SamplePositions(event_hash ^ 0x5BD1E995ULL, ids->size(), kNegatives + 1)) {
-    if ((*ids)[i] == e.place || drawn == kNegatives) continue;
-    // The active places are listed: the index holds them. It hands out const entries; the
-    // model owns them in places_, so it may write them.
-    if (const PlaceEntry* n = place_index_.Lookup((*ids)[i])) {
-      negatives[drawn++] = const_cast<PlaceEntry*>(n);
-    }
+    if ((*ids)[i] == &place || drawn == kNegatives) continue;
+    // The lists hand out const entries; the model owns them in places_, so it may write them.
+    negatives[drawn++] = const_cast<PlaceEntry*>((*ids)[i]);
   }
   UserState& user = node.second;
   if (!user.has_bpr) {
@@ -1586,8 +1583,8 @@ Status Model::Load(const StateReader& reader) {
       std::sort(profiled.begin(), profiled.end(), by_id);
     }
     for (const PlaceId* id : profiled) {
-      if (const Place* p = FindPlace(*id)) {
-        for (const ActivityId& a : p->activities) active_places_[a].push_back(*id);
+      if (const PlaceEntry* p = FindPlace(*id)) {
+        for (const ActivityId& a : p->activities) active_places_[a].push_back(p);
       }
     }
   }
@@ -1733,7 +1730,7 @@ const std::vector<const PlaceEntry*>* Model::ListedEntries(const ActivityId& act
   return it == activity_entries_.end() ? nullptr : &it->second;
 }
 
-const std::vector<PlaceId>* Model::ActivePlacesFor(const ActivityId& activity) const {
+const std::vector<const PlaceEntry*>* Model::ActivePlacesFor(const ActivityId& activity) const {
   auto it = active_places_.find(activity);
   return it == active_places_.end() ? nullptr : &it->second;
 }

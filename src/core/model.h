@@ -362,7 +362,8 @@ class Model {
                   std::vector<const PlaceEntry*>& out) const;
   // Places of an activity that have had events: the candidates the learners train on (a place
   // without history teaches them nothing). Order carries no meaning; sampling is by hash.
-  const std::vector<PlaceId>* ActivePlacesFor(const ActivityId& activity) const;
+  // Sorted by id; entries of listed places.
+  const std::vector<const PlaceEntry*>* ActivePlacesFor(const ActivityId& activity) const;
   const PlaceStats* StatsFor(const ActivityId& activity) const;
   // The user's places for `activity` (empty when none).
   UserPlaces UserHistory(const UserId& user, const ActivityId& activity) const;
@@ -475,7 +476,7 @@ class Model {
   std::vector<const PlaceEntry*> live_by_index_;
   std::unordered_map<ActivityId, std::vector<PlaceId>> activity_places_;
   std::unordered_map<ActivityId, std::vector<const PlaceEntry*>> activity_entries_;  // in step
-  std::unordered_map<ActivityId, std::vector<PlaceId>> active_places_;
+  std::unordered_map<ActivityId, std::vector<const PlaceEntry*>> active_places_;
   // Derived (not stored): spatial index and most visited places per activity.
   std::unordered_map<ActivityId, BasicGridIndex<const PlaceEntry*>> grids_;
   std::unordered_map<ActivityId, TopList> top_places_;

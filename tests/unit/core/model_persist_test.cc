@@ -22,6 +22,7 @@
 namespace locus {
 namespace {
 
+using test_support::EntryIds;
 using test_support::ExpectSameAnswer;
 using test_support::kHour;
 using test_support::kT0;
@@ -439,7 +440,7 @@ TEST(ModelPersistenceTest, LoadListsEveryActivitysPlacesAsLiveAndTheSameOnEveryL
     EXPECT_EQ(Sorted(first.PlacesFor(a)), Sorted(live.PlacesFor(a))) << name;
     EXPECT_EQ(Near(first, a, true), Near(live, a, true)) << name;
     ASSERT_NE(first.ActivePlacesFor(a), nullptr) << name;
-    EXPECT_EQ(*first.ActivePlacesFor(a), *live.ActivePlacesFor(a)) << name;
+    EXPECT_EQ(EntryIds(*first.ActivePlacesFor(a)), EntryIds(*live.ActivePlacesFor(a))) << name;
     EXPECT_EQ(first.resolver().Resolve(name, nullptr).activity, a) << name;
     // The entry list moves in step with the id list.
     const std::vector<PlaceId>& ids = *first.PlacesFor(a);

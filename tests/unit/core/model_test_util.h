@@ -26,6 +26,13 @@ inline Place MakePlace(const std::string& id, const std::string& name, GeoPoint 
   return p;
 }
 
+// The ids of entries, in their order.
+inline std::vector<std::string> EntryIds(const std::vector<const PlaceEntry*>& entries) {
+  std::vector<std::string> out;
+  for (const PlaceEntry* e : entries) out.push_back(e->id.str());
+  return out;
+}
+
 inline Event MakeEvent(const std::string& id, EventType type, const std::string& user,
                        const std::string& place, TimeMs ts,
                        std::optional<std::string> activity = std::nullopt) {
