@@ -27,7 +27,7 @@ struct MicroFixture {
   Query RandomQuery(uint64_t r) const {
     const int64_t user = static_cast<int64_t>(r % static_cast<uint64_t>(workload->options().users));
     Query q;
-    q.request_id = "q";
+    q.request_id.push_back('q');  // not = "q": GCC 12 -Wrestrict false positive at -O2
     q.activity_text = workload->activities()[static_cast<size_t>(
         workload->FavouriteActivity(user, static_cast<int>((r >> 32) % 2)))];
     q.user = UserId(Workload::UserName(user));

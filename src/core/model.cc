@@ -108,14 +108,15 @@ void EraseSorted(std::vector<const PlaceEntry*>& v, const PlaceId& place) {
 // Up to `k` distinct positions in [0, n), pseudo-random in (event, draw), ascending. O(k log k)
 // whatever n is: the learners' negatives and the blend's sample of others cost the same for an
 // activity of 50 places or of 50,000.
-std::vector<size_t> SamplePositions(size_t event_hash, size_t n, size_t k) {
-  std::vector<size_t> out;
+// Into `out` (the learners keep one across events: no allocation per step).
+const std::vector<size_t>& SamplePositions(size_t event_hash, size_t n, size_t k,
+                                           std::vector<size_t>& out) {
+  out.clear();
   if (n <= k) {
     out.resize(n);
     for (size_t i = 0; i < n; ++i) out[i] = i;
     return out;
   }
-  out.reserve(k);
   // Draws with replacement until k distinct (n > k, so a few extra draws at most on average;
   // bounded so a pathological hash cannot loop).
   for (uint64_t draw = 0; out.size() < k && draw < 8 * k; ++draw) {
@@ -124,10 +125,6 @@ std::vector<size_t> SamplePositions(size_t event_hash, size_t n, size_t k) {
   }
   std::sort(out.begin(), out.end());
   return out;
-}
-
-std::string PairKey(std::string_view a, std::string_view b) {
-  return ByteWriter().Str(a).Str(b).Take();
 }
 
 bool DecodePair(std::string_view key, std::string& a, std::string& b) {
@@ -517,6 +514,14 @@ Status Model::ApplyUser(const Event& e, EventFact& fact) {
       auto it = std::lower_bound(history.begin(), history.end(), UserPlaceEntry{n, place.index, {}},
                                  UserPlaceEntry::Before);
       if (it == history.end() || it->activity != n || it->place != place.index) {
+        if (history.size() == history.capacity()) {
+          // A quarter more room, not double: most histories are short and stay so, and a new
+          // user-place pair is most of what an event adds to the heap (32 bytes, plus the
+          // slack of doubling, up to as much again).
+          const auto at = it - history.begin();
+          history.reserve(history.size() + history.size() / 4 + 1);
+          it = history.begin() + at;
+        }
         it = history.insert(it, UserPlaceEntry{n, place.index, {}});
       }
       UserPlaceStat& u = it->stat;
@@ -984,7 +989,7 @@ void Model::TrainBlend(const Event& e, size_t event_hash, const ActivityId& acti
   const size_t own = chosen.size();
   const size_t others = ids->size() > own ? ids->size() - own : 0;
   size_t sampled = 0;
-  for (size_t i : SamplePositions(event_hash, ids->size(), kMaxOthers)) {
+  for (size_t i : SamplePositions(event_hash, ids->size(), kMaxOthers, positions_)) {
     const PlaceEntry* entry = (*ids)[i];
     if (entry == &place || ctx.mine.contains(entry->index)) continue;
     chosen.push_back({&entry->id, entry});
@@ -1019,7 +1024,8 @@ void Model::TrainFactors(const Event& e, size_t event_hash, const ActivityId& ac
   constexpr size_t kNegatives = 4;
   std::array<PlaceEntry*, kNegatives> negatives{};
   size_t drawn = 0;
-  for (size_t i : SamplePositions(event_hash ^ 0x5BD1E995ULL, ids->size(), kNegatives + 1)) {
+  for (size_t i :
+       SamplePositions(event_hash ^ 0x5BD1E995ULL, ids->size(), kNegatives + 1, positions_)) {
     if ((*ids)[i] == &place || drawn == kNegatives) continue;
     // The lists hand out const entries; the model owns them in places_, so it may write them.
     negatives[drawn++] = const_cast<PlaceEntry*>((*ids)[i]);

@@ -524,6 +524,7 @@ class Model {
   std::map<std::string, int64_t> rejected_;
   EventFact fact_;  // Apply's (its vectors keep their capacity from event to event)
   std::vector<FactorModel::PackedVector*> negative_vectors_;  // TrainFactors' (the same)
+  std::vector<size_t> positions_;  // the learners' sampled positions (the same)
   // Places' factor vectors read by Load, installed once the places are numbered.
   std::vector<std::pair<PlaceId, FactorModel::PackedVector>> loaded_place_factors_;
 
