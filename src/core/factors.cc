@@ -44,10 +44,7 @@ FactorModel::PackedVector& FactorModel::Slot(uint32_t n) {
     places_.resize(size_t{n} + 1);
     known_.resize(size_t{n} + 1);
   }
-  if (!known_[n]) {
-    known_[n] = true;
-    ++count_;
-  }
+  known_[n] = true;
   return places_[n];
 }
 
@@ -73,12 +70,6 @@ void FactorModel::Observe(PackedVector& u, PackedVector& p,
     p += kRate * (g * u_old - kReg * p);
     n += kRate * (-g * u_old - kReg * n);
   }
-}
-
-std::string FactorModel::Encode(const Vector& v) {
-  std::string out(sizeof(float) * kDim, '\0');
-  Eigen::Map<Vector>(reinterpret_cast<float*>(out.data())) = v;
-  return out;
 }
 
 void FactorModel::Encode(const PackedVector& v, std::string& out) {

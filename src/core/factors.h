@@ -43,8 +43,6 @@ class FactorModel {
   PackedVector& PlaceOrStart(uint32_t n, const PlaceId& id);
   // Sets the vector of the place numbered `n` (a load).
   PackedVector& SetPlace(uint32_t n, const Vector& v);
-  // Places with a vector.
-  size_t place_count() const { return count_; }
   // Calls visit(number, vector) for every place with a vector, in number order.
   template <class Visit>
   void ForEachPlace(Visit&& visit) const {
@@ -53,9 +51,8 @@ class FactorModel {
     }
   }
 
-  // Bytes of a vector and back (little-endian floats, Eigen::Map, no copies).
-  static std::string Encode(const Vector& v);
-  // The same into `out` (replacing what it held; its capacity is reused).
+  // Bytes of a vector into `out` (replacing what it held; its capacity is reused) and back
+  // (little-endian floats, Eigen::Map, no copies).
   static void Encode(const PackedVector& v, std::string& out);
   static bool Decode(std::string_view bytes, Vector& v);
 
@@ -64,7 +61,6 @@ class FactorModel {
 
   std::deque<PackedVector> places_;
   std::vector<bool> known_;
-  size_t count_ = 0;
 };
 
 }  // namespace locus

@@ -568,15 +568,15 @@ void Model::ApplyFact(const EventFact& f, const RowOwner* owner) {
   const auto hour = static_cast<size_t>(UtcHour(f.ts));
   for (const ActivityId& a : f.activities) {
     if (owner != nullptr && !owner->OwnsActivity(a)) continue;
-    auto& [ha, hours] = *activity_hours_.try_emplace(a).first;
-    ++hours[hour];
-    if (track_changes_) dirty_hours_.Add(&ha);
+    HoursNode& hours = *activity_hours_.try_emplace(a).first;
+    ++hours.second[hour];
+    if (track_changes_) dirty_hours_.Add(&hours);
     if (f.type == EventType::kVisit) {
-      auto& [ra, counts] = *activity_repeats_.try_emplace(a).first;
-      auto& [visits, repeats] = counts;
+      RepeatsNode& counts = *activity_repeats_.try_emplace(a).first;
+      auto& [visits, repeats] = counts.second;
       ++visits;
       repeats += f.seen_before;
-      if (track_changes_) dirty_repeats_.Add(&ra);
+      if (track_changes_) dirty_repeats_.Add(&counts);
     }
   }
 }
@@ -690,18 +690,18 @@ Status Model::InstallRow(Space space, std::string_view key, std::string_view val
         for (int64_t& h : hours) r.I64(h);
         if (!r.done()) return bad();
         const ActivityId activity{std::string(key.substr(kHoursPrefix.size()))};
-        auto& [held_key, held] = *activity_hours_.try_emplace(activity).first;
-        held = hours;
-        if (track_changes_) dirty_hours_.Add(&held_key);
+        HoursNode& held = *activity_hours_.try_emplace(activity).first;
+        held.second = hours;
+        if (track_changes_) dirty_hours_.Add(&held);
         return Status::Ok();
       }
       if (key.starts_with(kRepeatsPrefix)) {
         int64_t visits = 0, repeats = 0;
         if (!r.I64(visits) || !r.I64(repeats) || !r.done()) return bad();
         const ActivityId activity{std::string(key.substr(kRepeatsPrefix.size()))};
-        auto& [held_key, held] = *activity_repeats_.try_emplace(activity).first;
-        held = {visits, repeats};
-        if (track_changes_) dirty_repeats_.Add(&held_key);
+        RepeatsNode& held = *activity_repeats_.try_emplace(activity).first;
+        held.second = {visits, repeats};
+        if (track_changes_) dirty_repeats_.Add(&held);
         return Status::Ok();
       }
       return bad();
@@ -748,14 +748,10 @@ void Model::ApplyPlaceFact(const EventFact& f, PlaceEntry& place) {
     // The place's stat through its entry (kept complete), else made in the activity's table.
     const ActivityId* stats_key = nullptr;
     StatNode* node = nullptr;
-    for (const auto& [k, n] : place.stats) {
-      if (*k == a) {
-        stats_key = k;
-        node = const_cast<StatNode*>(n);  // the model owns its tables' nodes
-        break;
-      }
-    }
-    if (node == nullptr) {
+    if (const auto* held = place.StatEntryFor(a)) {
+      stats_key = held->first;
+      node = const_cast<StatNode*>(held->second);  // the model owns its tables' nodes
+    } else {
       auto& [key, stats] = *activity_stats_.try_emplace(a).first;
       stats_key = &key;
       node = &*stats.try_emplace(f.place).first;
@@ -1127,12 +1123,12 @@ void Model::Persist(StateWriter& w) {
   };
   put_pairs(dirty_transitions_, transitions_, Space::kTransitions);
   put_pairs(dirty_covisits_, covisits_, Space::kCovisits);
-  for (const ActivityId* a : dirty_hours_.Compact()) {
-    w.Put(Space::kMeta, std::string(kHoursPrefix) + a->str(), EncodeHours(activity_hours_.at(*a)));
+  for (const HoursNode* node : dirty_hours_.Compact()) {
+    w.Put(Space::kMeta, std::string(kHoursPrefix) + node->first.str(), EncodeHours(node->second));
   }
-  for (const ActivityId* a : dirty_repeats_.Compact()) {
-    const auto& [visits, repeats] = activity_repeats_.at(*a);
-    w.Put(Space::kMeta, std::string(kRepeatsPrefix) + a->str(),
+  for (const RepeatsNode* node : dirty_repeats_.Compact()) {
+    const auto& [visits, repeats] = node->second;
+    w.Put(Space::kMeta, std::string(kRepeatsPrefix) + node->first.str(),
           ByteWriter().I64(visits).I64(repeats).bytes());
   }
   dirty_repeats_.clear();

@@ -194,12 +194,18 @@ struct PlaceEntry : Place {
   // what co-visitation and transition rows are keyed by. Not stored; a restart renumbers.
   uint32_t index = 0;
 
-  // This place's stats for `activity`; nullptr when it has none.
-  const ActivityPlaceStat* StatFor(const ActivityId& activity) const {
-    for (const auto& [a, node] : stats) {
-      if (*a == activity) return &node->second;
+  // This place's (activity, stat) entry for `activity`; nullptr when it has none.
+  const std::pair<const ActivityId*, const ActivityPlaceStatNode*>* StatEntryFor(
+      const ActivityId& activity) const {
+    for (const auto& entry : stats) {
+      if (*entry.first == activity) return &entry;
     }
     return nullptr;
+  }
+  // This place's stats for `activity`; nullptr when it has none.
+  const ActivityPlaceStat* StatFor(const ActivityId& activity) const {
+    const auto* entry = StatEntryFor(activity);
+    return entry != nullptr ? &entry->second->second : nullptr;
   }
 };
 
@@ -541,9 +547,10 @@ class Model {
   DirtyList<const PlaceProfileNode*> dirty_place_profiles_;
   DirtyList<uint64_t> dirty_transitions_;
   DirtyList<uint64_t> dirty_covisits_;
-  // Keys of activity_hours_ and activity_repeats_ nodes.
-  DirtyList<const ActivityId*> dirty_hours_;
-  DirtyList<const ActivityId*> dirty_repeats_;
+  using HoursNode = std::pair<const ActivityId, std::array<int64_t, 24>>;
+  using RepeatsNode = std::pair<const ActivityId, std::pair<int64_t, int64_t>>;
+  DirtyList<const HoursNode*> dirty_hours_;
+  DirtyList<const RepeatsNode*> dirty_repeats_;
   bool dirty_blend_ = false;
   bool dirty_als_ = false;
   bool dirty_schedule_ = false;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <string>
 
 namespace locus {
 namespace {
@@ -61,7 +62,6 @@ TEST(FactorModelTest, PlaceVectorsByNumberStartOnceAndStayPut) {
   EXPECT_EQ(m.Place(3), &v);
   EXPECT_EQ(v[0], 7);
   EXPECT_EQ(m.Place(2), nullptr) << "numbers below stay without a vector";
-  EXPECT_EQ(m.place_count(), 4997u);
   uint32_t visited = 0, first = 0;
   m.ForEachPlace([&](uint32_t n, const Vec&) {
     if (visited++ == 0) first = n;
@@ -73,7 +73,9 @@ TEST(FactorModelTest, PlaceVectorsByNumberStartOnceAndStayPut) {
 TEST(FactorModelTest, VectorsRoundTripThroughBytes) {
   const Vec v = FactorModel::PlaceStart(PlaceId("cafe"));
   FactorModel::Vector back;
-  ASSERT_TRUE(FactorModel::Decode(FactorModel::Encode(v), back));
+  std::string bytes = "longer than a vector's bytes, to be replaced: " + std::string(200, 'x');
+  FactorModel::Encode(v, bytes);
+  ASSERT_TRUE(FactorModel::Decode(bytes, back));
   EXPECT_EQ(back, v);
   EXPECT_FALSE(FactorModel::Decode("short", back));
 }
