@@ -52,6 +52,29 @@ class DroppingWriter final : public StateWriter {
 
 double HeapGiB() { return static_cast<double>(mallinfo2().uordblks) / kGiB; }
 
+// What the rows that grow with events hold: {"entries", "largest", "in_rows_over_1k"} of the
+// co-visit and the transition rows, and the user-place entries of all histories.
+std::string RowsJson(const Model& model) {
+  auto rows = [&](auto row_at) {
+    int64_t entries = 0, largest = 0, over_1k = 0;
+    for (uint32_t n = 0; n < model.place_count(); ++n) {
+      const Model::PlaceCounts* row = row_at(n);
+      const int64_t size = row != nullptr ? static_cast<int64_t>(row->size()) : 0;
+      entries += size;
+      largest = std::max(largest, size);
+      if (size > 1000) over_1k += size;
+    }
+    return "{\"entries\":" + std::to_string(entries) + ",\"largest\":" + std::to_string(largest) +
+           ",\"in_rows_over_1k\":" + std::to_string(over_1k) + "}";
+  };
+  int64_t history = 0;
+  for (const auto& [user, state] : model.users())
+    history += static_cast<int64_t>(state.history.size());
+  return "{\"covisits\":" + rows([&](uint32_t n) { return model.CoVisits(n); }) +
+         ",\"transitions\":" + rows([&](uint32_t n) { return model.TransitionsFrom(n); }) +
+         ",\"history_entries\":" + std::to_string(history) + "}";
+}
+
 }  // namespace
 
 int HeapTool(const Args& args) {
@@ -96,6 +119,7 @@ int HeapTool(const Args& args) {
                           .Raw("points", "[" + points + "]")
                           .Add("model_events_per_s", static_cast<double>(events) / seconds)
                           .Raw("written_per_event", sink.PerEventJson(events))
+                          .Raw("rows", RowsJson(model))
                           .Raw("machine", MachineJson())
                           .str()
                           .c_str());

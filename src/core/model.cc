@@ -66,8 +66,13 @@ void EncodeUserStat(ByteWriter& w, const UserPlaceStat& s) {
 
 bool DecodeUserStat(std::string_view value, UserPlaceStat& s) {
   ByteReader r(value);
-  r.I64(s.visits) && r.I64(s.clicks) && r.I64(s.last);
-  return r.done();
+  int64_t visits = 0, clicks = 0;
+  r.I64(visits) && r.I64(clicks) && r.I64(s.last);
+  if (!r.done() || visits < 0 || clicks < 0) return false;
+  constexpr int64_t kMax = std::numeric_limits<uint32_t>::max();
+  s.visits = static_cast<uint32_t>(std::min(visits, kMax));
+  s.clicks = static_cast<uint32_t>(std::min(clicks, kMax));
+  return true;
 }
 
 std::string I64Value(int64_t v) { return ByteWriter().I64(v).Take(); }
@@ -525,7 +530,7 @@ Status Model::ApplyUser(const Event& e, EventFact& fact) {
         it = history.insert(it, UserPlaceEntry{n, place.index, {}});
       }
       UserPlaceStat& u = it->stat;
-      (e.type == EventType::kVisit ? u.visits : u.clicks) += 1;
+      u.Count(e.type);
       u.last = std::max(u.last, e.ts);
       if (track_changes_) dirty_users_.Add({user, uint64_t{n} << 32 | place.index});
     }

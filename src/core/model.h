@@ -23,6 +23,7 @@
 
 #include <array>
 #include <functional>
+#include <limits>
 #include <map>
 #include <optional>
 #include <set>
@@ -96,16 +97,23 @@ struct ActivityPlaceStat {
 // A place's stat as the activity's table holds it (the node's address stays put).
 using ActivityPlaceStatNode = std::pair<const PlaceId, ActivityPlaceStat>;
 
-// One user's own events at a place for one activity.
+// One user's own events at a place for one activity. The counts saturate at 2^32 - 1 (a
+// person's visits to one place never come near; 4 bytes each keep a history entry at 24).
 struct UserPlaceStat {
-  int64_t visits = 0;
-  int64_t clicks = 0;
+  uint32_t visits = 0;
+  uint32_t clicks = 0;
   TimeMs last = 0;
+
+  // Counts one more event of `type` (a visit or a click).
+  void Count(EventType type) {
+    uint32_t& n = type == EventType::kVisit ? visits : clicks;
+    if (n != std::numeric_limits<uint32_t>::max()) ++n;
+  }
 };
 
 // One entry of a user's history: their events at one place for one activity, by the
 // activity's and the place's numbers in the model (Model::HistoryActivity, Model::IndexedId).
-// 32 bytes: a user's history is one sorted array, where nested hash maps of ids took ~375
+// 24 bytes: a user's history is one sorted array, where nested hash maps of ids took ~375
 // bytes an entry (and a user-place pair per new visit is most of what events add).
 struct UserPlaceEntry {
   uint32_t activity = 0;
@@ -117,6 +125,7 @@ struct UserPlaceEntry {
     return std::pair(x.activity, x.place) < std::pair(y.activity, y.place);
   }
 };
+static_assert(sizeof(UserPlaceEntry) == 24);
 
 // A user's places for one activity: a view into the model, valid until the model next
 // changes. Sorted by place number (which carries no meaning: readers that sum in an order

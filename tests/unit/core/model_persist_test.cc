@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <limits>
 #include <map>
 #include <optional>
 #include <set>
@@ -633,6 +634,42 @@ TEST(ModelPersistenceTest, MostVisitedListsAfterDeletesAndRelistingsAreThoseALoa
   ASSERT_NE(loaded.TopPlaces(cafe), nullptr);
   EXPECT_EQ(m.TopPlaces(cafe)->size(), Model::kTopPlaces);
   EXPECT_EQ(*m.TopPlaces(cafe), *loaded.TopPlaces(cafe));
+}
+
+}  // namespace
+}  // namespace locus
+
+namespace locus {
+namespace {
+
+// A history entry's counts are 4 bytes in memory: a stored count beyond them loads
+// saturated, a negative one is corrupt, and counting stops at the largest.
+TEST(ModelPersistenceTest, HistoryCountsSaturateOnLoadAndNegativeOnesAreCorrupt) {
+  MapState state;
+  Model m = MakeModel();
+  m.UpsertPlace(MakePlace("p1", "Cafe", {40.7000, -74.0000}, {"Coffee Shop"}));
+  m.Persist(state);
+  const std::string key = ByteWriter().Str("u1").Str("Coffee Shop").Str("p1").Take();
+  state.Put(Space::kUserHistory, key, ByteWriter().I64(int64_t{1} << 40).I64(3).I64(kT0).Take());
+  Model loaded(ModelOptions{});
+  ASSERT_TRUE(loaded.Load(state).ok());
+  const UserPlaceStat* st = Mine(loaded, "u1", "Coffee Shop", "p1");
+  ASSERT_NE(st, nullptr);
+  EXPECT_EQ(st->visits, std::numeric_limits<uint32_t>::max());
+  EXPECT_EQ(st->clicks, 3u);
+  EXPECT_EQ(st->last, kT0);
+
+  UserPlaceStat counted = *st;
+  counted.Count(EventType::kVisit);
+  counted.Count(EventType::kClick);
+  EXPECT_EQ(counted.visits, std::numeric_limits<uint32_t>::max());
+  EXPECT_EQ(counted.clicks, 4u);
+
+  state.Put(Space::kUserHistory, key, ByteWriter().I64(-1).I64(0).I64(kT0).Take());
+  Model corrupt(ModelOptions{});
+  const Status s = corrupt.Load(state);
+  ASSERT_FALSE(s.ok());
+  EXPECT_THAT(s.message(), HasSubstr("user_history"));
 }
 
 }  // namespace
