@@ -1,13 +1,18 @@
 // state: memory and restart, on one state built once.
 //   1. A child process ingests N events (places first) through the engine's ingest path
 //      (Engine::HandleEvent: decode, validate, apply, flush to RocksDB by size or age), then
-//      reports its peak RSS and the store's size on disk, and keeps ingesting.
+//      reports its peak RSS and the store's size on disk, and keeps ingesting. The parent
+//      generates the workload and writes it to the child through a pipe, so the child's
+//      resident size is the engine's alone (the generator's places and users, ~0.4 GiB at 1M
+//      each, were counted in it when the child generated them itself).
 //   2. The parent SIGKILLs it mid-work, then times opening the store (RocksDB recovery),
 //      loading the model from it (Engine::Open) and answering one in-process recommend.
 #include "bench/load/tools.h"
 #include "src/codec/messages.h"
 
+#include <atomic>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <signal.h>
@@ -19,22 +24,50 @@
 namespace locus::bench {
 namespace {
 
-[[noreturn]] void Child(const Args& args, const std::string& dir, int out_fd) {
+// The pipe's frames: kind ('P' a place, 'E' an event), key and value lengths (4 bytes each,
+// native order: both ends are this program), key, value.
+struct Frame {
+  char kind = 0;
+  std::string key, value;
+};
+
+bool WriteFrame(std::FILE* out, char kind, const std::string& key, const std::string& value) {
+  const auto k = static_cast<uint32_t>(key.size()), v = static_cast<uint32_t>(value.size());
+  return std::fwrite(&kind, 1, 1, out) == 1 && std::fwrite(&k, 4, 1, out) == 1 &&
+         std::fwrite(&v, 4, 1, out) == 1 &&
+         std::fwrite(key.data(), 1, key.size(), out) == key.size() &&
+         std::fwrite(value.data(), 1, value.size(), out) == value.size();
+}
+
+bool ReadFrame(std::FILE* in, Frame& f) {
+  uint32_t k = 0, v = 0;
+  if (std::fread(&f.kind, 1, 1, in) != 1 || std::fread(&k, 4, 1, in) != 1 ||
+      std::fread(&v, 4, 1, in) != 1) {
+    return false;
+  }
+  f.key.resize(k);
+  f.value.resize(v);
+  return std::fread(f.key.data(), 1, k, in) == k && std::fread(f.value.data(), 1, v, in) == v;
+}
+
+[[noreturn]] void Child(const Args& args, const std::string& dir, std::FILE* in, int out_fd) {
   const int64_t events = args.Int("events", 1000000);
   const int64_t places = args.Int("places", 100000), users = args.Int("users", 100000);
-  auto w = MakeWorkload(args, places, users, events, static_cast<int>(args.Int("activities", 0)));
   auto engine = OpenEngine(dir);
+  Frame f;
   int64_t offset = 0;
-  for (const Place& p : w->places()) {
-    engine->HandlePlace("locus.places", 0, offset++, p.id.str(), EncodePlace(p));
+  while (ReadFrame(in, f) && f.kind == 'P') {
+    engine->HandlePlace("locus.places", 0, offset++, f.key, f.value);
   }
-  if (!engine->Flush().ok()) _exit(1);
+  if (f.kind != 'E' || !engine->Flush().ok()) _exit(1);
   const int64_t rss_places = CurrentRssBytes();
   const auto t = Clock::now();
   int64_t n = 0;
+  // Applies `count` events, the first of them in `f` (read already).
   auto ingest = [&](int64_t count) {
     for (int64_t i = 0; i < count; ++i) {
-      engine->HandleEvent("locus.events", 0, n++, EncodeEvent(w->Next()));
+      if (i > 0 && !ReadFrame(in, f)) _exit(1);
+      engine->HandleEvent("locus.events", 0, n++, f.value);
       if (engine->FlushDue() && !engine->Flush().ok()) _exit(1);
     }
   };
@@ -42,14 +75,13 @@ namespace {
   // `bench/report.py` projects to the target's 50M events (the first half pays for the
   // users' and places' first entries, the second mostly for what events add).
   ingest(events / 2);
-  if (!engine->Flush().ok()) _exit(1);
+  if (!engine->Flush().ok() || !ReadFrame(in, f)) _exit(1);
   const int64_t rss_half = CurrentRssBytes();
   ingest(events - events / 2);
   if (!engine->Flush().ok()) _exit(1);
   const int64_t rss_end = CurrentRssBytes();
   const double ingest_s = Since(t);
   const double rocksdb = static_cast<double>(DirBytes(dir));
-  const int64_t fav = w->FavouriteActivity(0, 0);
   const std::string line =
       JsonLine()
           .Add("rss_gib", static_cast<double>(PeakRssBytes()) / kGiB)
@@ -63,10 +95,15 @@ namespace {
           .Add("users_with_history",
                engine->WithModel([](const Model& m) { return m.user_count(); }))
           .Add("engine_events_per_s", static_cast<double>(events) / ingest_s)
+          .Add("workload_generated_by", std::string("parent process"))
           .str() +
-      "\n" + w->activities()[static_cast<size_t>(fav)] + "\n";
+      "\n";
   if (write(out_fd, line.data(), line.size()) != static_cast<ssize_t>(line.size())) _exit(1);
-  for (;;) ingest(1000);  // busy with the next batch when the kill comes
+  // Busy with the next batch when the kill comes.
+  for (;;) {
+    if (!ReadFrame(in, f)) _exit(1);
+    ingest(1);
+  }
 }
 
 }  // namespace
@@ -74,31 +111,57 @@ namespace {
 int StateTool(const Args& args) {
   TempDir dir;
   const std::string state = dir.path + "/state";
-  int fds[2];
-  if (pipe(fds) != 0) return 1;
+  int results[2], work[2];
+  if (pipe(results) != 0 || pipe(work) != 0) return 1;
   const pid_t pid = fork();
   if (pid == 0) {
-    close(fds[0]);
-    Child(args, state, fds[1]);
+    close(results[0]);
+    close(work[1]);
+    std::FILE* in = fdopen(work[0], "rb");
+    if (in == nullptr) _exit(1);
+    Child(args, state, in, results[1]);
   }
-  close(fds[1]);
+  close(results[1]);
+  close(work[0]);
+  // The workload is made after the fork: pages shared copy-on-write would count in the
+  // child's resident size too.
+  const int64_t events = args.Int("events", 1000000);
+  const int64_t places = args.Int("places", 100000), users = args.Int("users", 100000);
+  auto w = MakeWorkload(args, places, users, events, static_cast<int>(args.Int("activities", 0)));
+  const std::string activity = w->activities()[static_cast<size_t>(w->FavouriteActivity(0, 0))];
+  signal(SIGPIPE, SIG_IGN);  // the child's end closes when it is killed
+  std::atomic<bool> stop{false};
+  std::thread writer([&] {
+    std::FILE* out = fdopen(work[1], "wb");
+    if (out == nullptr) return;
+    bool ok = true;
+    for (const Place& p : w->places()) {
+      ok = ok && WriteFrame(out, 'P', p.id.str(), EncodePlace(p));
+    }
+    while (ok && !stop.load(std::memory_order_relaxed)) {
+      ok = WriteFrame(out, 'E', {}, EncodeEvent(w->Next()));
+    }
+    std::fclose(out);
+  });
   std::string got;
   char buf[4096];
-  for (ssize_t r; (r = read(fds[0], buf, sizeof buf)) > 0;) {
+  for (ssize_t r; (r = read(results[0], buf, sizeof buf)) > 0;) {
     got.append(buf, static_cast<size_t>(r));
-    if (std::count(got.begin(), got.end(), '\n') >= 2) break;
+    if (got.find('\n') != std::string::npos) break;
   }
-  if (std::count(got.begin(), got.end(), '\n') < 2) {
-    std::fprintf(stderr, "state: the child failed\n");
-    return 1;
-  }
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  const bool child_ok = got.find('\n') != std::string::npos;
+  if (child_ok) std::this_thread::sleep_for(std::chrono::milliseconds(300));
   kill(pid, SIGKILL);
   int status = 0;
   waitpid(pid, &status, 0);
-  close(fds[0]);
+  stop = true;
+  writer.join();
+  close(results[0]);
+  if (!child_ok) {
+    std::fprintf(stderr, "state: the child failed\n");
+    return 1;
+  }
   const std::string memory = got.substr(0, got.find('\n'));
-  const std::string activity = got.substr(got.find('\n') + 1, got.rfind('\n') - got.find('\n') - 1);
   if (const std::string keep = args.Str("keep", ""); !keep.empty()) {
     // The killed state as it is, untouched by a reopen, for `locus_load reopen --from`.
     std::filesystem::remove_all(keep);
@@ -110,7 +173,6 @@ int StateTool(const Args& args) {
   const TimedRestart restart = RestartAndAnswer(state, activity);
   const auto& [engine, a, open_s, load_s, ready_s] = restart;
   const int64_t recovered = engine->WithModel([](const Model& m) { return m.events_applied(); });
-  const int64_t events = args.Int("events", 1000000);
   std::printf("%s\n",
               JsonLine()
                   .Add("tool", std::string("state"))
