@@ -65,6 +65,7 @@ EngineOptions MakeEngineOptions(const Config& c) {
   o.model.als.iterations = c.model.retrain_iterations;
   o.model.als.threads = c.model.retrain_threads;
   o.model.blend_full_events = c.model.blend_full_events;
+  o.model.covisit_row_limit = static_cast<size_t>(c.model.covisit_row_limit);
   o.model.aliases = c.activities.aliases;
   o.recommend.default_k = c.requests.default_k;
   o.recommend.max_k = c.requests.max_k;

@@ -84,6 +84,9 @@ struct ModelConfig {
   // The blend learns from every event until this many were applied, then from a deterministic
   // sample of share blend_full_events / events applied (0: every event).
   int blend_full_events = 20000;
+  // Entries of a place's co-visit row, past which those counted once are cut back to it
+  // (0: unbounded).
+  int covisit_row_limit = 1024;
 };
 
 struct RequestConfig {

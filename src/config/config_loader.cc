@@ -110,6 +110,7 @@ std::vector<Field> BindFields(Config& c) {
       {"model", "retrain_iterations", IntField{&c.model.retrain_iterations, 1, 100}},
       {"model", "retrain_threads", IntField{&c.model.retrain_threads, 1, 64}},
       {"model", "blend_full_events", IntField{&c.model.blend_full_events, 0, kMaxInt}},
+      {"model", "covisit_row_limit", IntField{&c.model.covisit_row_limit, 0, kMaxInt}},
       {"requests", "default_k", IntField{&c.requests.default_k, 1, 100}},
       {"requests", "max_k", IntField{&c.requests.max_k, 1, 100}},
       {"requests", "workers", IntField{&c.requests.workers, 1, 64}},

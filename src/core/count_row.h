@@ -81,7 +81,29 @@ class CountRow {
     return row;
   }
 
+  // Keeps at most `keep` of the entries counted once (those counted more all stay): the
+  // ones of lowest rank(key), ties by key, calling dropped(key) for each one removed.
+  template <class Rank, class Dropped>
+  void KeepOnes(size_t keep, Rank rank, Dropped dropped) {
+    const size_t first = 1 + 2 * many(), n = ones();
+    if (n <= keep) return;
+    std::vector<std::pair<uint64_t, uint32_t>> ranked;
+    ranked.reserve(n);
+    for (size_t i = 0; i < n; ++i) ranked.emplace_back(rank(data_[first + i]), data_[first + i]);
+    const auto cut = ranked.begin() + static_cast<std::ptrdiff_t>(keep);
+    std::nth_element(ranked.begin(), cut, ranked.end());
+    for (auto it = cut; it != ranked.end(); ++it) dropped(it->second);
+    ranked.erase(cut, ranked.end());
+    std::sort(ranked.begin(), ranked.end(),
+              [](const auto& a, const auto& b) { return a.second < b.second; });
+    data_.resize(first + keep);
+    for (size_t i = 0; i < keep; ++i) data_[first + i] = ranked[i].second;
+    if (data_.size() == 1) data_.clear();
+  }
+
   size_t size() const { return many() + ones(); }
+  // Entries counted once.
+  size_t ones() const { return data_.empty() ? 0 : data_.size() - 1 - 2 * many(); }
   bool empty() const { return data_.empty(); }
   // Entry i (0 <= i < size()).
   uint32_t key(size_t i) const {
@@ -92,7 +114,6 @@ class CountRow {
  private:
   // data_: empty, or [m, m (key, count) pairs with count >= 2 by key, the keys counted once].
   size_t many() const { return data_.empty() ? 0 : data_[0]; }
-  size_t ones() const { return data_.empty() ? 0 : data_.size() - 1 - 2 * many(); }
   uint32_t ManyKey(size_t i) const { return data_[1 + 2 * i]; }
   static uint32_t Clamp(int64_t n) {
     return static_cast<uint32_t>(std::clamp<int64_t>(n, 0, kMaxCount));

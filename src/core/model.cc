@@ -560,8 +560,10 @@ void Model::ApplyFact(const EventFact& f, const RowOwner* owner) {
   for (const PlaceId& h : f.covisited) {
     if (owner != nullptr && !owner->OwnsPlace(h)) continue;
     const uint32_t hi = EntryOrDeleted(h).index;
-    RowOf(covisits_, hi).Add(pi, 1);
+    CountRow& row = RowOf(covisits_, hi);
+    row.Add(pi, 1);
     if (track_changes_) dirty_covisits_.Add(IndexPair(hi, pi));
+    BoundCovisits(hi, row);
   }
   if (f.from && (owner == nullptr || owner->OwnsPlace(*f.from))) {
     const uint32_t li = EntryOrDeleted(*f.from).index;
@@ -801,10 +803,34 @@ void Model::ApplyPlaceFact(const EventFact& f, PlaceEntry& place) {
       row.Add(hi, 1);
       if (track_changes_) dirty_covisits_.Add(IndexPair(place.index, hi));
     }
+    BoundCovisits(place.index, row);
   }
   if (uint32_t& h = p.hours[static_cast<size_t>(UtcHour(f.ts))]; h < UINT32_MAX) ++h;
   if (weight > 0) p.recent.Add(weight, f.ts, 7 * kMsPerDay);
   if (track_changes_) dirty_place_profiles_.Add(&*ppit);
+}
+
+void Model::BoundCovisits(uint32_t n, CountRow& row) {
+  const size_t limit = options_.covisit_row_limit;
+  if (limit == 0 || row.size() < limit + limit / 4) return;
+  // The salt changes as the row's established entries gain counts, so the entries counted
+  // once that stay are not always the same few; it depends on ids and counts only (a
+  // restart renumbers places), so a restarted model cuts as the live one would.
+  uint64_t salt = index_ids_[n].hash();
+  size_t more = 0;
+  for (size_t i = 0; i < row.size(); ++i) {
+    if (const int64_t c = row.count(i); c > 1) {
+      salt += static_cast<uint64_t>(c);
+      ++more;
+    }
+  }
+  salt = Mix64(salt ^ more);
+  row.KeepOnes(
+      limit > more ? limit - more : 0,
+      [&](uint32_t key) { return Mix64(index_ids_[key].hash() ^ salt); },
+      [&](uint32_t key) {
+        if (track_changes_) dirty_covisits_.Add(IndexPair(n, key));
+      });
 }
 
 void Model::ScheduleRetrain(TimeMs ts) {

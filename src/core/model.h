@@ -60,6 +60,11 @@ struct ModelOptions {
   // (features of ~70 candidates), far more than the counters. Steps keep coming (about
   // blend_full_events per e-fold of events), so it still follows drift. 0: every event.
   int64_t blend_full_events = 20000;
+  // Entries of a place's co-visit row: past a quarter more than this, the entries counted
+  // once (98% of them: noise beside a popular place's) are cut back to fit it, chosen by a
+  // hash of the place ids salted with the row's other counts, the same live and after a
+  // restart; the entries counted more all stay. 0: unbounded.
+  size_t covisit_row_limit = 1024;
 };
 
 // Runs the full retrain: inline, or on another thread (the engine). The model calls Start at
@@ -518,6 +523,8 @@ class Model {
     if (n >= rows.size()) rows.resize(size_t{n} + 1);
     return rows[n];
   }
+  // Bounds co-visit row `n` to options_.covisit_row_limit once it is a quarter over it.
+  void BoundCovisits(uint32_t n, CountRow& row);
   // Fills a loaded row from (place number, count) pairs; adds them when it has some already.
   static void AddLoadedRow(PlaceCounts& row, std::vector<std::pair<uint32_t, int64_t>> entries);
   // Row `n` of `rows`; nullptr when it is empty or beyond the end.

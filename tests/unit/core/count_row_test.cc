@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <random>
 #include <utility>
@@ -74,6 +75,45 @@ TEST(CountRowTest, ACountSaturatesInsteadOfWrapping) {
   EXPECT_EQ(row.Get(3), CountRow::kMaxCount);
   const CountRow built = CountRow::FromUnsorted({{1, CountRow::kMaxCount + 10}});
   EXPECT_EQ(built.Get(1), CountRow::kMaxCount);
+}
+
+TEST(CountRowTest, KeepOnesKeepsTheLowestRankedOnceCountedAndEveryEntryCountedMore) {
+  CountRow row;
+  for (uint32_t k = 10; k < 20; ++k) row.Add(k, 1);  // counted once
+  row.Add(3, 5);
+  row.Add(25, 2);
+  // Rank: the reverse of the key, so the highest keys stay.
+  std::vector<uint32_t> dropped;
+  row.KeepOnes(
+      4, [](uint32_t k) { return uint64_t{100} - k; }, [&](uint32_t k) { dropped.push_back(k); });
+  std::sort(dropped.begin(), dropped.end());
+  EXPECT_EQ(dropped, (std::vector<uint32_t>{10, 11, 12, 13, 14, 15}));
+  EXPECT_EQ(row.size(), 6u);
+  EXPECT_EQ(row.ones(), 4u);
+  EXPECT_EQ(row.Get(3), 5);
+  EXPECT_EQ(row.Get(25), 2);
+  for (uint32_t k = 16; k < 20; ++k) EXPECT_EQ(row.Get(k), 1) << k;
+  EXPECT_EQ(row.Get(12), 0);
+  // Still a working row: a kept key counts on, a dropped one comes back once.
+  row.Add(19, 1);
+  row.Add(12, 1);
+  EXPECT_EQ(row.Get(19), 2);
+  EXPECT_EQ(row.Get(12), 1);
+  // Keeping as many as there are changes nothing; keeping none leaves those counted more.
+  dropped.clear();
+  row.KeepOnes(
+      row.ones(), [](uint32_t) { return uint64_t{0}; }, [&](uint32_t k) { dropped.push_back(k); });
+  EXPECT_TRUE(dropped.empty());
+  row.KeepOnes(
+      0, [](uint32_t) { return uint64_t{0}; }, [&](uint32_t k) { dropped.push_back(k); });
+  EXPECT_EQ(dropped.size(), 4u);
+  EXPECT_EQ(row.size(), 3u);
+  EXPECT_EQ(row.Get(19), 2);
+  CountRow ones_only;
+  ones_only.Add(7, 1);
+  ones_only.KeepOnes(
+      0, [](uint32_t) { return uint64_t{0}; }, [](uint32_t) {});
+  EXPECT_TRUE(ones_only.empty());
 }
 
 }  // namespace

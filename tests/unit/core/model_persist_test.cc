@@ -674,3 +674,69 @@ TEST(ModelPersistenceTest, HistoryCountsSaturateOnLoadAndNegativeOnesAreCorrupt)
 
 }  // namespace
 }  // namespace locus
+
+namespace locus {
+namespace {
+
+std::map<std::string, int64_t> CovisitsById(const Model& m, const std::string& place) {
+  std::map<std::string, int64_t> out;
+  const Model::PlaceCounts* row = m.CoVisits(PlaceId(place));
+  if (row == nullptr) return out;
+  for (size_t i = 0; i < row->size(); ++i) out[m.IndexedId(row->key(i)).str()] = row->count(i);
+  return out;
+}
+
+// A popular place's co-visit row stays within its limit (plus a quarter): the entries counted
+// once are cut, those counted more stay, the cut ones are written (as 0) so a load has the
+// same row, and a restarted model (its places numbered otherwise) cuts as the live one does.
+TEST(ModelPersistenceTest, CovisitRowsStayBoundedAndCutTheSameLiveAndRestored) {
+  ModelOptions o;
+  o.covisit_row_limit = 8;
+  o.retrain_every_days = 0;
+  Model live(o);
+  std::vector<Place> places = {MakePlace("hub", "Hub", {40.70, -74.00}, {"Coffee Shop"}),
+                               MakePlace("pop", "Pop", {40.71, -74.00}, {"Coffee Shop"})};
+  for (int i = 0; i < 60; ++i) {
+    const std::string id = "x" + std::to_string(i);
+    places.push_back(MakePlace(id, id, {40.70 + 0.001 * i, -74.01}, {"Coffee Shop"}));
+  }
+  // Listed in reverse, so a load (which numbers places in key order) renumbers them.
+  for (auto it = places.rbegin(); it != places.rend(); ++it) live.UpsertPlace(*it);
+  int n = 0;
+  auto visit = [&](Model& m, int user) {
+    const std::string u = "v" + std::to_string(user);
+    for (const std::string& p :
+         {std::string("pop"), "x" + std::to_string(user), std::string("hub")}) {
+      ++n;
+      ASSERT_TRUE(
+          m.Apply(MakeEvent("e" + std::to_string(n), EventType::kVisit, u, p, kT0 + n * 60'000))
+              .ok());
+      if (const Model::PlaceCounts* row = m.CoVisits(PlaceId("hub"))) {
+        EXPECT_LT(row->size(), o.covisit_row_limit + o.covisit_row_limit / 4);
+      }
+    }
+  };
+  for (int user = 0; user < 40; ++user) visit(live, user);
+  MapState state;
+  live.Persist(state);
+  Model restored(o);
+  ASSERT_TRUE(restored.Load(state).ok());
+  EXPECT_EQ(CovisitsById(live, "hub"), CovisitsById(restored, "hub"));
+  const int saved = n;
+  for (int user = 40; user < 60; ++user) visit(live, user);
+  n = saved;
+  for (int user = 40; user < 60; ++user) visit(restored, user);
+
+  const std::map<std::string, int64_t> hub = CovisitsById(live, "hub");
+  EXPECT_EQ(hub.at("pop"), 60);  // counted more: never cut
+  EXPECT_GE(hub.size(), 2u);
+  EXPECT_LE(hub.size(), 9u);
+  for (const Place& p : places) {
+    EXPECT_EQ(CovisitsById(live, p.id.str()), CovisitsById(restored, p.id.str())) << p.id.str();
+  }
+  // Rows below the limit are whole: pop's has hub and every x.
+  EXPECT_EQ(CovisitsById(live, "x7").size(), 2u);
+}
+
+}  // namespace
+}  // namespace locus
