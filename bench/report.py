@@ -22,9 +22,9 @@ def main():
     ap.add_argument("--seconds", type=int, required=True)
     a = ap.parse_args()
     d = pathlib.Path(a.dir)
-    ing, ans, st, ret, rt = (line(d, n) for n in ("ingest", "answer", "state", "retrain", "roundtrip"))
-    cmds = {n: (d / f"{n}.cmd").read_text().strip() for n in ("ingest", "answer", "state", "retrain", "roundtrip")
-            if (d / f"{n}.cmd").exists()}
+    tools = ("ingest", "answer", "state", "heap", "retrain", "roundtrip")
+    ing, ans, st, hp, ret, rt = (line(d, n) for n in tools)
+    cmds = {n: (d / f"{n}.cmd").read_text().strip() for n in tools if (d / f"{n}.cmd").exists()}
     out = {"date": a.date, "commit": a.sha, "size": a.size, "command": a.command,
            "wall_seconds": a.seconds, "commands": cmds}
     if ing:
@@ -41,6 +41,10 @@ def main():
     if st:
         out["memory"] = dict(st["memory"], machine=st["machine"])
         out["restart"] = dict(st["restart"], machine=st["machine"])
+    if hp:
+        out["model_heap"] = {k: hp[k] for k in ("events", "places", "users", "heap_gib", "points",
+                                                "growth_last_step_gib_per_m_events", "rows",
+                                                "model_events_per_s", "machine") if k in hp}
     if ret:
         out["retrain"] = {k: ret[k] for k in ("seconds", "users", "places", "pairs", "factors",
                                               "iterations", "cg_steps", "threads", "loss_first",
@@ -97,17 +101,35 @@ def main():
         "<= 4 GiB at 1M places/1M users/50M events", (get("memory", "rss_gib") or 1e9) <= 4
         if full_size else None, msz + ("" if full_size else " (below the target's size: no verdict)"))
     if "rss_half_events_gib" in mm and mm.get("events", 0) >= 2 and not full_size:
-        # Linear in events from the second half's growth: an estimate, not a measurement
-        # (users and places are at full size already; what grows is per-event state).
         half = mm["events"] - mm["events"] // 2
         per_m = (mm["rss_end_gib"] - mm["rss_half_events_gib"]) / half * 1e6
-        projected = mm["rss_end_gib"] + per_m * (50_000_000 - mm["events"]) / 1e6
         row("RSS growth per 1M events (GiB)", per_m, "{:.3f}", "", None,
             f"between {mm['events'] // 2} and {mm['events']} events, {mm.get('places')} places, "
-            f"{mm.get('users')} users")
-        row("RSS projected to 50M events (GiB)", projected, "{:.1f}",
+            f"{mm.get('users')} users (users and places still getting their first entries)")
+    hh = out.get("model_heap", {})
+    pts = hh.get("points") or []
+    same_world = hh.get("places") == mm.get("places") and hh.get("users") == mm.get("users")
+    if (not full_size and same_world and len(pts) >= 2 and "rss_end_gib" in mm
+            and pts[-1][0] > mm.get("events", 0)):
+        # An estimate, not a measurement: the engine's RSS at the state tool's size, plus the
+        # model's own measured heap growth from there to the heap tool's size, plus the heap
+        # tool's last step's growth per event, linear to 50M (the growth per event falls as
+        # rows fill: linear overstates).
+        def heap_at(n):
+            below = [p for p in pts if p[0] <= n]
+            above = [p for p in pts if p[0] >= n]
+            if not below:
+                return above[0][1]
+            a, b = below[-1], above[0]
+            return a[1] if b[0] == a[0] else a[1] + (b[1] - a[1]) * (n - a[0]) / (b[0] - a[0])
+        last = (pts[-1][1] - pts[-2][1]) / (pts[-1][0] - pts[-2][0]) * 1e6
+        projected = (mm["rss_end_gib"] + pts[-1][1] - heap_at(mm["events"])
+                     + last * (50_000_000 - pts[-1][0]) / 1e6)
+        row("RSS projected to 50M events (GiB)", projected, "{:.2f}",
             "<= 4 GiB at 1M places/1M users/50M events", projected <= 4,
-            "projection from the line above (not measured)")
+            f"engine RSS at {mm['events']} events + the model's heap growth to {pts[-1][0]} events "
+            f"(heap tool, {hh.get('heap_gib', 0):.3f} GiB there) + its growth over its last step, "
+            f"{last:.3f} GiB per 1M events, x {(50_000_000 - pts[-1][0]) / 1e6:.0f} (not measured)")
     row("RocksDB size (GiB)", get("memory", "rocksdb_gib"), "{:.3f}", "", None, msz)
     rs = out.get("restart", {})
     ssz = f"{rs.get('events')} events ({rs.get('events_recovered')} recovered)"
