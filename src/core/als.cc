@@ -400,6 +400,19 @@ double Loss(const Rows& by_user, const Matrix& x, const Matrix& y, const VectorD
 std::shared_ptr<const AlsModel> AlsModel::Train(const Interactions& data, const AlsOptions& o,
                                                 std::string version,
                                                 std::vector<double>* loss_per_iteration) {
+  return Train(data, o, std::move(version), loss_per_iteration, nullptr);
+}
+
+std::shared_ptr<const AlsModel> AlsModel::Train(Interactions&& data, const AlsOptions& o,
+                                                std::string version,
+                                                std::vector<double>* loss_per_iteration) {
+  return Train(data, o, std::move(version), loss_per_iteration, &data.pairs);
+}
+
+std::shared_ptr<const AlsModel> AlsModel::Train(const Interactions& data, const AlsOptions& o,
+                                                std::string version,
+                                                std::vector<double>* loss_per_iteration,
+                                                std::vector<Interactions::Pair>* release) {
   // Users, places and pairs in id order, so that every sum runs in the same order whatever
   // order they came in (and a model restored from its place vectors computes the same).
   const int threads = std::max(1, o.threads);
@@ -426,6 +439,7 @@ std::shared_ptr<const AlsModel> AlsModel::Train(const Interactions& data, const 
   Initialise(m->y_, data.places, place_order, 0x504c414345504cULL, threads);
   Rows by_user, by_place;
   MakeRows(data, user_at, place_at, o.alpha, threads, by_user, by_place);
+  if (release != nullptr) std::vector<Interactions::Pair>().swap(*release);
   for (int it = 0; it < o.iterations; ++it) {
     SolveSide(x, m->y_, by_user, o);
     const VectorD mu = SolveSide(m->y_, x, by_place, o);

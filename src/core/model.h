@@ -81,7 +81,7 @@ class RetrainRunner {
 class InlineRetrainRunner final : public RetrainRunner {
  public:
   void Start(Interactions data, AlsOptions options, std::string version) override {
-    done_ = AlsModel::Train(data, options, std::move(version));
+    done_ = AlsModel::Train(std::move(data), options, std::move(version));
   }
   std::shared_ptr<const AlsModel> Finish() override { return std::move(done_); }
 

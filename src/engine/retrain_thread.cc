@@ -22,7 +22,7 @@ void ThreadRetrainRunner::Start(Interactions data, AlsOptions options, std::stri
   worker_ =
       std::thread([this, data = std::move(data), options, version = std::move(version)]() mutable {
         const auto start = std::chrono::steady_clock::now();
-        auto model = AlsModel::Train(data, options, std::move(version));
+        auto model = AlsModel::Train(std::move(data), options, std::move(version));
         last_seconds_ =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         ++completed_;

@@ -104,6 +104,20 @@ TEST(AlsTest, AFoldedInUserPrefersTheUnvisitedPlaceOfTheirOwnGroup) {
   EXPECT_FALSE(m->FoldIn({{PlaceId("unknown"), 3}}).has_value());
 }
 
+// Training from data given away releases its pairs (the retrain's peak memory) and trains
+// the same model as from data kept.
+TEST(AlsTest, TrainingFromDataGivenAwayReleasesThePairsAndTrainsTheSame) {
+  const Interactions kept = TwoGroups();
+  const auto a = AlsModel::Train(kept, Small(), "t");
+  Interactions given = TwoGroups();
+  ASSERT_FALSE(given.pairs.empty());
+  const auto b = AlsModel::Train(std::move(given), Small(), "t");
+  EXPECT_EQ(given.pairs.capacity(), 0u);  // NOLINT(bugprone-use-after-move): the contract
+  ASSERT_EQ(a->place_ids(), b->place_ids());
+  EXPECT_EQ(a->place_factors(), b->place_factors());
+  EXPECT_EQ(kept.pairs.size(), TwoGroups().pairs.size());
+}
+
 TEST(AlsTest, ResultDoesNotDependOnInputOrderOrThreads) {
   Interactions d = TwoGroups();
   const auto a = AlsModel::Train(d, Small(), "t");
