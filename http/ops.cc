@@ -194,6 +194,10 @@ Reply Metrics(Context& c) {
   w.Sample("locus_retrains_total", {}, static_cast<double>(s.engine->retrainer().completed()));
   w.Family("locus_retrain_seconds", "gauge", "Wall time of the last full factor retrain.");
   w.Sample("locus_retrain_seconds", {}, s.engine->retrainer().last_seconds());
+  w.Family("locus_retrain_wait_seconds_total", "counter",
+           "Time ingestion waited for a retrain to finish training (events faster than real "
+           "time: the retrained model is installed at a fixed point in event time).");
+  w.Sample("locus_retrain_wait_seconds_total", {}, s.engine->retrainer().waited_seconds());
   w.Family("locus_model_info", "gauge", "The model_version answers carry (value is always 1).");
   w.Sample("locus_model_info", {{"model_version", s.engine->model_version()}}, 1);
   return {200, w.text(), "text/plain; version=0.0.4; charset=utf-8"};

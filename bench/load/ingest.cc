@@ -88,6 +88,8 @@ int IngestTool(const Args& args) {
                           .Add("raw_s", raw_s)
                           .Add("process_cpu_s_during_locus", cpu_s)
                           .Add("flushes", engine->counters().flushes.load())
+                          .Add("retrains", engine->retrainer().completed())
+                          .Add("retrain_wait_s", engine->retrainer().waited_seconds())
                           .Raw("machine", MachineJson())
                           .str()
                           .c_str());

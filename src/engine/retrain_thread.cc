@@ -32,12 +32,18 @@ void ThreadRetrainRunner::Start(Interactions data, AlsOptions options, std::stri
       });
 }
 
-void ThreadRetrainRunner::Wait() {
-  if (worker_.joinable()) worker_.join();
+void ThreadRetrainRunner::Join() {
+  if (!worker_.joinable()) return;
+  const auto start = std::chrono::steady_clock::now();
+  worker_.join();
+  waited_seconds_ = waited_seconds_.load() +
+                    std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
+void ThreadRetrainRunner::Wait() { Join(); }
+
 std::shared_ptr<const AlsModel> ThreadRetrainRunner::Finish() {
-  if (worker_.joinable()) worker_.join();
+  Join();
   std::lock_guard lock(mu_);
   return std::move(result_);
 }

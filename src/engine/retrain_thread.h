@@ -35,6 +35,9 @@ class ThreadRetrainRunner final : public RetrainRunner {
   // Retrains finished since start, and the wall time of the last one (for /metrics).
   int64_t completed() const { return completed_.load(); }
   double last_seconds() const { return last_seconds_.load(); }
+  // Seconds the ingest thread has waited for a retrain to finish training since start (only
+  // when events come faster than real time: a replay, a backlog; for /metrics).
+  double waited_seconds() const { return waited_seconds_.load(); }
 
  private:
   std::thread worker_;
@@ -44,6 +47,8 @@ class ThreadRetrainRunner final : public RetrainRunner {
   std::atomic<bool> trained_{false};
   int64_t started_ = 0;
   std::atomic<double> last_seconds_{0};
+  std::atomic<double> waited_seconds_{0};
+  void Join();  // joins the worker, counting the wait
 };
 
 }  // namespace locus
