@@ -100,6 +100,31 @@ std::vector<Model> SplitModels(const Stream& stream, Model& single) {
   return split;
 }
 
+// The stream applied as the split applies it: each instance applies its users' events in
+// order and keeps the facts they give, as it would produce them to the by-place topic, one
+// source after another; the facts are delivered in another order than the events' (the last
+// source first, each in its order). Each of `singles` applies every event.
+void ApplySplit(const Stream& stream, const std::vector<Model*>& singles,
+                std::vector<Model>& split) {
+  std::vector<PartitionOwner> owners;
+  for (int i = 0; i < kInstances; ++i) owners.emplace_back(i);
+  std::vector<std::vector<EventFact>> produced(kInstances);
+  for (const Event& e : stream.events) {
+    for (Model* single : singles) ASSERT_TRUE(single->Apply(e).ok()) << e.event_id;
+    for (int i = 0; i < kInstances; ++i) {
+      if (!owners[i].OwnsUser(e.user)) continue;
+      EventFact fact;
+      ASSERT_TRUE(split[i].ApplyUser(e, fact).ok()) << e.event_id;
+      produced[i].push_back(std::move(fact));
+    }
+  }
+  for (int source = kInstances - 1; source >= 0; --source) {
+    for (const EventFact& fact : produced[source]) {
+      for (int i = 0; i < kInstances; ++i) split[i].ApplyFact(fact, &owners[i]);
+    }
+  }
+}
+
 // Every entry a model persisted outside the learned parameters and the counters of what it
 // applied itself, as text: (space, key) -> description.
 using Entries = std::map<std::pair<Space, std::string>, std::string>;
@@ -163,26 +188,7 @@ TEST(ModelSplitTest, ThreeInstancesSplittingUsersAndRowsByPartitionHoldTheSingle
   const Stream stream = MakeStream();
   Model single(Options());
   std::vector<Model> split = SplitModels(stream, single);
-  std::vector<PartitionOwner> owners;
-  for (int i = 0; i < kInstances; ++i) owners.emplace_back(i);
-  // Each instance applies its users' events in order and keeps the facts they give, as it
-  // would produce them to the by-place topic, one source after another.
-  std::vector<std::vector<EventFact>> produced(kInstances);
-  for (const Event& e : stream.events) {
-    ASSERT_TRUE(single.Apply(e).ok()) << e.event_id;
-    for (int i = 0; i < kInstances; ++i) {
-      if (!owners[i].OwnsUser(e.user)) continue;
-      EventFact fact;
-      ASSERT_TRUE(split[i].ApplyUser(e, fact).ok()) << e.event_id;
-      produced[i].push_back(std::move(fact));
-    }
-  }
-  // Delivered in another order than the events': the last source first, each in its order.
-  for (int source = kInstances - 1; source >= 0; --source) {
-    for (const EventFact& fact : produced[source]) {
-      for (int i = 0; i < kInstances; ++i) split[i].ApplyFact(fact, &owners[i]);
-    }
-  }
+  ApplySplit(stream, {&single}, split);
 
   ExpectSameRows(single, split);
 }
@@ -217,24 +223,9 @@ TEST(ModelSplitTest, OnlyCovisitRowsPastTheirLimitMayDifferAndTheyStayBoundedEve
     single.UpsertPlace(p);
     for (Model& m : split) m.UpsertPlace(p);
   }
+  ApplySplit(stream, {&unbounded_single, &single}, split);
   std::vector<PartitionOwner> owners;
   for (int i = 0; i < kInstances; ++i) owners.emplace_back(i);
-  std::vector<std::vector<EventFact>> produced(kInstances);
-  for (const Event& e : stream.events) {
-    ASSERT_TRUE(unbounded_single.Apply(e).ok()) << e.event_id;
-    ASSERT_TRUE(single.Apply(e).ok()) << e.event_id;
-    for (int i = 0; i < kInstances; ++i) {
-      if (!owners[i].OwnsUser(e.user)) continue;
-      EventFact fact;
-      ASSERT_TRUE(split[i].ApplyUser(e, fact).ok()) << e.event_id;
-      produced[i].push_back(std::move(fact));
-    }
-  }
-  for (int source = kInstances - 1; source >= 0; --source) {
-    for (const EventFact& fact : produced[source]) {
-      for (int i = 0; i < kInstances; ++i) split[i].ApplyFact(fact, &owners[i]);
-    }
-  }
   int cut = 0, whole = 0;
   for (const Place& p : stream.places) {
     const auto all = CovisitsById(unbounded_single, p.id);
