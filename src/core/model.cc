@@ -510,9 +510,6 @@ Status Model::ApplyUser(const Event& e, EventFact& fact) {
   fact.seen_before = false;
   fact.covisited.clear();
   fact.from.reset();
-  fact.numbered_by = this;
-  fact.place_index = place.index;
-  fact.covisited_index.clear();
   if (e.type != EventType::kRating) {
     if (user == nullptr) user = &*users_.try_emplace(e.user).first;
     History& history = user->second.history;
@@ -540,15 +537,10 @@ Status Model::ApplyUser(const Event& e, EventFact& fact) {
     UserProfile& u = user->second.profile;
     if (!fact.seen_before) {
       for (uint32_t h : u.recent) {
-        if (h == place.index) continue;
-        fact.covisited.push_back(index_ids_[h]);
-        fact.covisited_index.push_back(h);
+        if (h != place.index) fact.covisited.push_back(index_ids_[h]);
       }
     }
-    if (u.last_place && *u.last_place != place.index) {
-      fact.from = index_ids_[*u.last_place];
-      fact.from_index = *u.last_place;
-    }
+    if (u.last_place && *u.last_place != place.index) fact.from = index_ids_[*u.last_place];
     UpdateProfile(e, place, fact.seen_before, *user);
   }
   newest_ts_ = std::max(newest_ts_, e.ts);
@@ -558,30 +550,23 @@ Status Model::ApplyUser(const Event& e, EventFact& fact) {
 }
 
 void Model::ApplyFact(const EventFact& f, const RowOwner* owner) {
-  const bool numbered = f.numbered_by == this;
   if (owner == nullptr || owner->OwnsPlace(f.place)) {
     // A place deleted since the fact was made keeps its rows, as a deleted place's history.
-    if (numbered) {
-      if (const PlaceEntry* listed = live_by_index_[f.place_index]) {
-        ApplyPlaceFact(f, const_cast<PlaceEntry&>(*listed));  // the model's own entry
-      }
-    } else if (auto pit = places_.find(f.place); pit != places_.end()) {
-      ApplyPlaceFact(f, pit->second);
-    }
+    auto pit = places_.find(f.place);
+    if (pit != places_.end()) ApplyPlaceFact(f, pit->second);
   }
   if (f.type == EventType::kRating) return;
-  const uint32_t pi = numbered ? f.place_index : EntryOrDeleted(f.place).index;
-  for (size_t i = 0; i < f.covisited.size(); ++i) {
-    const PlaceId& h = f.covisited[i];
+  const uint32_t pi = EntryOrDeleted(f.place).index;
+  for (const PlaceId& h : f.covisited) {
     if (owner != nullptr && !owner->OwnsPlace(h)) continue;
-    const uint32_t hi = numbered ? f.covisited_index[i] : EntryOrDeleted(h).index;
+    const uint32_t hi = EntryOrDeleted(h).index;
     CountRow& row = RowOf(covisits_, hi);
     row.Add(pi, 1);
     if (track_changes_) dirty_covisits_.Add(IndexPair(hi, pi));
     BoundCovisits(hi, row);
   }
   if (f.from && (owner == nullptr || owner->OwnsPlace(*f.from))) {
-    const uint32_t li = numbered ? f.from_index : EntryOrDeleted(*f.from).index;
+    const uint32_t li = EntryOrDeleted(*f.from).index;
     RowOf(transitions_, li).Add(pi, 1);
     if (li >= transitions_out_.size()) transitions_out_.resize(size_t{li} + 1);
     ++transitions_out_[li];
@@ -813,9 +798,8 @@ void Model::ApplyPlaceFact(const EventFact& f, PlaceEntry& place) {
     ++p.users;
     // EntryOrDeleted below may number places, never a row of covisits_: `row` stays put.
     CountRow& row = RowOf(covisits_, place.index);
-    const bool numbered = f.numbered_by == this;
-    for (size_t i = 0; i < f.covisited.size(); ++i) {
-      const uint32_t hi = numbered ? f.covisited_index[i] : EntryOrDeleted(f.covisited[i]).index;
+    for (const PlaceId& h : f.covisited) {
+      const uint32_t hi = EntryOrDeleted(h).index;
       row.Add(hi, 1);
       if (track_changes_) dirty_covisits_.Add(IndexPair(place.index, hi));
     }

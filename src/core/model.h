@@ -240,13 +240,6 @@ struct EventFact {
   bool seen_before = false;        // the user had been here before: not a new visitor
   std::vector<PlaceId> covisited;  // a new visitor's recent other places (co-visitation)
   std::optional<PlaceId> from;     // the user's previous place, when another (transition)
-  // The numbers of `place`, `covisited` and `from` in the model that made the fact
-  // (`numbered_by`, Model::IndexedId): its ApplyFact looks none of them up by id. Not part of
-  // the fact's bytes: another instance numbers places otherwise.
-  const void* numbered_by = nullptr;
-  uint32_t place_index = 0;
-  std::vector<uint32_t> covisited_index;
-  uint32_t from_index = 0;
 };
 
 // Which rows a model aggregates (ApplyFact applies the parts keyed by them). Rows are keyed
