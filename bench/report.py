@@ -29,7 +29,8 @@ def main():
            "wall_seconds": a.seconds, "commands": cmds}
     if ing:
         out["ingest"] = {k: ing[k] for k in ("events_per_s", "raw_consume_per_s", "ratio", "events",
-                                             "places", "users", "partitions", "machine")}
+                                             "places", "users", "partitions", "locus_s",
+                                             "retrains", "retrain_wait_s", "machine") if k in ing}
     if ans:
         out["recommend"] = {k: ans[k] for k in ("p50_ms", "p99_ms", "p999_ms", "places", "users",
                                                 "users_with_history", "activities", "events_applied",
