@@ -32,7 +32,7 @@ void ThreadRetrainRunner::Start(Interactions data, AlsOptions options, std::stri
       });
 }
 
-void ThreadRetrainRunner::Join() {
+void ThreadRetrainRunner::Wait() {
   if (!worker_.joinable()) return;
   const auto start = std::chrono::steady_clock::now();
   worker_.join();
@@ -40,10 +40,8 @@ void ThreadRetrainRunner::Join() {
                     std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-void ThreadRetrainRunner::Wait() { Join(); }
-
 std::shared_ptr<const AlsModel> ThreadRetrainRunner::Finish() {
-  Join();
+  Wait();
   std::lock_guard lock(mu_);
   return std::move(result_);
 }

@@ -48,7 +48,6 @@ class ThreadRetrainRunner final : public RetrainRunner {
   int64_t started_ = 0;
   std::atomic<double> last_seconds_{0};
   std::atomic<double> waited_seconds_{0};
-  void Join();  // joins the worker, counting the wait
 };
 
 }  // namespace locus
