@@ -812,7 +812,8 @@ void Model::ApplyPlaceFact(const EventFact& f, PlaceEntry& place) {
 
 void Model::BoundCovisits(uint32_t n, CountRow& row) {
   const size_t limit = options_.covisit_row_limit;
-  if (limit == 0 || row.size() < limit + limit / 4) return;
+  // A row over the limit by entries counted more alone has nothing to cut: no scan.
+  if (limit == 0 || row.size() < limit + limit / 4 || row.ones() == 0) return;
   // The salt changes as the row's established entries gain counts, so the entries counted
   // once that stay are not always the same few; it depends on ids and counts only (a
   // restart renumbers places), so a restarted model cuts as the live one would.
