@@ -1,5 +1,7 @@
 // Counters of the MySQL snapshots for /metrics and logs. Written by the snapshot thread, read
-// by anyone (relaxed atomics; each value is consistent on its own, not with the others).
+// by anyone. The counts are published last: a reader that sees `snapshots_written` change sees
+// that snapshot's figures and `failing` cleared; one that sees `snapshot_failures` change sees
+// `failing` set.
 #pragma once
 
 #include <atomic>

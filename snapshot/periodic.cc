@@ -53,41 +53,40 @@ bool PeriodicSnapshots::Attempt(bool snapshot) {
   if (snapshot) {
     auto written = snapshotter_.Snapshot(views_);
     if (written.ok()) {
-      counters_.snapshots_written++;
       counters_.last_snapshot_unix = std::chrono::duration_cast<std::chrono::seconds>(
                                          std::chrono::system_clock::now().time_since_epoch())
                                          .count();
       counters_.last_duration_s = written->build_seconds + written->write_seconds;
       counters_.last_snapshot_id = written->id;
       counters_.last_rows = written->rows;
+      EndOutage();
+      // Published last: a reader that sees the new count sees this snapshot's figures and the
+      // outage's end with it.
+      const int64_t count = ++counters_.snapshots_written;
       // The first snapshot is worth a line in the log; later ones are routine.
-      spdlog::log(counters_.snapshots_written == 1 ? spdlog::level::info : spdlog::level::debug,
+      spdlog::log(count == 1 ? spdlog::level::info : spdlog::level::debug,
                   "snapshot {} written to MySQL at {}: {} rows in {:.3f} s (hash {})", written->id,
                   snapshotter_.where(), written->rows,
                   written->build_seconds + written->write_seconds, written->hash);
-    } else {
-      failure = written.status();
+      return true;
     }
+    failure = written.status();
   } else {
     auto migrated = snapshotter_.Prepare();
-    if (migrated.ok() && !migrated->applied.empty()) {
-      spdlog::info("MySQL schema at {}: applied {} migration(s)", snapshotter_.where(),
-                   migrated->applied.size());
+    if (migrated.ok()) {
+      if (!migrated->applied.empty()) {
+        spdlog::info("MySQL schema at {}: applied {} migration(s)", snapshotter_.where(),
+                     migrated->applied.size());
+      }
+      EndOutage();
+      return true;
     }
-    if (!migrated.ok()) failure = migrated.status();
+    failure = migrated.status();
   }
 
-  if (failure.ok()) {
-    if (outage_failures_ > 0) {
-      spdlog::info("MySQL snapshots work again at {} after {} failed attempt(s) over {:.0f} s",
-                   snapshotter_.where(), outage_failures_, Now() - outage_started_);
-    }
-    outage_failures_ = 0;
-    counters_.failing = false;
-    return true;
-  }
-  counters_.snapshot_failures++;
+  // The flag first, then the count: a reader that sees the new count sees the flag set.
   counters_.failing = true;
+  counters_.snapshot_failures++;
   if (outage_failures_++ == 0) {
     outage_started_ = Now();
     spdlog::warn(
@@ -98,6 +97,15 @@ bool PeriodicSnapshots::Attempt(bool snapshot) {
     spdlog::debug("MySQL snapshot failed again ({}): {}", outage_failures_, failure.message());
   }
   return false;
+}
+
+void PeriodicSnapshots::EndOutage() {
+  if (outage_failures_ > 0) {
+    spdlog::info("MySQL snapshots work again at {} after {} failed attempt(s) over {:.0f} s",
+                 snapshotter_.where(), outage_failures_, Now() - outage_started_);
+  }
+  outage_failures_ = 0;
+  counters_.failing = false;
 }
 
 void PeriodicSnapshots::Run() {

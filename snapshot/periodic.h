@@ -51,6 +51,8 @@ class PeriodicSnapshots {
   void Run();
   // One attempt: a snapshot, or only connect + migrate when `snapshot` is false.
   bool Attempt(bool snapshot);
+  // After a success: logs the end of an outage if there was one and clears `failing`.
+  void EndOutage();
 
   Snapshotter snapshotter_;
   ViewSource views_;
