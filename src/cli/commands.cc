@@ -61,6 +61,7 @@ EngineOptions MakeEngineOptions(const Config& c) {
   o.model.distance_scale_km = c.model.distance_scale_km;
   o.model.retrain_every_days = c.model.retrain_every_days;
   o.model.retrain_install_after_minutes = c.model.retrain_install_after_minutes;
+  o.model.retrain_install_waits = c.model.retrain_install_waits;
   o.model.als.factors = c.model.retrain_factors;
   o.model.als.iterations = c.model.retrain_iterations;
   o.model.als.threads = c.model.retrain_threads;

@@ -77,6 +77,8 @@ struct ModelConfig {
   double retrain_every_days = 1.0;
   // The retrained model is installed this many minutes (event time) after the period began.
   double retrain_install_after_minutes = 60.0;
+  // If training is not done by then: wait for it (true) or go on and install it once done.
+  bool retrain_install_waits = false;
   // Size, iterations and training threads of the full retrain.
   int retrain_factors = 32;
   int retrain_iterations = 15;

@@ -106,6 +106,7 @@ std::vector<Field> BindFields(Config& c) {
       {"model", "retrain_every_days", DoubleField{&c.model.retrain_every_days, 0.0, false}},
       {"model", "retrain_install_after_minutes",
        DoubleField{&c.model.retrain_install_after_minutes, 0.0, false}},
+      {"model", "retrain_install_waits", BoolField{&c.model.retrain_install_waits}},
       {"model", "retrain_factors", IntField{&c.model.retrain_factors, 1, 256}},
       {"model", "retrain_iterations", IntField{&c.model.retrain_iterations, 1, 100}},
       {"model", "retrain_threads", IntField{&c.model.retrain_threads, 1, 64}},

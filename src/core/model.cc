@@ -837,7 +837,8 @@ void Model::BoundCovisits(uint32_t n, CountRow& row) {
 void Model::ScheduleRetrain(TimeMs ts) {
   if (options_.retrain_every_days <= 0) return;
   RetrainRunner& runner = runner_ != nullptr ? *runner_ : inline_runner_;
-  if (install_at_ != 0 && ts >= install_at_) {
+  if (install_at_ != 0 && ts >= install_at_ &&
+      (!started_here_ || options_.retrain_install_waits || runner.Ready())) {
     // A retrain pending from before a restart was lost with the process: none to install.
     if (started_here_) InstallAls(runner.Finish());
     install_at_ = 0;

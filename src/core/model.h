@@ -51,8 +51,14 @@ struct ModelOptions {
   // of a new period (UTC day boundaries for 1); 0 turns it off.
   double retrain_every_days = 1.0;
   // The retrained model is installed at the first event this many minutes of event time after
-  // the period began: the same point live and in a replay, whatever the training took.
+  // the period began: the same point live and in a replay when the training is done by then.
   double retrain_install_after_minutes = 60.0;
+  // When the training is not done at that point (events coming faster than real time: a
+  // backlog, a replay): true, the install waits for it, so every replay installs at the same
+  // event whatever the training took, and ingestion pauses meanwhile; false, ingestion goes on
+  // and the model is installed at the first event after the training is done (the next
+  // retrain starts after that install: under a backlog, retrains follow one another).
+  bool retrain_install_waits = false;
   AlsOptions als;
   // The blend learns from every event until this many were applied, then from a deterministic
   // sample (by event id) of share blend_full_events / events_applied. Its parameters are few:
@@ -75,6 +81,8 @@ class RetrainRunner {
   virtual void Start(Interactions data, AlsOptions options, std::string version) = 0;
   // The model of the last Start, waiting for it if it is not done; nullptr if none started.
   virtual std::shared_ptr<const AlsModel> Finish() = 0;
+  // True when Finish would not wait.
+  virtual bool Ready() const = 0;
 };
 
 // Trains inside Start: for replays and tests.
@@ -84,6 +92,7 @@ class InlineRetrainRunner final : public RetrainRunner {
     done_ = AlsModel::Train(std::move(data), options, std::move(version));
   }
   std::shared_ptr<const AlsModel> Finish() override { return std::move(done_); }
+  bool Ready() const override { return true; }
 
  private:
   std::shared_ptr<const AlsModel> done_;

@@ -69,7 +69,8 @@ Outcome Engine::HandlePlace(std::string_view topic, int32_t partition, int64_t o
 bool Engine::RetrainInstallDue(const Event& event) const {
   // Only this thread changes the schedule, so it reads it without the lock.
   const TimeMs at = model_.retrain_install_at();
-  return at != 0 && event.ts >= at && retrainer_.training();
+  return at != 0 && event.ts >= at && model_.options().retrain_install_waits &&
+         retrainer_.training();
 }
 
 Status Engine::ApplyLocked(const Event& event, const std::optional<FactSource>& source) {

@@ -22,6 +22,7 @@ class ThreadRetrainRunner final : public RetrainRunner {
 
   void Start(Interactions data, AlsOptions options, std::string version) override;
   std::shared_ptr<const AlsModel> Finish() override;
+  bool Ready() const override { return !training(); }
 
   // Waits until the retrain started last has finished training (its model stays for Finish).
   // The engine calls it before taking the model lock for an event that will install the model,

@@ -223,5 +223,68 @@ TEST(AlsTest, ModelRetrainsDailyAndInstallsAtAFixedPointInEventTime) {
   EXPECT_EQ(m.als()->place_count(), 2u);
 }
 
+// Trains inline but reports itself not ready until told, as a retrain thread slower than the
+// stream does.
+class GatedRunner final : public RetrainRunner {
+ public:
+  void Start(Interactions data, AlsOptions options, std::string version) override {
+    ++started;
+    done_ = AlsModel::Train(std::move(data), options, std::move(version));
+  }
+  std::shared_ptr<const AlsModel> Finish() override {
+    ++finished;
+    return std::move(done_);
+  }
+  bool Ready() const override { return ready; }
+  bool ready = false;
+  int started = 0, finished = 0;
+
+ private:
+  std::shared_ptr<const AlsModel> done_;
+};
+
+// Training slower than the stream: by default ingestion goes on past the install point and
+// the model is installed at the first event after the training is done; no other retrain
+// starts meanwhile, even past the next period's start. With retrain_install_waits the install
+// takes the model at its point, whatever the training reports.
+TEST(AlsTest, ARetrainNotDoneAtItsInstallPointIsInstalledOnceDoneUnlessToldToWait) {
+  for (const bool waits : {false, true}) {
+    SCOPED_TRACE(waits ? "waits" : "goes on");
+    ModelOptions options;
+    options.als.factors = 4;
+    options.retrain_install_waits = waits;
+    Model m(options);
+    GatedRunner runner;
+    m.set_retrain_runner(&runner);
+    m.UpsertPlace(MakePlace("p1", "One", {40.70, -74.0}, {"Coffee Shop"}));
+    m.UpsertPlace(MakePlace("p2", "Two", {40.71, -74.0}, {"Coffee Shop"}));
+    ASSERT_TRUE(m.Apply(MakeEvent("e1", EventType::kVisit, "u1", "p1", kT0)).ok());
+    ASSERT_TRUE(m.Apply(MakeEvent("e2", EventType::kVisit, "u2", "p2", kT0 + kHour)).ok());
+    ASSERT_TRUE(m.Apply(MakeEvent("e3", EventType::kVisit, "u1", "p2", kT0 + 6 * kHour)).ok());
+    EXPECT_EQ(runner.started, 1);
+    ASSERT_TRUE(m.Apply(MakeEvent("e4", EventType::kVisit, "u2", "p1", kT0 + 7 * kHour)).ok());
+    if (waits) {
+      EXPECT_EQ(runner.finished, 1);
+      ASSERT_NE(m.als(), nullptr);
+      EXPECT_EQ(m.als()->version(), "als-20120404T0000");
+      continue;
+    }
+    EXPECT_EQ(runner.finished, 0);
+    EXPECT_EQ(m.als(), nullptr) << "training not done: ingestion went on without it";
+    // The next day begins; the pending retrain holds back the next one.
+    ASSERT_TRUE(m.Apply(MakeEvent("e5", EventType::kVisit, "u1", "p1", kT0 + 30 * kHour)).ok());
+    EXPECT_EQ(runner.started, 1);
+    EXPECT_EQ(m.als(), nullptr);
+    runner.ready = true;
+    ASSERT_TRUE(m.Apply(MakeEvent("e6", EventType::kVisit, "u2", "p2", kT0 + 31 * kHour)).ok());
+    EXPECT_EQ(runner.finished, 1);
+    ASSERT_NE(m.als(), nullptr);
+    EXPECT_EQ(m.als()->version(), "als-20120404T0000");
+    // Installed, the schedule goes on: the day of e5 and e6 gets its retrain at the first
+    // event after the install.
+    EXPECT_EQ(runner.started, 2);
+  }
+}
+
 }  // namespace
 }  // namespace locus

@@ -32,6 +32,7 @@ AlsOptions Options() {
 
 TEST(ThreadRetrainRunnerTest, TrainsWhatTheInlineTrainingTrainsAndCountsTheWait) {
   ThreadRetrainRunner runner;
+  EXPECT_TRUE(runner.Ready()) << "nothing started: Finish would not wait";
   EXPECT_EQ(runner.waited_seconds(), 0.0);
   EXPECT_EQ(runner.completed(), 0);
   runner.Start(SomeInteractions(), Options(), "als-a");
@@ -41,6 +42,7 @@ TEST(ThreadRetrainRunnerTest, TrainsWhatTheInlineTrainingTrainsAndCountsTheWait)
   ASSERT_NE(model, nullptr);
   EXPECT_EQ(runner.completed(), 1);
   EXPECT_FALSE(runner.training());
+  EXPECT_TRUE(runner.Ready());
   // Finish joined the worker: a wait while it was still training is counted.
   if (still_training) {
     EXPECT_GT(runner.waited_seconds(), 0.0);
