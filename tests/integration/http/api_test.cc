@@ -206,11 +206,15 @@ TEST(HttpApiTest, PostedEventsFlowThroughKafkaIntoStateAndMetrics) {
   ASSERT_TRUE(GroupCaughtUp(s.stack().bootstrap(), "locus", "locus.events", 60000));
 
   // The counters moved as the events flowed.
+  // Responses are counted once they are written (httplib's logger), so after the client has
+  // them: they are waited for too.
   HttpStack::Metrics after;
   const auto deadline = Clock::now() + seconds(30);
   do {
     after = s.ScrapeMetrics();
-    if (after.Get(applied) == 11 && after.Get(R"(locus_consumer_lag{topic="locus.events"})") == 0) {
+    if (after.Get(applied) == 11 && after.Get(R"(locus_consumer_lag{topic="locus.events"})") == 0 &&
+        after.Get(R"(locus_http_responses_total{code="202",route="/events"})") == 3 &&
+        after.Get(R"(locus_http_responses_total{code="413",route="/events"})") == 1) {
       break;
     }
     std::this_thread::sleep_for(milliseconds(300));
@@ -360,7 +364,14 @@ TEST(HttpListenTest, ABusyPortIsAnErrorAndAnEmptyAddressTurnsHttpOff) {
                     dir / "state-3", "--config", dir / "locus.yaml", "--http", ""},
                    o);
   ASSERT_NE(third, nullptr);
-  std::this_thread::sleep_for(seconds(3));
+  // Up once its state is loaded (however long that takes on a busy machine); the HTTP API would
+  // start right after, so two more seconds show it did not.
+  const auto deadline = Clock::now() + seconds(60);
+  while (third->running() && third->Stderr().find("state loaded") == std::string::npos &&
+         Clock::now() < deadline) {
+    std::this_thread::sleep_for(milliseconds(100));
+  }
+  std::this_thread::sleep_for(seconds(2));
   EXPECT_TRUE(third->running()) << third->Describe();
   EXPECT_EQ(ReadFileText(dir / "third.out").find("http:"), std::string::npos);
   EXPECT_NE(third->Stderr().find("state loaded"), std::string::npos) << third->Stderr();
