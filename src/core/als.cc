@@ -72,9 +72,10 @@ struct Rows {
 // Rows by user (each in place order) and by place (each in user order) of the pairs, with
 // users and places numbered by `user_at` and `place_at`. Equal pairs (a user and place listed
 // twice) are ordered by confidence, so the rows do not depend on the order the pairs came in.
+// `release` (data's pairs, when given) is freed once the rows by user hold them.
 void MakeRows(const Interactions& data, const std::vector<uint32_t>& user_at,
               const std::vector<uint32_t>& place_at, double alpha, int threads, Rows& by_user,
-              Rows& by_place) {
+              Rows& by_place, std::vector<Interactions::Pair>* release) {
   const size_t users = user_at.size(), places = place_at.size();
   by_user.start.assign(users + 1, 0);
   for (const auto& p : data.pairs) ++by_user.start[user_at[p.user] + 1];
@@ -87,6 +88,7 @@ void MakeRows(const Interactions& data, const std::vector<uint32_t>& user_at,
       by_user.entries[fill[user_at[p.user]]++] = Entry{place_at[p.place], c};
     }
   }
+  if (release != nullptr) std::vector<Interactions::Pair>().swap(*release);
   Blocks blocks(users, kGemmBlock);
   RunWorkers(threads, [&] {
     for (size_t b, e; blocks.Next(b, e);) {
@@ -406,13 +408,13 @@ std::shared_ptr<const AlsModel> AlsModel::Train(const Interactions& data, const 
 std::shared_ptr<const AlsModel> AlsModel::Train(Interactions&& data, const AlsOptions& o,
                                                 std::string version,
                                                 std::vector<double>* loss_per_iteration) {
-  return Train(data, o, std::move(version), loss_per_iteration, &data.pairs);
+  return Train(data, o, std::move(version), loss_per_iteration, &data);
 }
 
 std::shared_ptr<const AlsModel> AlsModel::Train(const Interactions& data, const AlsOptions& o,
                                                 std::string version,
                                                 std::vector<double>* loss_per_iteration,
-                                                std::vector<Interactions::Pair>* release) {
+                                                Interactions* release) {
   // Users, places and pairs in id order, so that every sum runs in the same order whatever
   // order they came in (and a model restored from its place vectors computes the same).
   const int threads = std::max(1, o.threads);
@@ -429,17 +431,23 @@ std::shared_ptr<const AlsModel> AlsModel::Train(const Interactions& data, const 
   auto m = std::shared_ptr<AlsModel>(new AlsModel());
   m->version_ = std::move(version);
   m->options_ = o;
-  m->ids_.reserve(data.places.size());
-  for (uint32_t i : place_order) m->ids_.push_back(data.places[i]);
-  m->Index();
   const int f = std::max(1, o.factors);
   Matrix x(f, static_cast<Eigen::Index>(data.users.size()));
   m->y_ = Matrix(f, static_cast<Eigen::Index>(data.places.size()));
   Initialise(x, data.users, user_order, 0x5553455255534552ULL, threads);
   Initialise(m->y_, data.places, place_order, 0x504c414345504cULL, threads);
+  user_order = {};
+  if (release != nullptr) std::vector<UserId>().swap(release->users);
+  m->ids_.reserve(data.places.size());
+  for (uint32_t i : place_order) {
+    m->ids_.push_back(release != nullptr ? std::move(release->places[i]) : data.places[i]);
+  }
+  if (release != nullptr) std::vector<PlaceId>().swap(release->places);
+  place_order = {};
+  m->Index();
   Rows by_user, by_place;
-  MakeRows(data, user_at, place_at, o.alpha, threads, by_user, by_place);
-  if (release != nullptr) std::vector<Interactions::Pair>().swap(*release);
+  MakeRows(data, user_at, place_at, o.alpha, threads, by_user, by_place,
+           release != nullptr ? &release->pairs : nullptr);
   for (int it = 0; it < o.iterations; ++it) {
     SolveSide(x, m->y_, by_user, o);
     const VectorD mu = SolveSide(m->y_, x, by_place, o);

@@ -104,15 +104,19 @@ TEST(AlsTest, AFoldedInUserPrefersTheUnvisitedPlaceOfTheirOwnGroup) {
   EXPECT_FALSE(m->FoldIn({{PlaceId("unknown"), 3}}).has_value());
 }
 
-// Training from data given away releases its pairs (the retrain's peak memory) and trains
-// the same model as from data kept.
-TEST(AlsTest, TrainingFromDataGivenAwayReleasesThePairsAndTrainsTheSame) {
+// Training from data given away releases its pairs, users and places (the retrain's peak
+// memory) and trains the same model as from data kept.
+TEST(AlsTest, TrainingFromDataGivenAwayReleasesItAndTrainsTheSame) {
   const Interactions kept = TwoGroups();
   const auto a = AlsModel::Train(kept, Small(), "t");
   Interactions given = TwoGroups();
   ASSERT_FALSE(given.pairs.empty());
   const auto b = AlsModel::Train(std::move(given), Small(), "t");
-  EXPECT_EQ(given.pairs.capacity(), 0u);  // NOLINT(bugprone-use-after-move): the contract
+  // NOLINTBEGIN(bugprone-use-after-move): the contract
+  EXPECT_EQ(given.pairs.capacity(), 0u);
+  EXPECT_EQ(given.users.capacity(), 0u);
+  EXPECT_EQ(given.places.capacity(), 0u);
+  // NOLINTEND(bugprone-use-after-move)
   ASSERT_EQ(a->place_ids(), b->place_ids());
   EXPECT_EQ(a->place_factors(), b->place_factors());
   EXPECT_EQ(kept.pairs.size(), TwoGroups().pairs.size());
