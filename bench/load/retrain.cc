@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -38,13 +39,10 @@ int RetrainTool(const Args& args) {
   o.cg_steps = static_cast<int>(args.Int("cg-steps", o.cg_steps));
   const int reference_iterations = static_cast<int>(args.Int("reference-iterations", 0));
   auto t = Clock::now();
-  const Interactions data = SyntheticInteractions(users, places, pairs, 11);
+  Interactions data = SyntheticInteractions(users, places, pairs, 11);
   const double build_s = Since(t);
-  std::vector<double> loss;
-  t = Clock::now();
-  auto model = AlsModel::Train(data, o, "bench", &loss);
-  const double seconds = Since(t);
-  const double final_loss = loss.empty() ? 0.0 : loss.back();
+  const size_t n_users = data.users.size(), n_places = data.places.size();
+  const size_t n_pairs = data.pairs.size();
   // Flops per iteration as the header of src/core/als.h counts them.
   double flops = 0;
   {
@@ -66,14 +64,23 @@ int RetrainTool(const Args& args) {
     flops +=
         (users_n + places_n) * f * f + 2 * ((long_user ? 2 : 1) * users_n + 2 * places_n) * f * f;
   }
+  // Trained from data given away, as the engine's retrain thread does (its peak memory is the
+  // engine's), unless the reference run needs the data again.
+  std::optional<Interactions> kept;
+  if (reference_iterations > 0) kept = data;
+  std::vector<double> loss;
+  t = Clock::now();
+  auto model = AlsModel::Train(std::move(data), o, "bench", &loss);
+  const double seconds = Since(t);
+  const double final_loss = loss.empty() ? 0.0 : loss.back();
   const double gflop = flops / 1e9;
 
   JsonLine json;
   json.Add("tool", std::string("retrain"))
       .Add("seconds", seconds)
-      .Add("users", static_cast<int64_t>(data.users.size()))
-      .Add("places", static_cast<int64_t>(data.places.size()))
-      .Add("pairs", static_cast<int64_t>(data.pairs.size()))
+      .Add("users", static_cast<int64_t>(n_users))
+      .Add("places", static_cast<int64_t>(n_places))
+      .Add("pairs", static_cast<int64_t>(n_pairs))
       .Add("factors", static_cast<int64_t>(o.factors))
       .Add("iterations", static_cast<int64_t>(o.iterations))
       .Add("cg_steps", static_cast<int64_t>(o.cg_steps))
@@ -86,17 +93,16 @@ int RetrainTool(const Args& args) {
                "retrain: %zu users, %zu places, %zu pairs, %d factors, %d iterations, %d CG "
                "steps, %d thread(s): %.1f s (data built in %.1f s; ~%.0f GFLOP an iteration, "
                "%.1f GFLOP/s); loss %.6g -> %.6g\n",
-               data.users.size(), data.places.size(), data.pairs.size(), o.factors, o.iterations,
-               o.cg_steps, o.threads, seconds, build_s, gflop,
-               gflop * o.iterations / std::max(seconds, 1e-9), loss.empty() ? 0.0 : loss.front(),
-               final_loss);
+               n_users, n_places, n_pairs, o.factors, o.iterations, o.cg_steps, o.threads, seconds,
+               build_s, gflop, gflop * o.iterations / std::max(seconds, 1e-9),
+               loss.empty() ? 0.0 : loss.front(), final_loss);
   if (reference_iterations > 0) {
     AlsOptions exact = o;
     exact.cg_steps = 0;
     exact.iterations = reference_iterations;
     std::vector<double> reference;
     t = Clock::now();
-    AlsModel::Train(data, exact, "reference", &reference);
+    AlsModel::Train(*kept, exact, "reference", &reference);
     const double reference_s = Since(t);
     const double reference_loss = reference.empty() ? 0.0 : reference.back();
     // The first iteration (1-based) within 1e-5 of the reference loss or below it; 0: never.
