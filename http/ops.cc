@@ -177,6 +177,15 @@ Reply Metrics(Context& c) {
   w.Family("locus_rocksdb_size_bytes", "gauge", "Approximate bytes of the state on disk.");
   w.Sample("locus_rocksdb_size_bytes", {},
            static_cast<double>(s.engine->store().ApproximateBytes()));
+  const StateStore::Memory memory = s.engine->store().MemoryUsage();
+  w.Family("locus_rocksdb_memory_bytes", "gauge",
+           "What RocksDB holds in memory, by part (its own estimates).");
+  w.Sample("locus_rocksdb_memory_bytes", {{"part", "memtables"}},
+           static_cast<double>(memory.memtables));
+  w.Sample("locus_rocksdb_memory_bytes", {{"part", "table_readers"}},
+           static_cast<double>(memory.table_readers));
+  w.Sample("locus_rocksdb_memory_bytes", {{"part", "block_cache"}},
+           static_cast<double>(memory.block_cache));
   double places = 0, applied = 0;
   s.engine->WithModel([&](const Model& m) {
     places = static_cast<double>(m.place_count());

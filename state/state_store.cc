@@ -310,6 +310,16 @@ std::optional<int64_t> StateStore::Offset(std::string_view topic, int32_t partit
   return it->second;
 }
 
+StateStore::Memory StateStore::MemoryUsage() const {
+  Memory m;
+  rocksdb::DB& db = *impl_->db;
+  db.GetAggregatedIntProperty(rocksdb::DB::Properties::kSizeAllMemTables, &m.memtables);
+  db.GetAggregatedIntProperty(rocksdb::DB::Properties::kEstimateTableReadersMem, &m.table_readers);
+  // One cache shared by the column families: read once, not summed over them.
+  db.GetIntProperty(rocksdb::DB::Properties::kBlockCacheUsage, &m.block_cache);
+  return m;
+}
+
 uint64_t StateStore::ApproximateBytes() const {
   uint64_t total = 0;
   for (auto* h : impl_->all) {

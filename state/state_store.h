@@ -68,6 +68,14 @@ class StateStore final : public StateReader {
   std::optional<int64_t> Offset(std::string_view topic, int32_t partition) const;
   // Approximate bytes of the state: SST files plus the memtables not yet flushed to them.
   uint64_t ApproximateBytes() const;
+  // What RocksDB holds in memory (bytes, its own estimates), beside the engine's model.
+  struct Memory {
+    uint64_t memtables = 0;      // active and immutable, every column family
+    uint64_t table_readers = 0;  // open SST files' index and filter blocks outside the cache
+    uint64_t block_cache = 0;    // the block cache's charge
+    uint64_t total() const { return memtables + table_readers + block_cache; }
+  };
+  Memory MemoryUsage() const;
   const std::string& dir() const { return dir_; }
 
   static std::string OffsetKey(std::string_view topic, int32_t partition);

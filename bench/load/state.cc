@@ -82,6 +82,7 @@ bool ReadFrame(std::FILE* in, Frame& f) {
   const int64_t rss_end = CurrentRssBytes();
   const double ingest_s = Since(t);
   const double rocksdb = static_cast<double>(DirBytes(dir));
+  const StateStore::Memory store_memory = engine->store().MemoryUsage();
   const std::string line =
       JsonLine()
           .Add("rss_gib", static_cast<double>(PeakRssBytes()) / kGiB)
@@ -89,6 +90,9 @@ bool ReadFrame(std::FILE* in, Frame& f) {
           .Add("rss_half_events_gib", static_cast<double>(rss_half) / kGiB)
           .Add("rss_end_gib", static_cast<double>(rss_end) / kGiB)
           .Add("rocksdb_gib", rocksdb / kGiB)
+          .Add("rocksdb_memtables_gib", static_cast<double>(store_memory.memtables) / kGiB)
+          .Add("rocksdb_table_readers_gib", static_cast<double>(store_memory.table_readers) / kGiB)
+          .Add("rocksdb_block_cache_gib", static_cast<double>(store_memory.block_cache) / kGiB)
           .Add("events", events)
           .Add("places", places)
           .Add("users", users)

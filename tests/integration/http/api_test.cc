@@ -176,6 +176,8 @@ TEST(HttpApiTest, PostedEventsFlowThroughKafkaIntoStateAndMetrics) {
   EXPECT_EQ(before.Get("locus_model_events_applied"), 8);
   EXPECT_EQ(before.Get("locus_places"), 3);
   EXPECT_GT(before.Get("locus_rocksdb_size_bytes"), 0);
+  EXPECT_GT(before.Get(R"(locus_rocksdb_memory_bytes{part="memtables"})"), 0);
+  EXPECT_GE(before.Get(R"(locus_rocksdb_memory_bytes{part="table_readers"})"), 0);
   // model_version is the one answers carry.
   const Answer probe = DecodeAnswer(s.Get("/recommend?activity=coffee"));
   EXPECT_EQ(before.Get("locus_model_info{model_version=\"" + probe.model_version + "\"}"), 1);

@@ -128,6 +128,21 @@ TEST_F(StateStoreTest, ScanVisitsKeysInBytewiseOrder) {
   EXPECT_THAT(keys, ElementsAre(std::string("\0z", 2), "0", "B", "a", "aa", "ab", "b", "\xFF"));
 }
 
+TEST_F(StateStoreTest, MemoryUsageCountsWhatTheMemtablesHold) {
+  std::unique_ptr<StateStore> store = Open();
+  ASSERT_NE(store, nullptr);
+  const StateStore::Memory empty = store->MemoryUsage();
+  StateStore::Batch batch;
+  const std::string value(1000, 'v');
+  for (int i = 0; i < 4000; ++i)
+    batch.Put(Space::kActivityPlace, "key-" + std::to_string(i), value);
+  ASSERT_TRUE(store->Commit(batch).ok());
+  const StateStore::Memory held = store->MemoryUsage();
+  // 4 MB written and not flushed: the memtables hold at least that much more.
+  EXPECT_GE(held.memtables, empty.memtables + 4000u * 1000u);
+  EXPECT_EQ(held.total(), held.memtables + held.table_readers + held.block_cache);
+}
+
 TEST_F(StateStoreTest, ReopeningAfterCloseKeepsEverything) {
   {
     std::unique_ptr<StateStore> store = Open();
