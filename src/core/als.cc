@@ -444,7 +444,6 @@ std::shared_ptr<const AlsModel> AlsModel::Train(const Interactions& data, const 
   }
   if (release != nullptr) std::vector<PlaceId>().swap(release->places);
   place_order = {};
-  m->Index();
   Rows by_user, by_place;
   MakeRows(data, user_at, place_at, o.alpha, threads, by_user, by_place,
            release != nullptr ? &release->pairs : nullptr);
@@ -474,31 +473,32 @@ std::shared_ptr<const AlsModel> AlsModel::FromPlaces(
       m->y_.col(static_cast<Eigen::Index>(i)).setZero();
     }
   }
-  m->Index();
   m->yty_ = m->y_ * m->y_.transpose();
   return m;
 }
 
-void AlsModel::Index() {
-  index_.clear();
-  index_.reserve(ids_.size());
-  for (uint32_t i = 0; i < ids_.size(); ++i) index_.emplace(ids_[i], i);
-}
-
 const float* AlsModel::PlaceVector(const PlaceId& place) const {
-  auto it = index_.find(place);
-  return it == index_.end() ? nullptr : y_.col(it->second).data();
+  const auto it = std::lower_bound(ids_.begin(), ids_.end(), place);
+  return it == ids_.end() || *it != place ? nullptr
+                                          : VectorAt(static_cast<size_t>(it - ids_.begin()));
 }
 
 std::optional<Vector> AlsModel::FoldIn(
     const std::vector<std::pair<PlaceId, double>>& history) const {
+  std::vector<std::pair<const float*, double>> vectors;
+  vectors.reserve(history.size());
+  for (const auto& [place, count] : history) vectors.emplace_back(PlaceVector(place), count);
+  return FoldIn(vectors);
+}
+
+std::optional<Vector> AlsModel::FoldIn(
+    const std::vector<std::pair<const float*, double>>& history) const {
   const int f = options_.factors;
   Matrix a = yty_;
   a.diagonal().array() += static_cast<float>(options_.regularization);
   Vector b = Vector::Zero(f);
   bool any = false;
-  for (const auto& [place, count] : history) {
-    const float* v = PlaceVector(place);
+  for (const auto& [v, count] : history) {
     if (v == nullptr) continue;
     any = true;
     const Eigen::Map<const Vector> yi(v, f);

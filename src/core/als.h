@@ -28,7 +28,6 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -88,11 +87,16 @@ class AlsModel {
   const std::vector<PlaceId>& place_ids() const { return ids_; }
   // Column i is the vector of place_ids()[i].
   const Matrix& place_factors() const { return y_; }
-  // nullptr when the place was not in the training data.
+  // nullptr when the place was not in the training data (a binary search of place_ids(): the
+  // model keeps each place's vector with its entry, so no index by id is kept here).
   const float* PlaceVector(const PlaceId& place) const;
+  // The vector of place_ids()[i].
+  const float* VectorAt(size_t i) const { return y_.col(static_cast<Eigen::Index>(i)).data(); }
   // The user's vector given their history (place, count): the exact least-squares solution
   // with the place vectors fixed. nullopt when no place of the history is known.
   std::optional<Vector> FoldIn(const std::vector<std::pair<PlaceId, double>>& history) const;
+  // The same given the places' vectors (nullptr: a place not trained, skipped).
+  std::optional<Vector> FoldIn(const std::vector<std::pair<const float*, double>>& history) const;
 
   // Bytes of one place vector and back.
   static std::string EncodeVector(const float* v, int n);
@@ -100,7 +104,6 @@ class AlsModel {
 
  private:
   AlsModel() = default;
-  void Index();
   // Train's; when `release` is given (it is `data`), frees its parts as soon as they are used.
   static std::shared_ptr<const AlsModel> Train(const Interactions& data, const AlsOptions& options,
                                                std::string version,
@@ -109,10 +112,9 @@ class AlsModel {
 
   std::string version_;
   AlsOptions options_;
-  std::vector<PlaceId> ids_;
-  std::unordered_map<PlaceId, uint32_t> index_;
-  Matrix y_;    // factors x places
-  Matrix yty_;  // Y Y^T, for fold-in
+  std::vector<PlaceId> ids_;  // sorted
+  Matrix y_;                  // factors x places
+  Matrix yty_;                // Y Y^T, for fold-in
 };
 
 }  // namespace locus

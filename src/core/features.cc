@@ -114,7 +114,12 @@ FeatureContext MakeFeatureContext(const Model& m, const ActivityId& activity,
   // Each tag once, sorted for binary search.
   std::sort(c.own_tags.begin(), c.own_tags.end());
   c.own_tags.erase(std::unique(c.own_tags.begin(), c.own_tags.end()), c.own_tags.end());
-  if (const AlsModel* als = m.als(); als != nullptr) c.als_user = als->FoldIn(all_places);
+  if (const AlsModel* als = m.als(); als != nullptr) {
+    std::vector<std::pair<const float*, double>> vectors;
+    vectors.reserve(all_places.size());
+    for (const auto& [place, n] : all_places) vectors.emplace_back(m.AlsVector(place), n);
+    c.als_user = als->FoldIn(vectors);
+  }
   c.profile = m.Profile(*user);
   if (c.profile != nullptr) {
     const UserProfile& p = *c.profile;

@@ -939,17 +939,31 @@ void Model::InstallAls(std::shared_ptr<const AlsModel> als) {
 
 void Model::LinkAls() {
   for (auto* table : {&places_, &deleted_}) {
-    for (auto& [id, entry] : *table) entry.als = als_ != nullptr ? als_->PlaceVector(id) : nullptr;
+    for (auto& [id, entry] : *table) entry.als = nullptr;
   }
+  if (als_ == nullptr) return;
+  const std::vector<PlaceId>& ids = als_->place_ids();
+  for (size_t i = 0; i < ids.size(); ++i) {
+    // A listed place through the open-addressing index; the model owns its entry.
+    if (const PlaceEntry* listed = place_index_.Lookup(ids[i])) {
+      const_cast<PlaceEntry*>(listed)->als = als_->VectorAt(i);
+    } else if (auto it = deleted_.find(ids[i]); it != deleted_.end()) {
+      it->second.als = als_->VectorAt(i);
+    }
+  }
+}
+
+const float* Model::AlsVector(const PlaceId& id) const {
+  if (als_ == nullptr) return nullptr;
+  if (const PlaceEntry* listed = place_index_.Lookup(id)) return listed->als;
+  const auto it = deleted_.find(id);
+  return it == deleted_.end() ? nullptr : it->second.als;
 }
 
 void Model::LinkEntries() {
   // The listed places are numbered (Load numbers them as it reads them). Every table entry
   // of a place that is not listed now belongs to a deleted one (so that a place given again
   // finds its history, as in the live model).
-  if (als_ != nullptr) {
-    for (auto& [id, e] : places_) e.als = als_->PlaceVector(id);
-  }
   // A listed place through the open-addressing index (a slot and the entry; places_.find
   // reads a bucket, the node before and the node, a cache miss each at 1M places). The index
   // hands out const entries; the model owns them in places_, so it may write them.
@@ -975,7 +989,7 @@ void Model::LinkEntries() {
     e.bpr = &factors_.SetPlace(e.index, v);
   }
   loaded_place_factors_ = {};
-  for (auto& [id, e] : deleted_) e.als = als_ != nullptr ? als_->PlaceVector(id) : nullptr;
+  LinkAls();
 }
 
 bool Model::BlendLearnsFrom(size_t event_hash) const {
@@ -1175,9 +1189,8 @@ void Model::Persist(StateWriter& w) {
         Space::kLearned, kAlsKey,
         ByteWriter().Str(als_->version()).I64(o.factors).F64(o.regularization).F64(o.alpha).Take());
     for (size_t i = 0; i < als_->place_count(); ++i) {
-      const PlaceId& id = als_->place_ids()[i];
-      w.Put(Space::kLearned, std::string(kAlsPlacePrefix) + id.str(),
-            AlsModel::EncodeVector(als_->PlaceVector(id), o.factors));
+      w.Put(Space::kLearned, std::string(kAlsPlacePrefix) + als_->place_ids()[i].str(),
+            AlsModel::EncodeVector(als_->VectorAt(i), o.factors));
     }
   }
   dirty_als_ = false;

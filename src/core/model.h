@@ -435,6 +435,8 @@ class Model {
   Interactions RetrainData() const;
   // Installs a retrained model now (the schedule does this itself; for tools and tests).
   void InstallAls(std::shared_ptr<const AlsModel> als);
+  // The installed retrain's vector of a place, listed or deleted; nullptr if none.
+  const float* AlsVector(const PlaceId& id) const;
   const FactorModel& factors() const { return factors_; }
   // Mean loss of the blend's prequential steps so far (a live quality signal).
   double blend_loss() const {

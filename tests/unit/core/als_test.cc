@@ -122,6 +122,25 @@ TEST(AlsTest, TrainingFromDataGivenAwayReleasesItAndTrainsTheSame) {
   EXPECT_EQ(kept.pairs.size(), TwoGroups().pairs.size());
 }
 
+// Places are found by id in the sorted ids (no index by id is kept); a fold-in given the
+// vectors is the fold-in given the ids.
+TEST(AlsTest, PlacesAreFoundByIdAndTheFoldInByVectorsIsTheFoldInByIds) {
+  const auto m = AlsModel::Train(TwoGroups(), Small(), "t");
+  const std::vector<PlaceId>& ids = m->place_ids();
+  ASSERT_TRUE(std::is_sorted(ids.begin(), ids.end()));
+  for (size_t i = 0; i < ids.size(); ++i) EXPECT_EQ(m->PlaceVector(ids[i]), m->VectorAt(i));
+  EXPECT_EQ(m->PlaceVector(PlaceId("unknown")), nullptr);
+  EXPECT_EQ(m->PlaceVector(PlaceId("")), nullptr);
+  EXPECT_EQ(m->PlaceVector(PlaceId("zzzz")), nullptr);
+  const std::vector<std::pair<PlaceId, double>> by_id = {
+      {PlaceId("b2"), 3}, {PlaceId("unknown"), 2}, {PlaceId("a1"), 1}};
+  const std::vector<std::pair<const float*, double>> by_vector = {
+      {m->PlaceVector(PlaceId("b2")), 3}, {nullptr, 2}, {m->PlaceVector(PlaceId("a1")), 1}};
+  ASSERT_TRUE(m->FoldIn(by_id).has_value());
+  EXPECT_EQ(*m->FoldIn(by_id), *m->FoldIn(by_vector));
+  EXPECT_FALSE(m->FoldIn(std::vector<std::pair<const float*, double>>{{nullptr, 1}}).has_value());
+}
+
 TEST(AlsTest, ResultDoesNotDependOnInputOrderOrThreads) {
   Interactions d = TwoGroups();
   const auto a = AlsModel::Train(d, Small(), "t");
