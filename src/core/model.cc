@@ -449,6 +449,9 @@ void Model::Number(PlaceEntry& entry) {
   entry.index = static_cast<uint32_t>(index_ids_.size());
   index_ids_.push_back(entry.id);
   live_by_index_.push_back(places_.contains(entry.id) ? &entry : nullptr);
+  // A place new to the model may be in the installed retrain (one restored from the store
+  // holds places whose entries come later: a deleted place known only from a history).
+  entry.als = als_ != nullptr ? als_->PlaceVector(entry.id) : nullptr;
 }
 
 PlaceEntry& Model::EntryOrDeleted(const PlaceId& id) {
@@ -837,10 +840,9 @@ void Model::BoundCovisits(uint32_t n, CountRow& row) {
 void Model::ScheduleRetrain(TimeMs ts) {
   if (options_.retrain_every_days <= 0) return;
   RetrainRunner& runner = runner_ != nullptr ? *runner_ : inline_runner_;
-  if (install_at_ != 0 && ts >= install_at_ &&
-      (!started_here_ || options_.retrain_install_waits || runner.Ready())) {
-    // A retrain pending from before a restart was lost with the process: none to install.
-    if (started_here_) InstallAls(runner.Finish());
+  if (install_at_ != 0 && ts >= install_at_ && started_here_ &&
+      (options_.retrain_install_waits || runner.Ready())) {
+    InstallAls(runner.Finish());
     install_at_ = 0;
     started_here_ = false;
     dirty_schedule_ = true;
@@ -853,6 +855,9 @@ void Model::ScheduleRetrain(TimeMs ts) {
     dirty_schedule_ = true;
     return;
   }
+  // A retrain pending from before a restart was lost with the process: it is trained again, on
+  // the data as it is now, and installed at its point or, if that has passed (a restart during
+  // a backlog), as soon as it is done.
   const bool restart_lost = install_at_ != 0 && !started_here_;
   if ((period > retrain_period_ && install_at_ == 0) || restart_lost) {
     const auto begin =

@@ -34,8 +34,11 @@ void ThreadRetrainRunner::Start(Interactions data, AlsOptions options, std::stri
 
 void ThreadRetrainRunner::Wait() {
   if (!worker_.joinable()) return;
+  // Joining a worker that has trained (it is only returning) is not a wait for training.
+  const bool training = !trained_.load();
   const auto start = std::chrono::steady_clock::now();
   worker_.join();
+  if (!training) return;
   waited_seconds_ = waited_seconds_.load() +
                     std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }

@@ -1,6 +1,8 @@
 // Runs the model's full retrain on a thread of its own, so ingestion and answers go on while
-// it trains. The model asks for the result at a fixed point in event time; only if training
-// is not finished by then (when replaying history faster than real time) does Finish wait.
+// it trains. The model asks for the result at a fixed point in event time, or at the first
+// event after Ready() once that point has passed; Finish waits only under
+// model.retrain_install_waits, when training is not done by the point (events coming faster
+// than real time).
 #pragma once
 
 #include "src/core/model.h"

@@ -1,6 +1,7 @@
 #include "src/core/als.h"
 
 #include "src/core/model.h"
+#include "tests/unit/core/map_state.h"
 #include "tests/unit/core/model_test_util.h"
 
 #include <gtest/gtest.h>
@@ -307,6 +308,60 @@ TEST(AlsTest, ARetrainNotDoneAtItsInstallPointIsInstalledOnceDoneUnlessToldToWai
     // event after the install.
     EXPECT_EQ(runner.started, 2);
   }
+}
+
+// A retrain whose install point passed before it was done, then a restart: the restarted
+// model trains it again (on the data as it is now) and installs it once done, instead of
+// going without until the next period's.
+TEST(AlsTest, ARetrainOverdueAtARestartIsTrainedAgainAndInstalledOnceDone) {
+  ModelOptions options;
+  options.als.factors = 4;
+  MapState state;
+  {
+    Model m(options);
+    GatedRunner runner;
+    m.set_retrain_runner(&runner);
+    m.UpsertPlace(MakePlace("p1", "One", {40.70, -74.0}, {"Coffee Shop"}));
+    m.UpsertPlace(MakePlace("p2", "Two", {40.71, -74.0}, {"Coffee Shop"}));
+    ASSERT_TRUE(m.Apply(MakeEvent("e1", EventType::kVisit, "u1", "p1", kT0)).ok());
+    ASSERT_TRUE(m.Apply(MakeEvent("e2", EventType::kVisit, "u2", "p2", kT0 + kHour)).ok());
+    ASSERT_TRUE(m.Apply(MakeEvent("e3", EventType::kVisit, "u1", "p2", kT0 + 6 * kHour)).ok());
+    ASSERT_TRUE(m.Apply(MakeEvent("e4", EventType::kVisit, "u2", "p1", kT0 + 7 * kHour)).ok());
+    ASSERT_EQ(m.als(), nullptr);
+    ASSERT_NE(m.retrain_install_at(), 0);
+    m.Persist(state);
+  }
+  Model back(options);
+  GatedRunner runner;
+  back.set_retrain_runner(&runner);
+  ASSERT_TRUE(back.Load(state).ok());
+  ASSERT_TRUE(back.Apply(MakeEvent("e5", EventType::kVisit, "u1", "p1", kT0 + 8 * kHour)).ok());
+  EXPECT_EQ(runner.started, 1) << "trained again after the restart";
+  EXPECT_EQ(back.als(), nullptr);
+  runner.ready = true;
+  ASSERT_TRUE(back.Apply(MakeEvent("e6", EventType::kVisit, "u2", "p2", kT0 + 9 * kHour)).ok());
+  ASSERT_NE(back.als(), nullptr);
+  EXPECT_EQ(back.als()->version(), "als-20120404T0000");
+  EXPECT_EQ(back.retrain_install_at(), 0);
+}
+
+// A place the installed retrain holds but the model learns of only later (e.g. a model
+// restored from the store, where a deleted place may come only from a user's history) gets
+// its vector when it is numbered.
+TEST(AlsTest, APlaceNumberedAfterTheInstallGetsItsRetrainedVector) {
+  ModelOptions options;
+  options.als.factors = 4;
+  Model m(options);
+  m.UpsertPlace(MakePlace("a1", "One", {40.70, -74.0}, {"Coffee Shop"}));
+  const auto als = AlsModel::Train(TwoGroups(), Small(), "als-t");
+  m.InstallAls(als);
+  EXPECT_EQ(m.AlsVector(PlaceId("a1")), als->PlaceVector(PlaceId("a1")));
+  EXPECT_EQ(m.AlsVector(PlaceId("b2")), nullptr) << "not known to the model yet";
+  m.UpsertPlace(MakePlace("b2", "Two", {40.71, -74.0}, {"Coffee Shop"}));
+  ASSERT_NE(als->PlaceVector(PlaceId("b2")), nullptr);
+  EXPECT_EQ(m.AlsVector(PlaceId("b2")), als->PlaceVector(PlaceId("b2")));
+  m.DeletePlace(PlaceId("b2"));
+  EXPECT_EQ(m.AlsVector(PlaceId("b2")), als->PlaceVector(PlaceId("b2"))) << "deleted, still known";
 }
 
 }  // namespace
