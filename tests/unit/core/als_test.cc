@@ -247,6 +247,16 @@ TEST(AlsTest, ModelRetrainsDailyAndInstallsAtAFixedPointInEventTime) {
   EXPECT_EQ(m.als()->place_count(), 2u);
 }
 
+// Two places, and events from 18:00 (kT0) to just past midnight UTC (e3), where the day's
+// retrain starts; it is due an hour later.
+void TwoPlacesUntilTheRetrainStarts(Model& m) {
+  m.UpsertPlace(MakePlace("p1", "One", {40.70, -74.0}, {"Coffee Shop"}));
+  m.UpsertPlace(MakePlace("p2", "Two", {40.71, -74.0}, {"Coffee Shop"}));
+  ASSERT_TRUE(m.Apply(MakeEvent("e1", EventType::kVisit, "u1", "p1", kT0)).ok());
+  ASSERT_TRUE(m.Apply(MakeEvent("e2", EventType::kVisit, "u2", "p2", kT0 + kHour)).ok());
+  ASSERT_TRUE(m.Apply(MakeEvent("e3", EventType::kVisit, "u1", "p2", kT0 + 6 * kHour)).ok());
+}
+
 // Trains inline but reports itself not ready until told, as a retrain thread slower than the
 // stream does.
 class GatedRunner final : public RetrainRunner {
@@ -280,11 +290,7 @@ TEST(AlsTest, ARetrainNotDoneAtItsInstallPointIsInstalledOnceDoneUnlessToldToWai
     Model m(options);
     GatedRunner runner;
     m.set_retrain_runner(&runner);
-    m.UpsertPlace(MakePlace("p1", "One", {40.70, -74.0}, {"Coffee Shop"}));
-    m.UpsertPlace(MakePlace("p2", "Two", {40.71, -74.0}, {"Coffee Shop"}));
-    ASSERT_TRUE(m.Apply(MakeEvent("e1", EventType::kVisit, "u1", "p1", kT0)).ok());
-    ASSERT_TRUE(m.Apply(MakeEvent("e2", EventType::kVisit, "u2", "p2", kT0 + kHour)).ok());
-    ASSERT_TRUE(m.Apply(MakeEvent("e3", EventType::kVisit, "u1", "p2", kT0 + 6 * kHour)).ok());
+    ASSERT_NO_FATAL_FAILURE(TwoPlacesUntilTheRetrainStarts(m));
     EXPECT_EQ(runner.started, 1);
     ASSERT_TRUE(m.Apply(MakeEvent("e4", EventType::kVisit, "u2", "p1", kT0 + 7 * kHour)).ok());
     if (waits) {
@@ -321,11 +327,7 @@ TEST(AlsTest, ARetrainOverdueAtARestartIsTrainedAgainAndInstalledOnceDone) {
     Model m(options);
     GatedRunner runner;
     m.set_retrain_runner(&runner);
-    m.UpsertPlace(MakePlace("p1", "One", {40.70, -74.0}, {"Coffee Shop"}));
-    m.UpsertPlace(MakePlace("p2", "Two", {40.71, -74.0}, {"Coffee Shop"}));
-    ASSERT_TRUE(m.Apply(MakeEvent("e1", EventType::kVisit, "u1", "p1", kT0)).ok());
-    ASSERT_TRUE(m.Apply(MakeEvent("e2", EventType::kVisit, "u2", "p2", kT0 + kHour)).ok());
-    ASSERT_TRUE(m.Apply(MakeEvent("e3", EventType::kVisit, "u1", "p2", kT0 + 6 * kHour)).ok());
+    ASSERT_NO_FATAL_FAILURE(TwoPlacesUntilTheRetrainStarts(m));
     ASSERT_TRUE(m.Apply(MakeEvent("e4", EventType::kVisit, "u2", "p1", kT0 + 7 * kHour)).ok());
     ASSERT_EQ(m.als(), nullptr);
     ASSERT_NE(m.retrain_install_at(), 0);
