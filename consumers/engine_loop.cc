@@ -625,6 +625,23 @@ Status EngineLoop::FlushAndMirror(bool wait) {
   return Status::Ok();
 }
 
+void EngineLoop::MirrorStoredOffsets() {
+  const auto now = Clock::now();
+  if (now < mirror_due_) return;
+  mirror_due_ = now + std::chrono::seconds(5);
+  rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(8);
+  for (const auto& [topic, partition] : assigned_) {
+    // Requests partitions are mirrored as their answers are delivered (StoreRequestOffsets).
+    if (topic == options_.kafka.requests_topic) continue;
+    if (std::optional<int64_t> next = engine_.StoredOffset(topic, partition)) {
+      rd_kafka_topic_partition_list_add(list, topic.c_str(), partition)->offset = *next;
+    }
+  }
+  // Asynchronous: one that fails is made again at the next turn that is due.
+  if (list->cnt > 0) rd_kafka_commit(consumer_.get(), list, 1);
+  rd_kafka_topic_partition_list_destroy(list);
+}
+
 bool EngineLoop::AllRead() const {
   if (eof_.empty() || !places_->at_end() || !request_offsets_.AllAnswered()) return false;
   if (model_ && !model_->at_end()) return false;
@@ -721,6 +738,7 @@ Status EngineLoop::Run(const std::atomic<bool>& stop) {
         break;
       }
     }
+    MirrorStoredOffsets();
     // Rows committed while no further commit came, once their publication is due; every
     // row of the owned partitions again once model_republish_s passed.
     if (scaled()) {

@@ -157,6 +157,11 @@ class EngineLoop {
   // Flushes the engine and mirrors the offsets it committed to the group (`wait`: before
   // giving partitions up or stopping, so that the next owner reads them).
   Status FlushAndMirror(bool wait = false);
+  // Mirrors the store's offsets of every assigned events and by-place partition to the group
+  // (asynchronously), every few seconds: a mirror that failed (a commit during a rebalance)
+  // or that no flush followed (a partition taken back with nothing new to read) would leave
+  // the group's lag stale for as long as the partition stays idle.
+  void MirrorStoredOffsets();
   // The group's committed offsets of the requests partitions in `list` (an assignment).
   std::map<TopicPartition, int64_t> GroupCommittedRequests(const void* list);
   // True when partitions are assigned and every one, and the places topic, is read to its end
@@ -198,6 +203,7 @@ class EngineLoop {
   std::unique_ptr<RequestWorkers> workers_;              // during Run
   std::map<std::pair<std::string, int32_t>, bool> eof_;  // assigned events partition -> at end
   std::vector<TopicPartition> assigned_;                 // every assigned partition
+  std::chrono::steady_clock::time_point mirror_due_{};   // next MirrorStoredOffsets
   std::atomic<std::chrono::steady_clock::rep> last_request_{0};
   // Messages polled and not handled yet (loop thread; also emptied by OnRebalance).
   std::vector<rd_kafka_message_s*> polled_;

@@ -2,7 +2,10 @@
 // same core: fed the same event prefix, they must give the same top-10 lists.
 //
 // One partition per topic, so the engine applies events in the order the replay does (with
-// more partitions, arrival order across users varies and so do the learned weights).
+// more partitions, arrival order across users varies and so do the learned weights). The
+// import feeds the prefix far faster than real time, so the engine's retrain thread is told
+// to install at the fixed point in event time as the replay's inline retrain does
+// (model.retrain_install_waits; by default ingestion goes on and installs once trained).
 #include "consumers/request_client.h"
 #include "src/config/config.h"
 #include "src/core/checkin.h"
@@ -47,7 +50,8 @@ TEST(LiveMatchesEvalTest, KafkaEngineAnswersLikeTheReplayForTheSameEventPrefix) 
   const std::string config_path = dir / "locus.yaml";
   {
     std::ofstream f(config_path);
-    f << "kafka:\n  partitions: 1\nmysql:\n  snapshot_interval_s: 0\n";
+    f << "kafka:\n  partitions: 1\nmysql:\n  snapshot_interval_s: 0\n"
+      << "model:\n  retrain_install_waits: true\n";
   }
 
   SpawnOptions bo;
