@@ -604,13 +604,33 @@ Status EngineLoop::FlushAndMirror(bool wait) {
   }
   // Mirror the group's offsets to Kafka: for lag monitoring (the store stays the truth of
   // the state's offsets), and for the requests partitions the next owner's starting point
-  // (answers carry no state, so it need not hold ours; see OnRebalance).
+  // (answers carry no state, so it need not hold ours; see OnRebalance). The store also keeps
+  // by-place offsets of partitions others aggregate (from their model rows) and the global
+  // tables' offsets: CommitToGroup keeps only what this member holds.
+  CommitToGroup(*committed, wait);
+  return Status::Ok();
+}
+
+void EngineLoop::MirrorStoredOffsets() {
+  const auto now = Clock::now();
+  if (now < mirror_due_) return;
+  mirror_due_ = now + std::chrono::seconds(5);
+  std::map<TopicPartition, int64_t> next;
+  for (const auto& [topic, partition] : assigned_) {
+    // Requests partitions are mirrored as their answers are delivered (StoreRequestOffsets).
+    if (topic == options_.kafka.requests_topic) continue;
+    if (std::optional<int64_t> at = engine_.StoredOffset(topic, partition)) {
+      next[{topic, partition}] = *at;
+    }
+  }
+  CommitToGroup(next, /*wait=*/false);
+}
+
+void EngineLoop::CommitToGroup(const std::map<TopicPartition, int64_t>& next, bool wait) {
   rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(8);
-  for (const auto& [tp, next] : *committed) {
-    // Only what this member holds: the store also keeps by-place offsets of partitions others
-    // aggregate (from their model rows) and the global tables' offsets.
+  for (const auto& [tp, offset] : next) {
     if (std::find(assigned_.begin(), assigned_.end(), tp) == assigned_.end()) continue;
-    rd_kafka_topic_partition_list_add(list, tp.first.c_str(), tp.second)->offset = next;
+    rd_kafka_topic_partition_list_add(list, tp.first.c_str(), tp.second)->offset = offset;
   }
   if (list->cnt > 0) {
     const rd_kafka_resp_err_t err = rd_kafka_commit(consumer_.get(), list, wait ? 0 : 1);
@@ -621,24 +641,6 @@ Status EngineLoop::FlushAndMirror(bool wait) {
           rd_kafka_err2str(err));
     }
   }
-  rd_kafka_topic_partition_list_destroy(list);
-  return Status::Ok();
-}
-
-void EngineLoop::MirrorStoredOffsets() {
-  const auto now = Clock::now();
-  if (now < mirror_due_) return;
-  mirror_due_ = now + std::chrono::seconds(5);
-  rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(8);
-  for (const auto& [topic, partition] : assigned_) {
-    // Requests partitions are mirrored as their answers are delivered (StoreRequestOffsets).
-    if (topic == options_.kafka.requests_topic) continue;
-    if (std::optional<int64_t> next = engine_.StoredOffset(topic, partition)) {
-      rd_kafka_topic_partition_list_add(list, topic.c_str(), partition)->offset = *next;
-    }
-  }
-  // Asynchronous: one that fails is made again at the next turn that is due.
-  if (list->cnt > 0) rd_kafka_commit(consumer_.get(), list, 1);
   rd_kafka_topic_partition_list_destroy(list);
 }
 

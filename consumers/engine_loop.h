@@ -162,6 +162,9 @@ class EngineLoop {
   // or that no flush followed (a partition taken back with nothing new to read) would leave
   // the group's lag stale for as long as the partition stays idle.
   void MirrorStoredOffsets();
+  // Commits `next` offsets of the partitions in it this member holds to the group: waiting
+  // (and warning when it fails) or asynchronously (a failure is made good by a later one).
+  void CommitToGroup(const std::map<TopicPartition, int64_t>& next, bool wait);
   // The group's committed offsets of the requests partitions in `list` (an assignment).
   std::map<TopicPartition, int64_t> GroupCommittedRequests(const void* list);
   // True when partitions are assigned and every one, and the places topic, is read to its end

@@ -105,9 +105,9 @@ FeatureContext MakeFeatureContext(const Model& m, const ActivityId& activity,
         std::log1p(static_cast<double>(std::max<TimeMs>(0, t - last)) / kMsPerDay);
   }
   // The user's places over all activities, read once for the tags and the ALS fold-in.
-  const std::vector<std::pair<PlaceId, double>> all_places = m.UserCounts(*user);
+  const std::vector<std::pair<uint32_t, double>> all_places = m.UserCounts(*user);
   for (const auto& [place, n] : all_places) {
-    if (const Place* p = m.FindPlace(place)) {
+    if (const Place* p = m.IndexedPlace(place)) {
       c.own_tags.insert(c.own_tags.end(), p->tags.begin(), p->tags.end());
     }
   }
@@ -117,7 +117,7 @@ FeatureContext MakeFeatureContext(const Model& m, const ActivityId& activity,
   if (const AlsModel* als = m.als(); als != nullptr) {
     std::vector<std::pair<const float*, double>> vectors;
     vectors.reserve(all_places.size());
-    for (const auto& [place, n] : all_places) vectors.emplace_back(m.AlsVector(place), n);
+    for (const auto& [place, n] : all_places) vectors.emplace_back(m.AlsVectorAt(place), n);
     c.als_user = als->FoldIn(vectors);
   }
   c.profile = m.Profile(*user);

@@ -878,16 +878,17 @@ void Model::ScheduleRetrain(TimeMs ts) {
   }
 }
 
-std::vector<std::pair<PlaceId, double>> Model::UserCounts(const UserId& user) const {
-  std::vector<std::pair<PlaceId, double>> out;
+std::vector<std::pair<uint32_t, double>> Model::UserCounts(const UserId& user) const {
+  std::vector<std::pair<uint32_t, double>> out;
   auto it = users_.find(user);
   if (it == users_.end()) return out;
   for (const UserPlaceEntry& h : it->second.history) {
     const double n = static_cast<double>(h.stat.visits) +
                      options_.click_weight * static_cast<double>(h.stat.clicks);
-    if (n > 0) out.emplace_back(index_ids_[h.place], n);
+    if (n > 0) out.emplace_back(h.place, n);
   }
-  // A place listed under two activities counts once, with both activities' events.
+  // A place listed under two activities counts once, with both activities' events (summed
+  // smallest first).
   std::sort(out.begin(), out.end());
   size_t w = 0;
   for (size_t i = 0; i < out.size(); ++i) {
@@ -898,6 +899,9 @@ std::vector<std::pair<PlaceId, double>> Model::UserCounts(const UserId& user) co
     }
   }
   out.resize(w);
+  std::sort(out.begin(), out.end(), [&](const auto& a, const auto& b) {
+    return index_ids_[a.first] < index_ids_[b.first];
+  });
   return out;
 }
 
@@ -962,6 +966,13 @@ const float* Model::AlsVector(const PlaceId& id) const {
   if (als_ == nullptr) return nullptr;
   if (const PlaceEntry* listed = place_index_.Lookup(id)) return listed->als;
   const auto it = deleted_.find(id);
+  return it == deleted_.end() ? nullptr : it->second.als;
+}
+
+const float* Model::AlsVectorAt(uint32_t index) const {
+  if (als_ == nullptr) return nullptr;
+  if (const PlaceEntry* listed = live_by_index_[index]) return listed->als;
+  const auto it = deleted_.find(index_ids_[index]);
   return it == deleted_.end() ? nullptr : it->second.als;
 }
 

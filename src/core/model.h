@@ -429,14 +429,17 @@ class Model {
   TimeMs retrain_install_at() const { return install_at_; }
   // Who runs retrains (not owned; nullptr: inline). Set before the first Apply.
   void set_retrain_runner(RetrainRunner* runner) { runner_ = runner; }
-  // The user's places over all activities with visits + weighted clicks.
-  std::vector<std::pair<PlaceId, double>> UserCounts(const UserId& user) const;
+  // The user's places over all activities by number, with visits + weighted clicks (a place
+  // listed under two activities once, with both activities' events), in place-id order.
+  std::vector<std::pair<uint32_t, double>> UserCounts(const UserId& user) const;
   // The user-place pairs a full retrain learns from (visits + weighted clicks).
   Interactions RetrainData() const;
   // Installs a retrained model now (the schedule does this itself; for tools and tests).
   void InstallAls(std::shared_ptr<const AlsModel> als);
   // The installed retrain's vector of a place, listed or deleted; nullptr if none.
   const float* AlsVector(const PlaceId& id) const;
+  // The same by place number (no lookup by id for a listed place).
+  const float* AlsVectorAt(uint32_t index) const;
   const FactorModel& factors() const { return factors_; }
   // Mean loss of the blend's prequential steps so far (a live quality signal).
   double blend_loss() const {
