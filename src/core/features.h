@@ -59,4 +59,21 @@ FeatureContext MakeFeatureContext(const Model& model, const ActivityId& activity
 Features ComputeFeatures(const FeatureContext& ctx, const PlaceEntry& place,
                          std::optional<double> distance_km);
 
+// Asks memory for what ComputeFeatures reads one pointer away from `place` (its stats list,
+// profile and factor vectors): at 1M places each is a cache miss, and a loop over candidates
+// that prefetches a few places ahead has their misses in flight together instead of one
+// after another. Changes nothing.
+inline void PrefetchFeatureReads(const PlaceEntry& place) {
+  __builtin_prefetch(place.stats.data());
+  if (place.profile != nullptr) {
+    __builtin_prefetch(place.profile);
+    __builtin_prefetch(reinterpret_cast<const char*>(place.profile) + 64);
+  }
+  if (place.bpr != nullptr) __builtin_prefetch(place.bpr->data());
+  if (place.als != nullptr) __builtin_prefetch(place.als);
+}
+
+// How many candidates ahead a loop over them prefetches.
+inline constexpr size_t kFeaturePrefetchAhead = 4;
+
 }  // namespace locus

@@ -1060,7 +1060,11 @@ void Model::TrainBlend(const Event& e, size_t event_hash, const ActivityId& acti
   std::vector<Features> features;
   features.reserve(chosen.size());
   size_t target = chosen.size();
-  for (const auto& [id, p] : chosen) {
+  for (size_t i = 0; i < chosen.size(); ++i) {
+    if (i + kFeaturePrefetchAhead < chosen.size() && chosen[i + kFeaturePrefetchAhead].entry) {
+      PrefetchFeatureReads(*chosen[i + kFeaturePrefetchAhead].entry);
+    }
+    const auto& [id, p] = chosen[i];
     if (p == nullptr) continue;
     if (*id == e.place) target = features.size();
     std::optional<double> d;

@@ -98,8 +98,11 @@ void LearnedScorer::Score(const ScoreContext& ctx, std::vector<Candidate>& candi
       MakeFeatureContext(ctx.model, ctx.activity, ctx.user, ctx.position, ctx.now);
   std::vector<Features> features;
   features.reserve(candidates.size());
-  for (const Candidate& c : candidates) {
-    features.push_back(ComputeFeatures(fc, *c.place, c.distance_km));
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    if (i + kFeaturePrefetchAhead < candidates.size()) {
+      PrefetchFeatureReads(*candidates[i + kFeaturePrefetchAhead].place);
+    }
+    features.push_back(ComputeFeatures(fc, *candidates[i].place, candidates[i].distance_km));
   }
   std::vector<double> scores;
   ctx.model.blend().Score(features, fc.gate, scores);
