@@ -1,5 +1,6 @@
 #include "src/codec/messages.h"
 
+#include "src/codec/fast_event.h"
 #include "src/codec/json_rules.h"
 #include "src/core/text.h"
 #include "src/core/time_format.h"
@@ -67,6 +68,15 @@ Decoded<Place> DecodePlace(std::string_view bytes) {
 }
 
 Decoded<Event> DecodeEvent(std::string_view bytes) {
+  if (std::optional<Event> plain = codec::FastDecodeEvent(bytes)) {
+    Decoded<Event> d;
+    d.value = std::move(*plain);
+    return d;
+  }
+  return codec::DecodeEventByTree(bytes);
+}
+
+Decoded<Event> codec::DecodeEventByTree(std::string_view bytes) {
   return DecodeWith<Event>(bytes, [](const Json& j, std::string& error) {
     ObjectReader r(
         j, {"event_id", "type", "user_id", "place_id", "activity", "ts", "lat", "lon", "value"},
