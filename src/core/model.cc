@@ -1054,9 +1054,14 @@ void Model::TrainBlend(const Event& e, size_t event_hash, const ActivityId& acti
     chosen.push_back({&entry->id, entry});
     ++sampled;
   }
-  // Softmax sums run in id order whatever the maps hold.
-  std::sort(chosen.begin(), chosen.end(),
-            [](const Candidate& a, const Candidate& b) { return *a.id < *b.id; });
+  // Softmax sums run in id order whatever the maps hold. The sampled others come in id order
+  // already (sorted positions in an id-sorted list) and share no id with the user's own
+  // places: only the own ones are sorted, then the two runs merged (a full sort compared
+  // ~400 ids an event).
+  const auto by_id = [](const Candidate& a, const Candidate& b) { return *a.id < *b.id; };
+  const auto own_end = chosen.begin() + static_cast<std::ptrdiff_t>(own);
+  std::sort(chosen.begin(), own_end, by_id);
+  std::inplace_merge(chosen.begin(), own_end, chosen.end(), by_id);
   std::vector<Features> features;
   features.reserve(chosen.size());
   size_t target = chosen.size();
