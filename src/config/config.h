@@ -61,8 +61,8 @@ struct StateConfig {
   std::string data_dir = "var/state";
   // A batch of state changes and offsets is committed when it holds this many events...
   int flush_events = 20000;
-  // ...or when its oldest change is this old (config/locus.yaml says why 1000).
-  int flush_interval_ms = 1000;
+  // ...or when its oldest change is this old.
+  int flush_interval_ms = 200;
 };
 
 struct ModelConfig {

@@ -62,8 +62,8 @@ struct EngineOptions {
   RecommendOptions recommend;
   // A batch is committed after this many applied messages...
   int flush_events = 20000;
-  // ...or when its oldest change is this old (config/locus.yaml says why 1000).
-  int flush_interval_ms = 1000;
+  // ...or when its oldest change is this old.
+  int flush_interval_ms = 200;
   // HandleEvents lets readers in between events after holding the model lock this long, so a
   // backlog of events delays an answer by about this much at most.
   int max_exclusive_us = 2000;
