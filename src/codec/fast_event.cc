@@ -58,6 +58,16 @@ std::optional<double> Number(od::value& v) {
     return static_cast<double>(u);
   }
   if (type != od::number_type::floating_point_number) return std::nullopt;
+  // simdjson 3.0.1 misreads a decimal of more than 19 significant digits whose integer part is
+  // 0 (its overflow test counts from the first non-zero digit: 0.50000000000000000000 reads
+  // 0.131; simdjson issue 2093). Such long mantissas are left to the general way.
+  const std::string_view token = v.raw_json_token();
+  int digits = 0;
+  for (char c : token) {
+    if (c == 'e' || c == 'E') break;
+    digits += c >= '0' && c <= '9';
+  }
+  if (digits > 19) return std::nullopt;
   double d;
   if (v.get_double().get(d)) return std::nullopt;
   return d;
