@@ -1,5 +1,6 @@
 #include "src/codec/fast_event.h"
 
+#include "src/codec/json_rules.h"
 #include "src/codec/messages.h"
 #include "src/core/text.h"
 #include "src/core/time_format.h"
@@ -13,8 +14,6 @@ namespace locus::codec {
 namespace {
 
 namespace od = simdjson::ondemand;
-
-constexpr int64_t kMaxEpochMs = 253402300799999;  // as ObjectReader::Time
 
 enum Field : unsigned {
   kEventId = 1u << 0,
@@ -124,16 +123,9 @@ std::optional<Event> FastDecodeEvent(std::string_view bytes) {
       }
       case kType: {
         const std::optional<std::string_view> s = String(v);
-        if (!s) return std::nullopt;
-        if (*s == "click") {
-          e.type = EventType::kClick;
-        } else if (*s == "visit") {
-          e.type = EventType::kVisit;
-        } else if (*s == "rating") {
-          e.type = EventType::kRating;
-        } else {
-          return std::nullopt;
-        }
+        const std::optional<EventType> type = s ? EventTypeNamed(*s) : std::nullopt;
+        if (!type) return std::nullopt;
+        e.type = *type;
         break;
       }
       case kActivity: {

@@ -10,8 +10,6 @@
 namespace locus::codec {
 namespace {
 
-constexpr int64_t kMaxEpochMs = 253402300799999;  // 9999-12-31T23:59:59.999Z
-
 bool IsIntegral(const Json& v) {
   if (v.is_number_integer() || v.is_number_unsigned()) return true;
   if (!v.is_number_float()) return false;

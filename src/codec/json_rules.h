@@ -15,6 +15,9 @@ namespace locus::codec {
 
 using Json = nlohmann::json;
 
+// The latest time an event may carry as epoch milliseconds: 9999-12-31T23:59:59.999Z.
+inline constexpr int64_t kMaxEpochMs = 253402300799999;
+
 // Parses `bytes` as a JSON object within the size limit, or says why not (code + message).
 struct Parsed {
   Json json;

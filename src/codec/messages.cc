@@ -85,12 +85,10 @@ Decoded<Event> codec::DecodeEventByTree(std::string_view bytes) {
     if (r.ok()) e.event_id = r.Id("event_id");
     if (r.ok()) {
       const Json& t = r.at("type");
-      if (t == "click") {
-        e.type = EventType::kClick;
-      } else if (t == "visit") {
-        e.type = EventType::kVisit;
-      } else if (t == "rating") {
-        e.type = EventType::kRating;
+      const std::optional<EventType> type =
+          t.is_string() ? EventTypeNamed(t.get_ref<const std::string&>()) : std::nullopt;
+      if (type) {
+        e.type = *type;
       } else {
         r.Fail("type", "must be \"click\", \"visit\" or \"rating\"");
       }

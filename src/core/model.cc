@@ -289,6 +289,13 @@ const char* EventTypeName(EventType type) {
   return "?";
 }
 
+std::optional<EventType> EventTypeNamed(std::string_view name) {
+  for (EventType type : {EventType::kClick, EventType::kVisit, EventType::kRating}) {
+    if (name == EventTypeName(type)) return type;
+  }
+  return std::nullopt;
+}
+
 Model::Model(ModelOptions options) : options_(std::move(options)) {
   resolver_.SetAliases(options_.aliases);
 }

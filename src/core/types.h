@@ -8,6 +8,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -107,6 +108,8 @@ struct Answer {
 };
 
 const char* EventTypeName(EventType type);
+// The type named `name` ("click", "visit", "rating"); nullopt for any other text.
+std::optional<EventType> EventTypeNamed(std::string_view name);
 
 }  // namespace locus
 
