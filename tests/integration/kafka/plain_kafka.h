@@ -253,6 +253,22 @@ class GroupProbe {
   // See GroupLag.
   int64_t Lag() { return rk_ ? GroupLag(rk_, topic_, partitions_) : -1; }
 
+  // Messages written to the topic so far (its partitions' ends, summed); -1 when the cluster
+  // could not be asked.
+  int64_t Written() {
+    if (!rk_) return -1;
+    int64_t sum = 0;
+    for (int32_t p = 0; p < partitions_; ++p) {
+      int64_t low = 0, high = 0;
+      if (rd_kafka_query_watermark_offsets(rk_, topic_.c_str(), p, &low, &high, 5000) !=
+          RD_KAFKA_RESP_ERR_NO_ERROR) {
+        return -1;
+      }
+      sum += high;
+    }
+    return sum;
+  }
+
   // True once the group has committed every partition up to its current end; false after
   // timeout_ms.
   bool AwaitCaughtUp(int timeout_ms) {

@@ -285,7 +285,19 @@ TEST(ScaleOutTest, KillingOneOfThreeMidIngestLosesNothingAndCountsNothingTwice) 
                               "300", "--no-progress"},
                              io);
   ASSERT_TRUE(import);
-  std::this_thread::sleep_for(seconds(3));
+  // The kill comes once a fifth of the check-ins are on the events topic (the import is paced
+  // by the group's lag, so the group is working through them): a fixed 3 s wait outlasted the
+  // whole import once events decoded faster.
+  RunResult lines = RunToEnd(
+      {"/bin/sh", "-c", (data.ends_with(".xz") ? "xz -dc '" : "cat '") + data + "' | wc -l"},
+      seconds(60), dir / "lines.log");
+  ASSERT_EQ(lines.code, 0);
+  const int64_t checkins = std::stoll(lines.out);
+  GroupProbe events(bootstrap, "locus", "locus.events");
+  const auto give_up = Clock::now() + seconds(120);
+  while (events.Written() < checkins / 5 && import->running() && Clock::now() < give_up) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
   EXPECT_TRUE(import->running()) << "the import ended before the kill: raise the data size";
   const size_t log0 = group[0]->Stderr().size(), log1 = group[1]->Stderr().size();
   group[2]->Kill();
