@@ -10,6 +10,8 @@
 #include "bench/load/tools.h"
 #include "src/codec/messages.h"
 
+#include <malloc.h>
+
 #include <atomic>
 #include <cstdio>
 #include <cstring>
@@ -83,6 +85,7 @@ bool ReadFrame(std::FILE* in, Frame& f) {
   const double ingest_s = Since(t);
   const double rocksdb = static_cast<double>(DirBytes(dir));
   const StateStore::Memory store_memory = engine->store().MemoryUsage();
+  const struct mallinfo2 heap = mallinfo2();
   const std::string line =
       JsonLine()
           .Add("rss_gib", static_cast<double>(PeakRssBytes()) / kGiB)
@@ -93,6 +96,9 @@ bool ReadFrame(std::FILE* in, Frame& f) {
           .Add("rocksdb_memtables_gib", static_cast<double>(store_memory.memtables) / kGiB)
           .Add("rocksdb_table_readers_gib", static_cast<double>(store_memory.table_readers) / kGiB)
           .Add("rocksdb_block_cache_gib", static_cast<double>(store_memory.block_cache) / kGiB)
+          .Add("malloc_in_use_gib", static_cast<double>(heap.uordblks + heap.hblkhd) / kGiB)
+          .Add("malloc_free_gib", static_cast<double>(heap.fordblks) / kGiB)
+          .Add("malloc_mmapped_gib", static_cast<double>(heap.hblkhd) / kGiB)
           .Add("events", events)
           .Add("places", places)
           .Add("users", users)
