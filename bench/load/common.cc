@@ -145,6 +145,16 @@ TimedRestart RestartAndAnswer(const std::string& state, const std::string& activ
   return r;
 }
 
+std::string LoadBreakdownJson(const Engine& engine) {
+  JsonLine parts, entries;
+  engine.WithModel([&](const Model& m) {
+    for (const auto& [part, seconds] : m.load_parts()) parts.Add(part, seconds);
+  });
+  for (Space space : kAllSpaces)
+    entries.Add(SpaceName(space), static_cast<double>(engine.store().EntriesHint(space)));
+  return JsonLine().Raw("parts", parts.str()).Raw("entries", entries.str()).str();
+}
+
 void Check(const Status& s, const char* what) {
   if (!s.ok()) {
     std::fprintf(stderr, "%s: %s\n", what, s.message().c_str());

@@ -62,6 +62,9 @@ struct TimedRestart {
   double open_s = 0, load_s = 0, ready_s = 0;
 };
 TimedRestart RestartAndAnswer(const std::string& state, const std::string& activity);
+// {"parts": {part: seconds} of the model's load (Model::load_parts), "entries": {space: the
+// store's estimate of its entries}}: where a restart's time goes.
+std::string LoadBreakdownJson(const Engine& engine);
 // FNV-1a over an answer's place ids, scores (bits), distances and reasons, into `digest`
 // (start from 0xCBF29CE484222325): equal digests mean a change left the answers as they were.
 void MixAnswer(const Answer& a, uint64_t& digest);

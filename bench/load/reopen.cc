@@ -56,6 +56,7 @@ int ReopenTool(const Args& args) {
                             .Add("load_s", load_s - open_s)
                             .Add("events_recovered", recovered)
                             .Add("answer_ok", first.ok && !first.items.empty())
+                            .Raw("load", LoadBreakdownJson(*engine))
                             .Add("answers_digest", std::to_string(digest))
                             .Raw("machine", MachineJson())
                             .str()

@@ -196,6 +196,7 @@ int StateTool(const Args& args) {
                                       .Add("answer_ok", a.ok && !a.items.empty())
                                       .Add("killed_by_sigkill",
                                            WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
+                                      .Raw("load", LoadBreakdownJson(*engine))
                                       .str())
                   .Raw("machine", MachineJson())
                   .str()

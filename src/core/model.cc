@@ -6,6 +6,7 @@
 #include "src/core/time_format.h"
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cinttypes>
 #include <cmath>
@@ -1296,11 +1297,26 @@ Status Model::Load(const StateReader& reader) {
   std::vector<const PlaceEntry*> loaded_places;
   // The keys of place_profiles_, in the order the store gave them.
   std::vector<const PlaceId*> profiled;
-  auto run = [&](auto fn) { tasks.push_back(std::async(std::launch::async, fn).share()); };
+  // Each task's wall time, for load_parts() (the array's slots are written by their tasks).
+  std::array<std::pair<const char*, double>, 6> parts{};
+  const auto load_start = std::chrono::steady_clock::now();
+  const auto seconds_since = [](std::chrono::steady_clock::time_point t) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+  };
+  auto run = [&](const char* part, auto fn) {
+    auto& slot = parts.at(tasks.size());
+    slot.first = part;
+    tasks.push_back(std::async(std::launch::async, [&slot, fn, &seconds_since] {
+                      const auto t = std::chrono::steady_clock::now();
+                      Status s = fn();
+                      slot.second = seconds_since(t);
+                      return s;
+                    }).share());
+  };
   // Tables sized to the store's counts before they are filled: at 1M places growing them
   // rehashed every node several times (a cache miss each), a third of the places' load.
   const auto hint = [&](Space space) { return static_cast<size_t>(reader.EntriesHint(space)); };
-  run([&]() -> Status {
+  run("places", [&]() -> Status {
     std::string bad;
     // Twice the buckets: an insert into an occupied bucket walks its nodes (they do not
     // cache their hash, so each is a cache miss); at 1M places the half-empty table saved
@@ -1328,7 +1344,7 @@ Status Model::Load(const StateReader& reader) {
     return NoteBad(s, bad);
   });
   const std::shared_future<Status> places_read = tasks.front();
-  run([&]() -> Status {
+  run("activity_place", [&]() -> Status {
     std::string bad;
     // Keys are (activity, place) in key order: one activity's entries come together, so its
     // tables are looked up once per activity, not once per entry.
@@ -1359,7 +1375,7 @@ Status Model::Load(const StateReader& reader) {
         });
     return NoteBad(s, bad);
   });
-  run([&]() -> Status {
+  run("users", [&]() -> Status {
     std::string bad;
     users_.reserve(hint(Space::kProfiles));  // a user with history has a profile
     // Entries are kept by place number, which the places task gives as it reads. Until it is
@@ -1455,7 +1471,7 @@ Status Model::Load(const StateReader& reader) {
     }
     return NoteBad(s, bad);
   });
-  run([&]() -> Status {
+  run("place_profiles", [&]() -> Status {
     std::string bad;
     place_profiles_.reserve(hint(Space::kPlaceProfiles));
     Status s =
@@ -1467,7 +1483,7 @@ Status Model::Load(const StateReader& reader) {
         });
     return NoteBad(s, bad);
   });
-  run([&]() -> Status {
+  run("pairs", [&]() -> Status {
     std::string bad;
     Status s = Status::Ok();
     std::string a, b;
@@ -1512,7 +1528,7 @@ Status Model::Load(const StateReader& reader) {
     }
     return NoteBad(s, bad);
   });
-  run([&]() -> Status {
+  run("learned", [&]() -> Status {
     std::string bad;
     Status s = Status::Ok();
     std::optional<std::pair<std::string, AlsOptions>> als_header;
@@ -1585,6 +1601,7 @@ Status Model::Load(const StateReader& reader) {
     if (first.ok() && !s.ok()) first = std::move(s);
   }
   if (!first.ok()) return first;
+  const auto joined = std::chrono::steady_clock::now();
   // The places' activity lists, spatial indexes and the resolver, on a thread of their own
   // beside the rest below (at 1M places each half is ~0.5-1 CPU-s). No data is shared: this
   // writes resolver_, activity_places_, activity_entries_ and grids_ and reads the entries'
@@ -1669,6 +1686,9 @@ Status Model::Load(const StateReader& reader) {
     }
   }
   linked.get();
+  load_parts_.assign(parts.begin(), parts.end());
+  load_parts_.emplace_back("derived", seconds_since(joined));
+  load_parts_.emplace_back("total", seconds_since(load_start));
   return Status::Ok();
 }
 

@@ -341,6 +341,9 @@ class Model {
   void Persist(StateWriter& writer);
   // Replaces the in-memory state by what `reader` holds.
   Status Load(const StateReader& reader);
+  // The wall time of each part of the last Load: its concurrent scans by what they read, then
+  // what is derived after them ("derived") and the whole ("total"), in seconds.
+  const std::vector<std::pair<std::string, double>>& load_parts() const { return load_parts_; }
   // One stored entry as a line of text for `locus state dump` (floats to 6 digits).
   static std::string DescribeEntry(Space space, std::string_view key, std::string_view value);
 
@@ -590,6 +593,7 @@ class Model {
   DirtyList<uint32_t> dirty_place_factors_;  // place numbers
   bool track_changes_ = true;
   bool dirty_meta_ = false;
+  std::vector<std::pair<std::string, double>> load_parts_;
 };
 
 }  // namespace locus

@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <limits>
 #include <map>
@@ -17,6 +18,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <tuple>
 #include <vector>
 
@@ -228,6 +230,49 @@ TEST(ModelPersistenceTest, EntryCountHintsSizeTablesButChangeNothingLoaded) {
     again.Persist(a);
     loaded.Persist(b);
     EXPECT_TRUE(a.entries() == b.entries()) << hint;
+  }
+}
+
+// Delays every scan of one space.
+class SlowReader final : public StateReader {
+ public:
+  SlowReader(const StateReader& reader, Space slow) : reader_(reader), slow_(slow) {}
+  Status Scan(Space space,
+              const std::function<void(std::string_view, std::string_view)>& visit) const override {
+    if (space == slow_) std::this_thread::sleep_for(std::chrono::milliseconds(60));
+    return reader_.Scan(space, visit);
+  }
+  std::optional<std::string> Get(Space space, std::string_view key) const override {
+    return reader_.Get(space, key);
+  }
+
+ private:
+  const StateReader& reader_;
+  Space slow_;
+};
+
+TEST(ModelPersistenceTest, LoadReportsTheTimeOfEachPartOnThePartThatReadTheSpace) {
+  MapState state;
+  MakeModelWithHistory(state);
+  const std::vector<std::string> names = {"places", "activity_place", "users",   "place_profiles",
+                                          "pairs",  "learned",        "derived", "total"};
+  for (auto [space, part] :
+       {std::pair(Space::kCovisits, "pairs"), std::pair(Space::kProfiles, "users"),
+        std::pair(Space::kPlaces, "places")}) {
+    Model loaded(ModelOptions{});
+    ASSERT_TRUE(loaded.Load(SlowReader(state, space)).ok());
+    std::vector<std::string> got;
+    std::map<std::string, double> seconds;
+    for (const auto& [name, s] : loaded.load_parts()) {
+      got.push_back(name);
+      seconds[name] = s;
+    }
+    EXPECT_EQ(got, names);
+    EXPECT_GE(seconds[part], 0.06) << part;
+    for (const auto& [name, s] : seconds) {
+      EXPECT_GE(s, 0) << name;
+      EXPECT_LE(s, seconds["total"]) << name;
+    }
   }
 }
 
