@@ -1,7 +1,8 @@
 // state: memory and restart, on one state built once.
 //   1. A child process ingests N events (places first) through the engine's ingest path
 //      (Engine::HandleEvent: decode, validate, apply, flush to RocksDB by size or age), then
-//      reports its peak RSS and the store's size on disk, and keeps ingesting. The parent
+//      reports its peak RSS (and its course: RSS and peak every --every events) and the
+//      store's size on disk, and keeps ingesting. The parent
 //      generates the workload and writes it to the child through a pipe, so the child's
 //      resident size is the engine's alone (the generator's places and users, ~0.4 GiB at 1M
 //      each, were counted in it when the child generated them itself).
@@ -12,6 +13,7 @@
 
 #include <malloc.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <cstring>
@@ -65,12 +67,26 @@ bool ReadFrame(std::FILE* in, Frame& f) {
   const int64_t rss_places = CurrentRssBytes();
   const auto t = Clock::now();
   int64_t n = 0;
+  // Every --every events (default a tenth of them): [events, resident, peak resident (GiB),
+  // seconds], also on stderr as it goes (a long run shows its course).
+  const int64_t every = std::max<int64_t>(1, args.Int("every", std::max<int64_t>(1, events / 10)));
+  std::string points;
   // Applies `count` events, the first of them in `f` (read already).
   auto ingest = [&](int64_t count) {
     for (int64_t i = 0; i < count; ++i) {
       if (i > 0 && !ReadFrame(in, f)) _exit(1);
       engine->HandleEvent("locus.events", 0, n++, f.value);
       if (engine->FlushDue() && !engine->Flush().ok()) _exit(1);
+      if (n % every == 0) {
+        const double rss = static_cast<double>(CurrentRssBytes()) / kGiB;
+        const double peak = static_cast<double>(PeakRssBytes()) / kGiB;
+        char buf[96];
+        std::snprintf(buf, sizeof buf, "%s[%lld,%.4f,%.4f,%.1f]", points.empty() ? "" : ",",
+                      static_cast<long long>(n), rss, peak, Since(t));
+        points += buf;
+        std::fprintf(stderr, "state: %lld events, RSS %.3f GiB (peak %.3f), %.0f s\n",
+                     static_cast<long long>(n), rss, peak, Since(t));
+      }
     }
   };
   // The resident size half way and at the end: the growth per event between them is what
@@ -92,6 +108,7 @@ bool ReadFrame(std::FILE* in, Frame& f) {
           .Add("rss_after_places_gib", static_cast<double>(rss_places) / kGiB)
           .Add("rss_half_events_gib", static_cast<double>(rss_half) / kGiB)
           .Add("rss_end_gib", static_cast<double>(rss_end) / kGiB)
+          .Raw("points", "[" + points + "]")
           .Add("rocksdb_gib", rocksdb / kGiB)
           .Add("rocksdb_memtables_gib", static_cast<double>(store_memory.memtables) / kGiB)
           .Add("rocksdb_table_readers_gib", static_cast<double>(store_memory.table_readers) / kGiB)
