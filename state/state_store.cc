@@ -247,6 +247,21 @@ std::optional<std::string> StateStore::Get(Space space, std::string_view key) co
   return value;
 }
 
+Status StateStore::ScanPrefix(
+    Space space, std::string_view prefix,
+    const std::function<bool(std::string_view, std::string_view)>& visit) const {
+  std::unique_ptr<rocksdb::Iterator> it(
+      impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->handles[SpaceIndex(space)]));
+  for (it->Seek(rocksdb::Slice(prefix.data(), prefix.size())); it->Valid(); it->Next()) {
+    const std::string_view key(it->key().data(), it->key().size());
+    if (!key.starts_with(prefix) ||
+        !visit(key, std::string_view(it->value().data(), it->value().size()))) {
+      break;
+    }
+  }
+  return FromRocks(it->status(), std::string("reading ") + SpaceName(space));
+}
+
 uint64_t StateStore::EntriesHint(Space space) const {
   uint64_t n = 0;
   if (!impl_->db->GetIntProperty(impl_->handles[SpaceIndex(space)],

@@ -57,6 +57,10 @@ class StateStore final : public StateReader {
   Status Scan(Space space,
               const std::function<void(std::string_view, std::string_view)>& visit) const override;
   std::optional<std::string> Get(Space space, std::string_view key) const override;
+  // Seeks to `prefix` (a row read on first use: a few blocks, kept in the block cache).
+  Status ScanPrefix(
+      Space space, std::string_view prefix,
+      const std::function<bool(std::string_view, std::string_view)>& visit) const override;
   // RocksDB's "rocksdb.estimate-num-keys" of the space's column family.
   uint64_t EntriesHint(Space space) const override;
 

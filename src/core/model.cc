@@ -460,6 +460,15 @@ void Model::Number(PlaceEntry& entry) {
   // A place new to the model may be in the installed retrain (one restored from the store
   // holds places whose entries come later: a deleted place known only from a history).
   entry.als = als_ != nullptr ? als_->PlaceVector(entry.id) : nullptr;
+  if (lazy_rows_ != nullptr) {
+    // Every number has its rows' slots, so that answers, which may not resize, can fill
+    // them. A new number's stored rows, if any (a deleted place's), are read when first used.
+    const size_t count = index_ids_.size();
+    transitions_.resize(count);
+    covisits_.resize(count);
+    transitions_out_.resize(count);
+    for (auto& states : lazy_rows_->state) states.emplace_back(0);
+  }
 }
 
 PlaceEntry& Model::EntryOrDeleted(const PlaceId& id) {
@@ -807,10 +816,12 @@ void Model::ApplyPlaceFact(const EventFact& f, PlaceEntry& place) {
   }
   if (!f.seen_before) {
     ++p.users;
-    // EntryOrDeleted below may number places, never a row of covisits_: `row` stays put.
+    // Numbered first: numbering may resize the rows (when they are read on first use).
+    std::vector<uint32_t>& numbers = covisited_numbers_;
+    numbers.clear();
+    for (const PlaceId& h : f.covisited) numbers.push_back(EntryOrDeleted(h).index);
     CountRow& row = RowOf(covisits_, place.index);
-    for (const PlaceId& h : f.covisited) {
-      const uint32_t hi = EntryOrDeleted(h).index;
+    for (const uint32_t hi : numbers) {
       row.Add(hi, 1);
       if (track_changes_) dirty_covisits_.Add(IndexPair(place.index, hi));
     }
@@ -1259,7 +1270,7 @@ void Model::Persist(StateWriter& w) {
   dirty_meta_ = false;
 }
 
-Status Model::Load(const StateReader& reader) {
+Status Model::Load(const StateReader& reader, RowLoading row_loading) {
   RetrainRunner* runner = runner_;
   *this = Model(options_);
   runner_ = runner;
@@ -1483,10 +1494,21 @@ Status Model::Load(const StateReader& reader) {
         });
     return NoteBad(s, bad);
   });
+  // Whether the rows are left in the store, to be read on first use (when it holds some).
+  bool rows_stay = false;
   run("pairs", [&]() -> Status {
     std::string bad;
     Status s = Status::Ok();
     std::string a, b;
+    if (row_loading == RowLoading::kOnFirstUse) {
+      for (Space space : {Space::kTransitions, Space::kCovisits}) {
+        s = reader.ScanPrefix(space, "", [&](std::string_view, std::string_view) {
+          rows_stay = true;
+          return false;
+        });
+        if (!s.ok() || rows_stay) return s;
+      }
+    }
     for (Space space : {Space::kTransitions, Space::kCovisits}) {
       std::vector<LoadedRow>& rows =
           space == Space::kTransitions ? loaded_transitions : loaded_covisits;
@@ -1686,6 +1708,17 @@ Status Model::Load(const StateReader& reader) {
     }
   }
   linked.get();
+  if (rows_stay) {
+    lazy_rows_ = std::make_unique<LazyRows>();
+    lazy_rows_->source = &reader;
+    const size_t count = index_ids_.size();
+    transitions_.assign(count, CountRow());
+    covisits_.assign(count, CountRow());
+    transitions_out_.assign(count, 0);
+    for (auto& states : lazy_rows_->state) {
+      for (size_t i = 0; i < count; ++i) states.emplace_back(0);
+    }
+  }
   load_parts_.assign(parts.begin(), parts.end());
   load_parts_.emplace_back("derived", seconds_since(joined));
   load_parts_.emplace_back("total", seconds_since(load_start));
@@ -1899,6 +1932,67 @@ int64_t Model::TransitionsOut(const PlaceId& from) const {
 const Model::PlaceCounts* Model::CoVisits(const PlaceId& place) const {
   const std::optional<uint32_t> n = PlaceNumber(place);
   return n ? CoVisits(*n) : nullptr;
+}
+
+std::vector<std::pair<PlaceId, int64_t>> Model::StoredRow(int kind, uint32_t n) const {
+  const Space space = kind == kCovisitRows ? Space::kCovisits : Space::kTransitions;
+  std::vector<std::pair<PlaceId, int64_t>> row;
+  std::string a, b;
+  const std::string prefix = ByteWriter().Str(index_ids_[n].str()).Take();
+  // A row that cannot be read whole is read as far as it goes: the entries are counts, and a
+  // store that fails a read fails the next commit too, which stops the engine.
+  (void)lazy_rows_->source->ScanPrefix(space, prefix,
+                                       [&](std::string_view key, std::string_view value) {
+                                         int64_t count = 0;
+                                         ByteReader r(value);
+                                         if (DecodePair(key, a, b) && r.I64(count) && r.done())
+                                           row.emplace_back(PlaceId(b), count);
+                                         return true;
+                                       });
+  return row;
+}
+
+void Model::CompleteRow(int kind, uint32_t n) {
+  std::atomic<uint8_t>& state = lazy_rows_->state[kind][n];
+  if (state.load(std::memory_order_relaxed) == 2) return;
+  std::vector<std::pair<uint32_t, int64_t>> entries;
+  for (const auto& [id, count] : StoredRow(kind, n)) {
+    entries.emplace_back(EntryOrDeleted(id).index, count);  // may number: rows grow
+  }
+  std::vector<CountRow>& rows = kind == kCovisitRows ? covisits_ : transitions_;
+  rows[n] = CountRow::FromUnsorted(std::move(entries));
+  if (kind == kTransitionRows) {
+    int64_t out = 0;
+    for (size_t j = 0; j < rows[n].size(); ++j) out += rows[n].count(j);
+    transitions_out_[n] = out;
+  }
+  state.store(2, std::memory_order_release);
+}
+
+uint32_t Model::ReadRowForAnswers(int kind, uint32_t n) const {
+  std::lock_guard<std::mutex> lock(lazy_rows_->mu);
+  std::atomic<uint8_t>& state = lazy_rows_->state[kind][n];
+  if (state.load(std::memory_order_relaxed) != 0) return n;
+  std::vector<std::pair<uint32_t, int64_t>> entries;
+  bool whole = true;
+  int64_t out = 0;
+  for (const auto& [id, count] : StoredRow(kind, n)) {
+    const int64_t kept = std::clamp<int64_t>(count, 0, CountRow::kMaxCount);
+    out += kept;
+    if (const std::optional<uint32_t> number = PlaceNumber(id)) {
+      entries.emplace_back(*number, count);
+    } else {
+      whole = false;  // a deleted place never numbered: no answer reads it
+    }
+  }
+  // Answers fill only slots no one else reads until the state says so (below), and the
+  // slots exist already (numbers grow them): the model's tables are otherwise untouched.
+  auto& self = const_cast<Model&>(*this);
+  (kind == kCovisitRows ? self.covisits_ : self.transitions_)[n] =
+      CountRow::FromUnsorted(std::move(entries));
+  if (kind == kTransitionRows) self.transitions_out_[n] = out;
+  state.store(whole ? 2 : 1, std::memory_order_release);
+  return n;
 }
 
 void Model::AddLoadedRow(CountRow& row, std::vector<std::pair<uint32_t, int64_t>> entries) {

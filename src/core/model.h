@@ -22,9 +22,13 @@
 #include "src/core/types.h"
 
 #include <array>
+#include <atomic>
+#include <deque>
 #include <functional>
 #include <limits>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -339,8 +343,18 @@ class Model {
   // the changes, which nothing else reads, and looks the tables up without inserting: with
   // no other writer, Persist may run while const readers (answers) do.
   void Persist(StateWriter& writer);
+  // How Load reads the co-visit and transition rows (at 10M events ~80% of the entries).
+  enum class RowLoading {
+    kAtOnce,
+    // Each row is read from the reader when first used: by a change (it is then complete),
+    // or by an answer (reading rows is const: it may leave out pairs with places the model
+    // has not numbered, which only deleted places are and which no answer reads). The reader
+    // must outlive the model or its next Load, and it must be where Persist writes (the
+    // engine's store): an unread row is what the store holds.
+    kOnFirstUse,
+  };
   // Replaces the in-memory state by what `reader` holds.
-  Status Load(const StateReader& reader);
+  Status Load(const StateReader& reader, RowLoading rows = RowLoading::kAtOnce);
   // The wall time of each part of the last Load: its concurrent scans by what they read, then
   // what is derived after them ("derived") and the whole ("total"), in seconds.
   const std::vector<std::pair<std::string, double>>& load_parts() const { return load_parts_; }
@@ -415,11 +429,16 @@ class Model {
   const PlaceCounts* TransitionsFrom(const PlaceId& from) const;
   int64_t TransitionsOut(const PlaceId& from) const;
   // The same by place number (nullptr, 0 when the place has none).
-  const PlaceCounts* TransitionsFrom(uint32_t from) const { return RowAt(transitions_, from); }
+  const PlaceCounts* TransitionsFrom(uint32_t from) const {
+    return RowAt(transitions_, ReadableRow(kTransitionRows, from));
+  }
   int64_t TransitionsOut(uint32_t from) const {
+    ReadableRow(kTransitionRows, from);
     return from < transitions_out_.size() ? transitions_out_[from] : 0;
   }
-  const PlaceCounts* CoVisits(uint32_t place) const { return RowAt(covisits_, place); }
+  const PlaceCounts* CoVisits(uint32_t place) const {
+    return RowAt(covisits_, ReadableRow(kCovisitRows, place));
+  }
   // Users who visited both `place` and each other place.
   const PlaceCounts* CoVisits(const PlaceId& place) const;
   const std::array<int64_t, 24>* ActivityHours(const ActivityId& activity) const;
@@ -535,11 +554,37 @@ class Model {
   std::vector<PlaceCounts> transitions_;
   std::vector<int64_t> transitions_out_;
   std::vector<PlaceCounts> covisits_;
-  // Row `n` of `rows`, made (empty) if it is beyond the end.
-  static PlaceCounts& RowOf(std::vector<PlaceCounts>& rows, uint32_t n) {
+  // Row `n` of `rows`, made (empty) if it is beyond the end; complete (read from the store
+  // first when its rows load on first use). Reading may number places, never resize `rows`.
+  PlaceCounts& RowOf(std::vector<PlaceCounts>& rows, uint32_t n) {
     if (n >= rows.size()) rows.resize(size_t{n} + 1);
+    if (lazy_rows_ != nullptr) CompleteRow(&rows == &covisits_ ? kCovisitRows : kTransitionRows, n);
     return rows[n];
   }
+  // Rows read on first use (Load's RowLoading::kOnFirstUse): per place number and kind,
+  // 0 not read, 1 readable (pairs with unnumbered places left out), 2 complete. The states
+  // grow with the numbers, only while no answer reads (under the engine's exclusive lock);
+  // answers read rows concurrently, so a read by an answer is behind `mu`.
+  static constexpr int kTransitionRows = 0, kCovisitRows = 1;
+  struct LazyRows {
+    const StateReader* source = nullptr;
+    std::mutex mu;
+    std::array<std::deque<std::atomic<uint8_t>>, 2> state;
+  };
+  std::unique_ptr<LazyRows> lazy_rows_;
+  // The stored row of place `n` of a kind: (place id, count) in key order.
+  std::vector<std::pair<PlaceId, int64_t>> StoredRow(int kind, uint32_t n) const;
+  // Makes row `n` of a kind complete (reading it, numbering its places, if it is not).
+  void CompleteRow(int kind, uint32_t n);
+  // Makes row `n` readable by answers; returns n.
+  uint32_t ReadableRow(int kind, uint32_t n) const {
+    if (lazy_rows_ == nullptr || n >= lazy_rows_->state[kind].size() ||
+        lazy_rows_->state[kind][n].load(std::memory_order_acquire) != 0) {
+      return n;
+    }
+    return ReadRowForAnswers(kind, n);
+  }
+  uint32_t ReadRowForAnswers(int kind, uint32_t n) const;
   // Bounds co-visit row `n` to options_.covisit_row_limit once it is a quarter over it.
   void BoundCovisits(uint32_t n, CountRow& row);
   // Fills a loaded row from (place number, count) pairs; adds them when it has some already.
@@ -563,7 +608,8 @@ class Model {
   std::map<std::string, int64_t> rejected_;
   EventFact fact_;  // Apply's (its vectors keep their capacity from event to event)
   std::vector<FactorModel::PackedVector*> negative_vectors_;  // TrainFactors' (the same)
-  std::vector<size_t> positions_;  // the learners' sampled positions (the same)
+  std::vector<size_t> positions_;            // the learners' sampled positions (the same)
+  std::vector<uint32_t> covisited_numbers_;  // ApplyPlaceFact's (the same)
   // Places' factor vectors read by Load, installed once the places are numbered.
   std::vector<std::pair<PlaceId, FactorModel::PackedVector>> loaded_place_factors_;
 

@@ -12,7 +12,7 @@ Engine::Engine(EngineOptions options, std::unique_ptr<StateStore> store)
 Result<std::unique_ptr<Engine>> Engine::Open(EngineOptions options,
                                              std::unique_ptr<StateStore> store) {
   std::unique_ptr<Engine> engine(new Engine(std::move(options), std::move(store)));
-  Status s = engine->model_.Load(*engine->store_);
+  Status s = engine->model_.Load(*engine->store_, Model::RowLoading::kOnFirstUse);
   if (!s.ok())
     return Status::Error("loading state from " + engine->store_->dir() + ": " + s.message());
   // Compactions a store opened with defer_compactions held back, now that the model is in.

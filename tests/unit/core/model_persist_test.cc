@@ -382,6 +382,10 @@ TEST(ModelPersistenceTest, APlaceGivenAgainAfterADeleteScoresWithItsHistoryLiveA
   EXPECT_EQ(features(restored), x);
 }
 
+// Both ways a load reads the co-visit and transition rows.
+constexpr Model::RowLoading kRowLoadings[] = {Model::RowLoading::kAtOnce,
+                                              Model::RowLoading::kOnFirstUse};
+
 // A co-visitation or transition row by neighbour id (rows are keyed by place numbers, which
 // a restart gives anew).
 std::map<std::string, int64_t> RowById(const Model& m, const Model::PlaceCounts* row) {
@@ -392,30 +396,84 @@ std::map<std::string, int64_t> RowById(const Model& m, const Model::PlaceCounts*
 }
 
 TEST(ModelPersistenceTest, CovisitAndTransitionRowsAreTheSameByIdLiveAndRestored) {
+  for (const Model::RowLoading loading : kRowLoadings) {
+    SCOPED_TRACE(loading == Model::RowLoading::kAtOnce ? "rows at once" : "rows on first use");
+    MapState state;
+    Model live = MakeModelWithHistory(state);
+    Model restored(ModelOptions{});
+    ASSERT_TRUE(restored.Load(state, loading).ok());
+    // u4 went to "gone" (deleted since) and then p2: the pair is counted both ways.
+    EXPECT_EQ(RowById(live, live.CoVisits(PlaceId("p2"))).at("gone"), 1);
+    EXPECT_EQ(RowById(live, live.TransitionsFrom(PlaceId("gone"))).at("p2"), 1);
+    // Another visit after the restart, between the deleted place given again and p3.
+    const Place again = MakePlace("gone", "Reopened Cafe", {40.7000, -74.0000}, {"Coffee Shop"});
+    for (Model* m : {&live, &restored}) {
+      m->UpsertPlace(again);
+      ASSERT_TRUE(m->Apply(MakeEvent("r1", EventType::kVisit, "u4", "p3", kT0 + 9 * kHour)).ok());
+    }
+    for (const char* id : {"p1", "p2", "p3", "g1", "gone"}) {
+      EXPECT_EQ(RowById(live, live.CoVisits(PlaceId(id))),
+                RowById(restored, restored.CoVisits(PlaceId(id))))
+          << id;
+      EXPECT_EQ(RowById(live, live.TransitionsFrom(PlaceId(id))),
+                RowById(restored, restored.TransitionsFrom(PlaceId(id))))
+          << id;
+    }
+    EXPECT_EQ(RowById(restored, restored.CoVisits(PlaceId("p3"))).at("gone"), 1);
+    // u2 went from p2 to p3 before, u4 now.
+    EXPECT_EQ(RowById(restored, restored.TransitionsFrom(PlaceId("p2"))).at("p3"), 2);
+  }
+}
+
+TEST(ModelPersistenceTest, RowsReadOnFirstUseAnswerAndGoOnAsRowsReadAtOnce) {
   MapState state;
-  Model live = MakeModelWithHistory(state);
-  Model restored(ModelOptions{});
-  ASSERT_TRUE(restored.Load(state).ok());
-  // u4 went to "gone" (deleted since) and then p2: the pair is counted both ways.
-  EXPECT_EQ(RowById(live, live.CoVisits(PlaceId("p2"))).at("gone"), 1);
-  EXPECT_EQ(RowById(live, live.TransitionsFrom(PlaceId("gone"))).at("p2"), 1);
-  // Another visit after the restart, between the deleted place given again and p3.
-  const Place again = MakePlace("gone", "Reopened Cafe", {40.7000, -74.0000}, {"Coffee Shop"});
-  for (Model* m : {&live, &restored}) {
-    m->UpsertPlace(again);
-    ASSERT_TRUE(m->Apply(MakeEvent("r1", EventType::kVisit, "u4", "p3", kT0 + 9 * kHour)).ok());
+  MakeModelWithHistory(state);
+  // Pairs with a place nothing else names (a deleted place known only from rows): a load at
+  // once numbers it; an answer reading the row on first use leaves it out (it numbers
+  // nothing) but counts the moves to it.
+  state.Put(Space::kTransitions, ByteWriter().Str("p1").Str("ghost").Take(),
+            ByteWriter().I64(3).Take());
+  state.Put(Space::kCovisits, ByteWriter().Str("p1").Str("ghost").Take(),
+            ByteWriter().I64(2).Take());
+  MapState a = state, b = state;
+  Model at_once(ModelOptions{}), on_first_use(ModelOptions{});
+  ASSERT_TRUE(at_once.Load(a).ok());
+  ASSERT_TRUE(on_first_use.Load(b, Model::RowLoading::kOnFirstUse).ok());
+  const LearnedScorer scorer;
+  for (const Query& q : SomeQueries()) {
+    ExpectSameAnswer(Recommend(at_once, scorer, q, {}), Recommend(on_first_use, scorer, q, {}),
+                     q.request_id);
   }
-  for (const char* id : {"p1", "p2", "p3", "g1", "gone"}) {
-    EXPECT_EQ(RowById(live, live.CoVisits(PlaceId(id))),
-              RowById(restored, restored.CoVisits(PlaceId(id))))
+  EXPECT_EQ(RowById(at_once, at_once.TransitionsFrom(PlaceId("p1"))).at("ghost"), 3);
+  EXPECT_GE(at_once.TransitionsOut(PlaceId("p1")), 3);
+  EXPECT_EQ(on_first_use.TransitionsOut(PlaceId("p1")), at_once.TransitionsOut(PlaceId("p1")));
+  EXPECT_FALSE(on_first_use.PlaceNumber(PlaceId("ghost")).has_value());
+  // u1 goes from p1 to p2: both of p1's rows change, and are then read whole.
+  for (Model* m : {&at_once, &on_first_use}) {
+    ASSERT_TRUE(m->Apply(MakeEvent("n1", EventType::kVisit, "u1", "p1", kT0 + 9 * kHour)).ok());
+    ASSERT_TRUE(m->Apply(MakeEvent("n2", EventType::kVisit, "u1", "p2", kT0 + 10 * kHour)).ok());
+    ASSERT_TRUE(m->Apply(MakeEvent("n3", EventType::kVisit, "u5", "p1", kT0 + 11 * kHour)).ok());
+  }
+  for (const char* id : {"p1", "p2", "p3"}) {
+    EXPECT_EQ(RowById(at_once, at_once.TransitionsFrom(PlaceId(id))),
+              RowById(on_first_use, on_first_use.TransitionsFrom(PlaceId(id))))
         << id;
-    EXPECT_EQ(RowById(live, live.TransitionsFrom(PlaceId(id))),
-              RowById(restored, restored.TransitionsFrom(PlaceId(id))))
+    EXPECT_EQ(at_once.TransitionsOut(PlaceId(id)), on_first_use.TransitionsOut(PlaceId(id))) << id;
+    EXPECT_EQ(RowById(at_once, at_once.CoVisits(PlaceId(id))),
+              RowById(on_first_use, on_first_use.CoVisits(PlaceId(id))))
         << id;
   }
-  EXPECT_EQ(RowById(restored, restored.CoVisits(PlaceId("p3"))).at("gone"), 1);
-  // u2 went from p2 to p3 before, u4 now.
-  EXPECT_EQ(RowById(restored, restored.TransitionsFrom(PlaceId("p2"))).at("p3"), 2);
+  EXPECT_EQ(RowById(on_first_use, on_first_use.CoVisits(PlaceId("p1"))).at("ghost"), 2);
+  a.TakeOps();
+  b.TakeOps();
+  at_once.Persist(a);
+  on_first_use.Persist(b);
+  EXPECT_FALSE(b.TakeOps().empty());
+  EXPECT_TRUE(a.entries() == b.entries());
+  for (const Query& q : SomeQueries()) {
+    ExpectSameAnswer(Recommend(at_once, scorer, q, {}), Recommend(on_first_use, scorer, q, {}),
+                     q.request_id + " after");
+  }
 }
 
 // A model with enough places per activity that the load's threads (places and their
@@ -735,52 +793,55 @@ std::map<std::string, int64_t> CovisitsById(const Model& m, const std::string& p
 // once are cut, those counted more stay, the cut ones are written (as 0) so a load has the
 // same row, and a restarted model (its places numbered otherwise) cuts as the live one does.
 TEST(ModelPersistenceTest, CovisitRowsStayBoundedAndCutTheSameLiveAndRestored) {
-  ModelOptions o;
-  o.covisit_row_limit = 8;
-  o.retrain_every_days = 0;
-  Model live(o);
-  std::vector<Place> places = {MakePlace("hub", "Hub", {40.70, -74.00}, {"Coffee Shop"}),
-                               MakePlace("pop", "Pop", {40.71, -74.00}, {"Coffee Shop"})};
-  for (int i = 0; i < 60; ++i) {
-    const std::string id = "x" + std::to_string(i);
-    places.push_back(MakePlace(id, id, {40.70 + 0.001 * i, -74.01}, {"Coffee Shop"}));
-  }
-  // Listed in reverse, so a load (which numbers places in key order) renumbers them.
-  for (auto it = places.rbegin(); it != places.rend(); ++it) live.UpsertPlace(*it);
-  int n = 0;
-  auto visit = [&](Model& m, int user) {
-    const std::string u = "v" + std::to_string(user);
-    for (const std::string& p :
-         {std::string("pop"), "x" + std::to_string(user), std::string("hub")}) {
-      ++n;
-      ASSERT_TRUE(
-          m.Apply(MakeEvent("e" + std::to_string(n), EventType::kVisit, u, p, kT0 + n * 60'000))
-              .ok());
-      if (const Model::PlaceCounts* row = m.CoVisits(PlaceId("hub"))) {
-        EXPECT_LT(row->size(), o.covisit_row_limit + o.covisit_row_limit / 4);
-      }
+  for (const Model::RowLoading loading : kRowLoadings) {
+    SCOPED_TRACE(loading == Model::RowLoading::kAtOnce ? "rows at once" : "rows on first use");
+    ModelOptions o;
+    o.covisit_row_limit = 8;
+    o.retrain_every_days = 0;
+    Model live(o);
+    std::vector<Place> places = {MakePlace("hub", "Hub", {40.70, -74.00}, {"Coffee Shop"}),
+                                 MakePlace("pop", "Pop", {40.71, -74.00}, {"Coffee Shop"})};
+    for (int i = 0; i < 60; ++i) {
+      const std::string id = "x" + std::to_string(i);
+      places.push_back(MakePlace(id, id, {40.70 + 0.001 * i, -74.01}, {"Coffee Shop"}));
     }
-  };
-  for (int user = 0; user < 40; ++user) visit(live, user);
-  MapState state;
-  live.Persist(state);
-  Model restored(o);
-  ASSERT_TRUE(restored.Load(state).ok());
-  EXPECT_EQ(CovisitsById(live, "hub"), CovisitsById(restored, "hub"));
-  const int saved = n;
-  for (int user = 40; user < 60; ++user) visit(live, user);
-  n = saved;
-  for (int user = 40; user < 60; ++user) visit(restored, user);
+    // Listed in reverse, so a load (which numbers places in key order) renumbers them.
+    for (auto it = places.rbegin(); it != places.rend(); ++it) live.UpsertPlace(*it);
+    int n = 0;
+    auto visit = [&](Model& m, int user) {
+      const std::string u = "v" + std::to_string(user);
+      for (const std::string& p :
+           {std::string("pop"), "x" + std::to_string(user), std::string("hub")}) {
+        ++n;
+        ASSERT_TRUE(
+            m.Apply(MakeEvent("e" + std::to_string(n), EventType::kVisit, u, p, kT0 + n * 60'000))
+                .ok());
+        if (const Model::PlaceCounts* row = m.CoVisits(PlaceId("hub"))) {
+          EXPECT_LT(row->size(), o.covisit_row_limit + o.covisit_row_limit / 4);
+        }
+      }
+    };
+    for (int user = 0; user < 40; ++user) visit(live, user);
+    MapState state;
+    live.Persist(state);
+    Model restored(o);
+    ASSERT_TRUE(restored.Load(state, loading).ok());
+    EXPECT_EQ(CovisitsById(live, "hub"), CovisitsById(restored, "hub"));
+    const int saved = n;
+    for (int user = 40; user < 60; ++user) visit(live, user);
+    n = saved;
+    for (int user = 40; user < 60; ++user) visit(restored, user);
 
-  const std::map<std::string, int64_t> hub = CovisitsById(live, "hub");
-  EXPECT_EQ(hub.at("pop"), 60);  // counted more: never cut
-  EXPECT_GE(hub.size(), 2u);
-  EXPECT_LE(hub.size(), 9u);
-  for (const Place& p : places) {
-    EXPECT_EQ(CovisitsById(live, p.id.str()), CovisitsById(restored, p.id.str())) << p.id.str();
+    const std::map<std::string, int64_t> hub = CovisitsById(live, "hub");
+    EXPECT_EQ(hub.at("pop"), 60);  // counted more: never cut
+    EXPECT_GE(hub.size(), 2u);
+    EXPECT_LE(hub.size(), 9u);
+    for (const Place& p : places) {
+      EXPECT_EQ(CovisitsById(live, p.id.str()), CovisitsById(restored, p.id.str())) << p.id.str();
+    }
+    // Rows below the limit are whole: pop's has hub and every x.
+    EXPECT_EQ(CovisitsById(live, "x7").size(), 2u);
   }
-  // Rows below the limit are whole: pop's has hub and every x.
-  EXPECT_EQ(CovisitsById(live, "x7").size(), 2u);
 }
 
 }  // namespace

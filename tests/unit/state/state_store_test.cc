@@ -128,6 +128,37 @@ TEST_F(StateStoreTest, ScanVisitsKeysInBytewiseOrder) {
   EXPECT_THAT(keys, ElementsAre(std::string("\0z", 2), "0", "B", "a", "aa", "ab", "b", "\xFF"));
 }
 
+TEST_F(StateStoreTest, ScanPrefixVisitsThePrefixsKeysInOrderUntilToldToStop) {
+  std::unique_ptr<StateStore> store = Open();
+  ASSERT_NE(store, nullptr);
+  StateStore::Batch batch;
+  for (const char* key : {"b", "ab", "a", "abd", "ac", "abc"})
+    batch.Put(Space::kCovisits, key, key);
+  batch.Put(Space::kTransitions, "abe", "other space");
+  ASSERT_TRUE(store->Commit(batch).ok());
+  std::vector<std::string> seen;
+  auto all = [&](std::string_view key, std::string_view value) {
+    EXPECT_EQ(key, value);
+    seen.emplace_back(key);
+    return true;
+  };
+  ASSERT_TRUE(store->ScanPrefix(Space::kCovisits, "ab", all).ok());
+  EXPECT_EQ(seen, (std::vector<std::string>{"ab", "abc", "abd"}));
+  seen.clear();
+  ASSERT_TRUE(store
+                  ->ScanPrefix(Space::kCovisits, "ab",
+                               [&](std::string_view key, std::string_view) {
+                                 seen.emplace_back(key);
+                                 return seen.size() < 2;
+                               })
+                  .ok());
+  EXPECT_EQ(seen, (std::vector<std::string>{"ab", "abc"}));
+  seen.clear();
+  ASSERT_TRUE(store->ScanPrefix(Space::kCovisits, "zz", all).ok());
+  ASSERT_TRUE(store->ScanPrefix(Space::kCovisits, "", all).ok());
+  EXPECT_EQ(seen, (std::vector<std::string>{"a", "ab", "abc", "abd", "ac", "b"}));
+}
+
 TEST_F(StateStoreTest, MemoryUsageCountsWhatTheMemtablesHold) {
   std::unique_ptr<StateStore> store = Open();
   ASSERT_NE(store, nullptr);
