@@ -247,19 +247,26 @@ std::optional<std::string> StateStore::Get(Space space, std::string_view key) co
   return value;
 }
 
-Status StateStore::ScanPrefix(
-    Space space, std::string_view prefix,
+Status StateStore::ScanFrom(
+    Space space, std::string_view start,
     const std::function<bool(std::string_view, std::string_view)>& visit) const {
   std::unique_ptr<rocksdb::Iterator> it(
       impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->handles[SpaceIndex(space)]));
-  for (it->Seek(rocksdb::Slice(prefix.data(), prefix.size())); it->Valid(); it->Next()) {
-    const std::string_view key(it->key().data(), it->key().size());
-    if (!key.starts_with(prefix) ||
-        !visit(key, std::string_view(it->value().data(), it->value().size()))) {
+  for (it->Seek(rocksdb::Slice(start.data(), start.size())); it->Valid(); it->Next()) {
+    if (!visit(std::string_view(it->key().data(), it->key().size()),
+               std::string_view(it->value().data(), it->value().size()))) {
       break;
     }
   }
   return FromRocks(it->status(), std::string("reading ") + SpaceName(space));
+}
+
+Status StateStore::FlushSpaces(std::initializer_list<Space> spaces) {
+  std::vector<rocksdb::ColumnFamilyHandle*> families;
+  for (Space space : spaces) families.push_back(impl_->handles[SpaceIndex(space)]);
+  rocksdb::FlushOptions fo;
+  fo.wait = true;
+  return FromRocks(impl_->db->Flush(fo, families), "flushing state");
 }
 
 uint64_t StateStore::EntriesHint(Space space) const {

@@ -11,6 +11,7 @@
 #include "src/core/status.h"
 
 #include <cstdint>
+#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <string>
@@ -57,10 +58,13 @@ class StateStore final : public StateReader {
   Status Scan(Space space,
               const std::function<void(std::string_view, std::string_view)>& visit) const override;
   std::optional<std::string> Get(Space space, std::string_view key) const override;
-  // Seeks to `prefix` (a row read on first use: a few blocks, kept in the block cache).
-  Status ScanPrefix(
-      Space space, std::string_view prefix,
+  // Seeks to `start` (a row read on first use, a chunk of the rows' completion).
+  Status ScanFrom(
+      Space space, std::string_view start,
       const std::function<bool(std::string_view, std::string_view)>& visit) const override;
+  // Flushes the memtables of `spaces` to SST files and waits: an iterator over a vector
+  // memtable copies and sorts it, so reads by seek want the recovered WAL out of it.
+  Status FlushSpaces(std::initializer_list<Space> spaces);
   // RocksDB's "rocksdb.estimate-num-keys" of the space's column family.
   uint64_t EntriesHint(Space space) const override;
 

@@ -142,6 +142,8 @@ TimedRestart RestartAndAnswer(const std::string& state, const std::string& activ
   q.k = 10;
   r.first = r.engine->Recommend(q);
   r.ready_s = Since(t);
+  if (Status s = r.engine->CompleteLoad(); !s.ok()) Check(s, "reading the rows");
+  r.rows_s = Since(t);
   return r;
 }
 

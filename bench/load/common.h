@@ -60,6 +60,9 @@ struct TimedRestart {
   std::unique_ptr<Engine> engine;
   Answer first;
   double open_s = 0, load_s = 0, ready_s = 0;
+  // From the start until the rows the open left in the store are read (Engine::CompleteLoad):
+  // where the engine's loop would start reading events.
+  double rows_s = 0;
 };
 TimedRestart RestartAndAnswer(const std::string& state, const std::string& activity);
 // {"parts": {part: seconds} of the model's load (Model::load_parts), "entries": {space: the

@@ -198,7 +198,7 @@ int StateTool(const Args& args) {
   }
 
   const TimedRestart restart = RestartAndAnswer(state, activity);
-  const auto& [engine, a, open_s, load_s, ready_s] = restart;
+  const auto& [engine, a, open_s, load_s, ready_s, rows_s] = restart;
   const int64_t recovered = engine->WithModel([](const Model& m) { return m.events_applied(); });
   std::printf("%s\n",
               JsonLine()
@@ -206,6 +206,7 @@ int StateTool(const Args& args) {
                   .Raw("memory", memory)
                   .Raw("restart", JsonLine()
                                       .Add("ready_s", ready_s)
+                                      .Add("rows_s", rows_s)
                                       .Add("open_s", open_s)
                                       .Add("load_s", load_s - open_s)
                                       .Add("events", events)
@@ -220,9 +221,10 @@ int StateTool(const Args& args) {
                   .c_str());
   std::fprintf(stderr,
                "state: memory %s\nstate: after SIGKILL with %lld events applied: store open "
-               "%.3f s, model loaded %.3f s, first answer (%s, %zu items) at %.3f s\n",
+               "%.3f s, model loaded %.3f s, first answer (%s, %zu items) at %.3f s, rows read "
+               "(events could be consumed) at %.3f s\n",
                memory.c_str(), static_cast<long long>(recovered), open_s, load_s - open_s,
-               activity.c_str(), a.items.size(), ready_s);
+               activity.c_str(), a.items.size(), ready_s, rows_s);
   return a.ok ? 0 : 1;
 }
 

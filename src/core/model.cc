@@ -1502,7 +1502,7 @@ Status Model::Load(const StateReader& reader, RowLoading row_loading) {
     std::string a, b;
     if (row_loading == RowLoading::kOnFirstUse) {
       for (Space space : {Space::kTransitions, Space::kCovisits}) {
-        s = reader.ScanPrefix(space, "", [&](std::string_view, std::string_view) {
+        s = reader.ScanFrom(space, "", [&](std::string_view, std::string_view) {
           rows_stay = true;
           return false;
         });
@@ -1941,14 +1941,15 @@ std::vector<std::pair<PlaceId, int64_t>> Model::StoredRow(int kind, uint32_t n) 
   const std::string prefix = ByteWriter().Str(index_ids_[n].str()).Take();
   // A row that cannot be read whole is read as far as it goes: the entries are counts, and a
   // store that fails a read fails the next commit too, which stops the engine.
-  (void)lazy_rows_->source->ScanPrefix(space, prefix,
-                                       [&](std::string_view key, std::string_view value) {
-                                         int64_t count = 0;
-                                         ByteReader r(value);
-                                         if (DecodePair(key, a, b) && r.I64(count) && r.done())
-                                           row.emplace_back(PlaceId(b), count);
-                                         return true;
-                                       });
+  (void)lazy_rows_->source->ScanFrom(space, prefix,
+                                     [&](std::string_view key, std::string_view value) {
+                                       if (!key.starts_with(prefix)) return false;
+                                       int64_t count = 0;
+                                       ByteReader r(value);
+                                       if (DecodePair(key, a, b) && r.I64(count) && r.done())
+                                         row.emplace_back(PlaceId(b), count);
+                                       return true;
+                                     });
   return row;
 }
 
@@ -1967,6 +1968,66 @@ void Model::CompleteRow(int kind, uint32_t n) {
     transitions_out_[n] = out;
   }
   state.store(2, std::memory_order_release);
+}
+
+Status Model::CompleteRows(size_t budget, bool& done) {
+  done = lazy_rows_ == nullptr;
+  if (done) return Status::Ok();
+  LazyRows& lazy = *lazy_rows_;
+  const Space space = lazy.next_kind == kCovisitRows ? Space::kCovisits : Space::kTransitions;
+  // Whole rows, from lazy.next_key on, until the budget of entries is spent at a row's end.
+  std::vector<std::pair<std::string, std::vector<std::pair<PlaceId, int64_t>>>> rows;
+  size_t entries = 0;
+  bool ended = true;
+  std::string a, b, bad;
+  Status s = lazy.source->ScanFrom(
+      space, lazy.next_key, [&](std::string_view key, std::string_view value) {
+        int64_t count = 0;
+        ByteReader r(value);
+        if (!DecodePair(key, a, b) || !r.I64(count) || !r.done()) {
+          NoteCorrupt(bad, space);
+          return true;
+        }
+        if (rows.empty() || rows.back().first != a) {
+          if (entries >= budget) {
+            lazy.next_key = std::string(key);
+            ended = false;
+            return false;
+          }
+          rows.emplace_back(a, std::vector<std::pair<PlaceId, int64_t>>());
+        }
+        rows.back().second.emplace_back(PlaceId(b), count);
+        ++entries;
+        return true;
+      });
+  if (!s.ok()) return s;
+  if (!bad.empty()) return Status::Error(bad);
+  std::vector<CountRow>& table = space == Space::kCovisits ? covisits_ : transitions_;
+  std::vector<std::pair<uint32_t, int64_t>> numbered;
+  for (auto& [from, to] : rows) {
+    // Numbered as a load at once numbers the places of a pair (numbering grows the tables).
+    const uint32_t n = EntryOrDeleted(PlaceId(from)).index;
+    std::atomic<uint8_t>& state = lazy.state[lazy.next_kind][n];
+    if (state.load(std::memory_order_relaxed) == 2) continue;  // complete already
+    numbered.clear();
+    for (const auto& [id, count] : to) numbered.emplace_back(EntryOrDeleted(id).index, count);
+    table[n] = CountRow::FromUnsorted(numbered);
+    if (space == Space::kTransitions) {
+      int64_t out = 0;
+      for (size_t j = 0; j < table[n].size(); ++j) out += table[n].count(j);
+      transitions_out_[n] = out;
+    }
+    state.store(2, std::memory_order_release);
+  }
+  if (ended) {
+    lazy.next_key.clear();
+    if (++lazy.next_kind > kCovisitRows) {
+      // Every stored row is in memory: none is read from the store again.
+      lazy_rows_.reset();
+      done = true;
+    }
+  }
+  return Status::Ok();
 }
 
 uint32_t Model::ReadRowForAnswers(int kind, uint32_t n) const {

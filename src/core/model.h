@@ -355,6 +355,13 @@ class Model {
   };
   // Replaces the in-memory state by what `reader` holds.
   Status Load(const StateReader& reader, RowLoading rows = RowLoading::kAtOnce);
+  // After a Load that left the rows in the store: reads about `budget` more stored pairs into
+  // their rows (whole rows, in key order), each then complete; `done` once every stored row
+  // is in memory, after which no row is read from the store again. Under the same exclusion
+  // as Apply; events should wait for `done` (each first change of a row reads it otherwise).
+  Status CompleteRows(size_t budget, bool& done);
+  // Whether rows are still in the store only (see CompleteRows).
+  bool rows_pending() const { return lazy_rows_ != nullptr; }
   // The wall time of each part of the last Load: its concurrent scans by what they read, then
   // what is derived after them ("derived") and the whole ("total"), in seconds.
   const std::vector<std::pair<std::string, double>>& load_parts() const { return load_parts_; }
@@ -570,6 +577,9 @@ class Model {
     const StateReader* source = nullptr;
     std::mutex mu;
     std::array<std::deque<std::atomic<uint8_t>>, 2> state;
+    // Where CompleteRows goes on: the kind, and the first key of the next row to read.
+    int next_kind = kTransitionRows;
+    std::string next_key;
   };
   std::unique_ptr<LazyRows> lazy_rows_;
   // The stored row of place `n` of a kind: (place id, count) in key order.

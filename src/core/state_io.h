@@ -46,14 +46,15 @@ class StateReader {
       Space space,
       const std::function<void(std::string_view key, std::string_view value)>& visit) const = 0;
   virtual std::optional<std::string> Get(Space space, std::string_view key) const = 0;
-  // Visits the entries of `space` whose keys start with `prefix`, in key order, until `visit`
-  // returns false. This default scans the whole space; a store with ordered reads seeks.
-  virtual Status ScanPrefix(
-      Space space, std::string_view prefix,
+  // Visits the entries of `space` from the first key not below `start`, in key order, until
+  // `visit` returns false or the space ends. This default scans the whole space; a store with
+  // ordered reads seeks.
+  virtual Status ScanFrom(
+      Space space, std::string_view start,
       const std::function<bool(std::string_view key, std::string_view value)>& visit) const {
     bool going = true;
     return Scan(space, [&](std::string_view key, std::string_view value) {
-      if (going && key.starts_with(prefix)) going = visit(key, value);
+      if (going && key >= start) going = visit(key, value);
     });
   }
   // About how many entries `space` holds (RocksDB's estimate: overwrites not yet compacted

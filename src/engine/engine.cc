@@ -1,5 +1,7 @@
 #include "src/engine/engine.h"
 
+#include <limits>
+
 namespace locus {
 
 using Clock = std::chrono::steady_clock;
@@ -12,7 +14,11 @@ Engine::Engine(EngineOptions options, std::unique_ptr<StateStore> store)
 Result<std::unique_ptr<Engine>> Engine::Open(EngineOptions options,
                                              std::unique_ptr<StateStore> store) {
   std::unique_ptr<Engine> engine(new Engine(std::move(options), std::move(store)));
-  Status s = engine->model_.Load(*engine->store_, Model::RowLoading::kOnFirstUse);
+  // The co-visit and transition rows stay in the store until CompleteLoad (answers read the
+  // rows they need meanwhile, by seeks). The WAL a crash left was recovered into the
+  // memtables, and a seek over a vector memtable copies and sorts it: to SST files first.
+  Status s = engine->store_->FlushSpaces({Space::kCovisits, Space::kTransitions});
+  if (s.ok()) s = engine->model_.Load(*engine->store_, Model::RowLoading::kOnFirstUse);
   if (!s.ok())
     return Status::Error("loading state from " + engine->store_->dir() + ": " + s.message());
   // Compactions a store opened with defer_compactions held back, now that the model is in.
@@ -73,7 +79,28 @@ bool Engine::RetrainInstallDue(const Event& event) const {
          retrainer_.training();
 }
 
+Status Engine::CompleteLoad() {
+  // A chunk holds the lock ~20-40 ms: answers go on between chunks.
+  constexpr size_t kPairsPerChunk = 20000;
+  for (bool done = false; !done;) {
+    std::unique_lock lock(mu_);
+    Status s = model_.CompleteRows(kPairsPerChunk, done);
+    if (!s.ok()) return Status::Error("loading state from " + store_->dir() + ": " + s.message());
+  }
+  return Status::Ok();
+}
+
+Status Engine::CompleteRowsLocked() {
+  for (bool done = !model_.rows_pending(); !done;) {
+    Status s = model_.CompleteRows(std::numeric_limits<size_t>::max(), done);
+    if (!s.ok()) return Status::Error("loading state from " + store_->dir() + ": " + s.message());
+  }
+  return Status::Ok();
+}
+
 Status Engine::ApplyLocked(const Event& event, const std::optional<FactSource>& source) {
+  // A caller that did not CompleteLoad: every row first, not a seek per changed row.
+  if (Status s = CompleteRowsLocked(); !s.ok()) return s;
   if (!scaled() || !source) return model_.Apply(event);
   Status s = model_.ApplyUser(event, fact_);
   if (!s.ok()) return s;

@@ -100,6 +100,11 @@ class Engine {
   static Result<std::unique_ptr<Engine>> Open(EngineOptions options,
                                               std::unique_ptr<StateStore> store);
 
+  // Reads the rows Open left in the store (Model::CompleteRows) in chunks, each under the
+  // exclusive lock, so that answers go on between them. The loop calls it before it reads
+  // any event; the first change to the model does it at once otherwise.
+  Status CompleteLoad();
+
   // Ingest path (one thread). `value` nullopt on the places topic is a tombstone (delete).
   Outcome HandlePlace(std::string_view topic, int32_t partition, int64_t offset,
                       std::string_view key, std::optional<std::string_view> value);
@@ -212,6 +217,8 @@ class Engine {
   // Model::Apply, or with scale-out and a source ApplyUser and the event's facts to the
   // outbox. Under the exclusive lock.
   Status ApplyLocked(const Event& event, const std::optional<FactSource>& source);
+  // CompleteLoad's work at once, the lock held.
+  Status CompleteRowsLocked();
   bool scaled() const { return options_.scale_out.partitions > 0; }
   // Flush's part for scale-out: the fact filters changed, and (into `rows`) the rows of owned
   // partitions that `persist` writes, each partition's followed by its commit marker.

@@ -131,6 +131,12 @@ std::vector<Outcome> Engine::HandleFacts(const std::vector<FactMessage>& message
       if (catch_up_places && model_.FindPlace(f->first.place) == nullptr) catch_up_places();
       const PartitionRowOwner owner(m.partition, options_.scale_out.partitions);
       std::unique_lock lock(mu_);
+      if (Status s = CompleteRowsLocked(); !s.ok()) {
+        // The store failed a read: it fails the next commit too, which stops the engine;
+        // nothing from here on is marked consumed.
+        out[i] = {false, "state", s.message()};
+        return out;
+      }
       model_.ApplyFact(f->first, &owner);
       dirty_filters_.insert(m.partition);
     }
@@ -162,6 +168,7 @@ Outcome Engine::HandleModelRecord(int32_t partition, int64_t offset, std::string
   size_t refused = 0;
   {
     std::unique_lock lock(mu_);
+    if (Status s = CompleteRowsLocked(); !s.ok()) return {false, "state", s.message()};
     for (const StagedRow& r : rows) refused += !model_.InstallRow(r.space, r.key, r.value).ok();
   }
   filters_[partition] = std::move(commit->filter);

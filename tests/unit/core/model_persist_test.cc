@@ -435,10 +435,13 @@ TEST(ModelPersistenceTest, RowsReadOnFirstUseAnswerAndGoOnAsRowsReadAtOnce) {
             ByteWriter().I64(3).Take());
   state.Put(Space::kCovisits, ByteWriter().Str("p1").Str("ghost").Take(),
             ByteWriter().I64(2).Take());
-  MapState a = state, b = state;
-  Model at_once(ModelOptions{}), on_first_use(ModelOptions{});
+  MapState a = state, b = state, c = state;
+  Model at_once(ModelOptions{}), on_first_use(ModelOptions{}), completed(ModelOptions{});
   ASSERT_TRUE(at_once.Load(a).ok());
+  EXPECT_FALSE(at_once.rows_pending());
   ASSERT_TRUE(on_first_use.Load(b, Model::RowLoading::kOnFirstUse).ok());
+  ASSERT_TRUE(completed.Load(c, Model::RowLoading::kOnFirstUse).ok());
+  EXPECT_TRUE(on_first_use.rows_pending());
   const LearnedScorer scorer;
   for (const Query& q : SomeQueries()) {
     ExpectSameAnswer(Recommend(at_once, scorer, q, {}), Recommend(on_first_use, scorer, q, {}),
@@ -448,8 +451,25 @@ TEST(ModelPersistenceTest, RowsReadOnFirstUseAnswerAndGoOnAsRowsReadAtOnce) {
   EXPECT_GE(at_once.TransitionsOut(PlaceId("p1")), 3);
   EXPECT_EQ(on_first_use.TransitionsOut(PlaceId("p1")), at_once.TransitionsOut(PlaceId("p1")));
   EXPECT_FALSE(on_first_use.PlaceNumber(PlaceId("ghost")).has_value());
+  // The third reads every row in chunks of about one pair (some read by answers first).
+  ExpectSameAnswer(Recommend(at_once, scorer, SomeQueries()[3], {}),
+                   Recommend(completed, scorer, SomeQueries()[3], {}), "before completing");
+  int chunks = 0;
+  for (bool done = false; !done; ++chunks) ASSERT_TRUE(completed.CompleteRows(1, done).ok());
+  EXPECT_GT(chunks, 4);
+  EXPECT_FALSE(completed.rows_pending());
+  EXPECT_TRUE(completed.PlaceNumber(PlaceId("ghost")).has_value());
+  for (const char* id : {"p1", "p2", "p3", "g1", "gone"}) {
+    EXPECT_EQ(RowById(at_once, at_once.TransitionsFrom(PlaceId(id))),
+              RowById(completed, completed.TransitionsFrom(PlaceId(id))))
+        << id;
+    EXPECT_EQ(at_once.TransitionsOut(PlaceId(id)), completed.TransitionsOut(PlaceId(id))) << id;
+    EXPECT_EQ(RowById(at_once, at_once.CoVisits(PlaceId(id))),
+              RowById(completed, completed.CoVisits(PlaceId(id))))
+        << id;
+  }
   // u1 goes from p1 to p2: both of p1's rows change, and are then read whole.
-  for (Model* m : {&at_once, &on_first_use}) {
+  for (Model* m : {&at_once, &on_first_use, &completed}) {
     ASSERT_TRUE(m->Apply(MakeEvent("n1", EventType::kVisit, "u1", "p1", kT0 + 9 * kHour)).ok());
     ASSERT_TRUE(m->Apply(MakeEvent("n2", EventType::kVisit, "u1", "p2", kT0 + 10 * kHour)).ok());
     ASSERT_TRUE(m->Apply(MakeEvent("n3", EventType::kVisit, "u5", "p1", kT0 + 11 * kHour)).ok());
@@ -466,13 +486,18 @@ TEST(ModelPersistenceTest, RowsReadOnFirstUseAnswerAndGoOnAsRowsReadAtOnce) {
   EXPECT_EQ(RowById(on_first_use, on_first_use.CoVisits(PlaceId("p1"))).at("ghost"), 2);
   a.TakeOps();
   b.TakeOps();
+  c.TakeOps();
   at_once.Persist(a);
   on_first_use.Persist(b);
+  completed.Persist(c);
   EXPECT_FALSE(b.TakeOps().empty());
   EXPECT_TRUE(a.entries() == b.entries());
+  EXPECT_TRUE(a.entries() == c.entries());
   for (const Query& q : SomeQueries()) {
     ExpectSameAnswer(Recommend(at_once, scorer, q, {}), Recommend(on_first_use, scorer, q, {}),
                      q.request_id + " after");
+    ExpectSameAnswer(Recommend(at_once, scorer, q, {}), Recommend(completed, scorer, q, {}),
+                     q.request_id + " after, completed");
   }
 }
 

@@ -128,7 +128,7 @@ TEST_F(StateStoreTest, ScanVisitsKeysInBytewiseOrder) {
   EXPECT_THAT(keys, ElementsAre(std::string("\0z", 2), "0", "B", "a", "aa", "ab", "b", "\xFF"));
 }
 
-TEST_F(StateStoreTest, ScanPrefixVisitsThePrefixsKeysInOrderUntilToldToStop) {
+TEST_F(StateStoreTest, ScanFromSeeksAndVisitsInOrderUntilToldToStopBeforeAndAfterAFlush) {
   std::unique_ptr<StateStore> store = Open();
   ASSERT_NE(store, nullptr);
   StateStore::Batch batch;
@@ -136,27 +136,32 @@ TEST_F(StateStoreTest, ScanPrefixVisitsThePrefixsKeysInOrderUntilToldToStop) {
     batch.Put(Space::kCovisits, key, key);
   batch.Put(Space::kTransitions, "abe", "other space");
   ASSERT_TRUE(store->Commit(batch).ok());
-  std::vector<std::string> seen;
-  auto all = [&](std::string_view key, std::string_view value) {
-    EXPECT_EQ(key, value);
-    seen.emplace_back(key);
-    return true;
-  };
-  ASSERT_TRUE(store->ScanPrefix(Space::kCovisits, "ab", all).ok());
-  EXPECT_EQ(seen, (std::vector<std::string>{"ab", "abc", "abd"}));
-  seen.clear();
-  ASSERT_TRUE(store
-                  ->ScanPrefix(Space::kCovisits, "ab",
+  for (int flushed = 0; flushed < 2; ++flushed) {
+    SCOPED_TRACE(flushed ? "from SST files" : "from the memtable");
+    std::vector<std::string> seen;
+    auto all = [&](std::string_view key, std::string_view value) {
+      EXPECT_EQ(key, value);
+      seen.emplace_back(key);
+      return true;
+    };
+    ASSERT_TRUE(store->ScanFrom(Space::kCovisits, "ab", all).ok());
+    EXPECT_EQ(seen, (std::vector<std::string>{"ab", "abc", "abd", "ac", "b"}));
+    seen.clear();
+    ASSERT_TRUE(store
+                    ->ScanFrom(Space::kCovisits, "abb",
                                [&](std::string_view key, std::string_view) {
                                  seen.emplace_back(key);
                                  return seen.size() < 2;
                                })
-                  .ok());
-  EXPECT_EQ(seen, (std::vector<std::string>{"ab", "abc"}));
-  seen.clear();
-  ASSERT_TRUE(store->ScanPrefix(Space::kCovisits, "zz", all).ok());
-  ASSERT_TRUE(store->ScanPrefix(Space::kCovisits, "", all).ok());
-  EXPECT_EQ(seen, (std::vector<std::string>{"a", "ab", "abc", "abd", "ac", "b"}));
+                    .ok());
+    EXPECT_EQ(seen, (std::vector<std::string>{"abc", "abd"}));
+    seen.clear();
+    ASSERT_TRUE(store->ScanFrom(Space::kCovisits, "zz", all).ok());
+    EXPECT_TRUE(seen.empty());
+    ASSERT_TRUE(store->ScanFrom(Space::kCovisits, "", all).ok());
+    EXPECT_EQ(seen, (std::vector<std::string>{"a", "ab", "abc", "abd", "ac", "b"}));
+    ASSERT_TRUE(store->FlushSpaces({Space::kCovisits, Space::kTransitions}).ok());
+  }
 }
 
 TEST_F(StateStoreTest, MemoryUsageCountsWhatTheMemtablesHold) {
