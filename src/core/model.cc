@@ -1970,63 +1970,79 @@ void Model::CompleteRow(int kind, uint32_t n) {
   state.store(2, std::memory_order_release);
 }
 
-Status Model::CompleteRows(size_t budget, bool& done) {
-  done = lazy_rows_ == nullptr;
-  if (done) return Status::Ok();
-  LazyRows& lazy = *lazy_rows_;
-  const Space space = lazy.next_kind == kCovisitRows ? Space::kCovisits : Space::kTransitions;
-  // Whole rows, from lazy.next_key on, until the budget of entries is spent at a row's end.
-  std::vector<std::pair<std::string, std::vector<std::pair<PlaceId, int64_t>>>> rows;
+Status Model::ReadStoredRows(RowCursor& cursor, size_t budget, StoredRows& out) const {
+  out = StoredRows();
+  if (lazy_rows_ == nullptr || cursor.kind > kCovisitRows) {
+    out.last = true;
+    return Status::Ok();
+  }
+  out.kind = cursor.kind;
+  const Space space = cursor.kind == kCovisitRows ? Space::kCovisits : Space::kTransitions;
+  // Whole rows, from the cursor on, until the budget of entries is spent at a row's end.
   size_t entries = 0;
   bool ended = true;
   std::string a, b, bad;
-  Status s = lazy.source->ScanFrom(
-      space, lazy.next_key, [&](std::string_view key, std::string_view value) {
+  Status s = lazy_rows_->source->ScanFrom(
+      space, cursor.key, [&](std::string_view key, std::string_view value) {
         int64_t count = 0;
         ByteReader r(value);
         if (!DecodePair(key, a, b) || !r.I64(count) || !r.done()) {
           NoteCorrupt(bad, space);
           return true;
         }
-        if (rows.empty() || rows.back().first != a) {
+        if (out.rows.empty() || out.rows.back().first.str() != a) {
           if (entries >= budget) {
-            lazy.next_key = std::string(key);
+            cursor.key = std::string(key);
             ended = false;
             return false;
           }
-          rows.emplace_back(a, std::vector<std::pair<PlaceId, int64_t>>());
+          out.rows.emplace_back(PlaceId(a), std::vector<std::pair<PlaceId, int64_t>>());
         }
-        rows.back().second.emplace_back(PlaceId(b), count);
+        out.rows.back().second.emplace_back(PlaceId(b), count);
         ++entries;
         return true;
       });
   if (!s.ok()) return s;
   if (!bad.empty()) return Status::Error(bad);
-  std::vector<CountRow>& table = space == Space::kCovisits ? covisits_ : transitions_;
+  if (ended) {
+    cursor.key.clear();
+    out.last = ++cursor.kind > kCovisitRows;
+  }
+  return Status::Ok();
+}
+
+void Model::InstallRows(const StoredRows& chunk) {
+  if (lazy_rows_ == nullptr) return;
+  LazyRows& lazy = *lazy_rows_;
+  std::vector<CountRow>& table = chunk.kind == kCovisitRows ? covisits_ : transitions_;
   std::vector<std::pair<uint32_t, int64_t>> numbered;
-  for (auto& [from, to] : rows) {
+  for (const auto& [from, to] : chunk.rows) {
     // Numbered as a load at once numbers the places of a pair (numbering grows the tables).
-    const uint32_t n = EntryOrDeleted(PlaceId(from)).index;
-    std::atomic<uint8_t>& state = lazy.state[lazy.next_kind][n];
+    const uint32_t n = EntryOrDeleted(from).index;
+    std::atomic<uint8_t>& state = lazy.state[chunk.kind][n];
     if (state.load(std::memory_order_relaxed) == 2) continue;  // complete already
     numbered.clear();
     for (const auto& [id, count] : to) numbered.emplace_back(EntryOrDeleted(id).index, count);
     table[n] = CountRow::FromUnsorted(numbered);
-    if (space == Space::kTransitions) {
+    if (chunk.kind == kTransitionRows) {
       int64_t out = 0;
       for (size_t j = 0; j < table[n].size(); ++j) out += table[n].count(j);
       transitions_out_[n] = out;
     }
     state.store(2, std::memory_order_release);
   }
-  if (ended) {
-    lazy.next_key.clear();
-    if (++lazy.next_kind > kCovisitRows) {
-      // Every stored row is in memory: none is read from the store again.
-      lazy_rows_.reset();
-      done = true;
-    }
-  }
+  // Every stored row is in memory: none is read from the store again.
+  if (chunk.last) lazy_rows_.reset();
+}
+
+Status Model::CompleteRows(size_t budget, bool& done) {
+  done = lazy_rows_ == nullptr;
+  if (done) return Status::Ok();
+  StoredRows chunk;
+  Status s = ReadStoredRows(lazy_rows_->cursor, budget, chunk);
+  if (!s.ok()) return s;
+  InstallRows(chunk);
+  done = lazy_rows_ == nullptr;
   return Status::Ok();
 }
 

@@ -360,6 +360,23 @@ class Model {
   // is in memory, after which no row is read from the store again. Under the same exclusion
   // as Apply; events should wait for `done` (each first change of a row reads it otherwise).
   Status CompleteRows(size_t budget, bool& done);
+  // CompleteRows in two steps, so that reading the store runs beside the model's work: where
+  // the next read starts, what one read gave (whole rows by place id, in key order).
+  struct RowCursor {
+    int kind = 0;
+    std::string key;
+  };
+  struct StoredRows {
+    int kind = 0;
+    std::vector<std::pair<PlaceId, std::vector<std::pair<PlaceId, int64_t>>>> rows;
+    bool last = false;  // the last of every kind: installing it completes the rows
+  };
+  // Reads about `budget` more stored pairs from `cursor` on and advances it. Touches none of
+  // the model's tables: it may run on any thread beside answers and InstallRows, while
+  // rows_pending(). Reads start at a RowCursor{} and go on until one gives `last`.
+  Status ReadStoredRows(RowCursor& cursor, size_t budget, StoredRows& out) const;
+  // Installs what ReadStoredRows gave, in the order it gave them (under Apply's exclusion).
+  void InstallRows(const StoredRows& chunk);
   // Whether rows are still in the store only (see CompleteRows).
   bool rows_pending() const { return lazy_rows_ != nullptr; }
   // The wall time of each part of the last Load: its concurrent scans by what they read, then
@@ -577,9 +594,7 @@ class Model {
     const StateReader* source = nullptr;
     std::mutex mu;
     std::array<std::deque<std::atomic<uint8_t>>, 2> state;
-    // Where CompleteRows goes on: the kind, and the first key of the next row to read.
-    int next_kind = kTransitionRows;
-    std::string next_key;
+    RowCursor cursor;  // CompleteRows'
   };
   std::unique_ptr<LazyRows> lazy_rows_;
   // The stored row of place `n` of a kind: (place id, count) in key order.

@@ -1,5 +1,6 @@
 #include "src/engine/engine.h"
 
+#include <future>
 #include <limits>
 
 namespace locus {
@@ -21,9 +22,13 @@ Result<std::unique_ptr<Engine>> Engine::Open(EngineOptions options,
   if (s.ok()) s = engine->model_.Load(*engine->store_, Model::RowLoading::kOnFirstUse);
   if (!s.ok())
     return Status::Error("loading state from " + engine->store_->dir() + ": " + s.message());
-  // Compactions a store opened with defer_compactions held back, now that the model is in.
-  s = engine->store_->EnableCompactions();
-  if (!s.ok()) return s;
+  // Compactions a store opened with defer_compactions held back, now that the model is in
+  // (with rows left in the store, once they are read too: compactions would take the CPU
+  // the rows' reading needs, and reads over the level-0 files cost the same either way).
+  if (!engine->model_.rows_pending()) {
+    s = engine->store_->EnableCompactions();
+    if (!s.ok()) return s;
+  }
   if (engine->scaled()) {
     s = engine->LoadFilters();
     if (!s.ok())
@@ -80,22 +85,37 @@ bool Engine::RetrainInstallDue(const Event& event) const {
 }
 
 Status Engine::CompleteLoad() {
-  // A chunk holds the lock ~20-40 ms: answers go on between chunks.
+  if (!WithModel([](const Model& m) { return m.rows_pending(); })) return Status::Ok();
+  // A chunk holds the lock ~10-20 ms to install: answers go on between chunks. The next chunk
+  // is read from the store meanwhile, on a thread of its own (the read touches no table).
   constexpr size_t kPairsPerChunk = 20000;
-  for (bool done = false; !done;) {
-    std::unique_lock lock(mu_);
-    Status s = model_.CompleteRows(kPairsPerChunk, done);
+  Model::RowCursor cursor;
+  auto read = [this, &cursor] {
+    auto chunk = std::make_unique<Model::StoredRows>();
+    Status s = model_.ReadStoredRows(cursor, kPairsPerChunk, *chunk);
+    return std::pair(std::move(s), std::move(chunk));
+  };
+  std::future<std::pair<Status, std::unique_ptr<Model::StoredRows>>> next =
+      std::async(std::launch::async, read);
+  for (;;) {
+    auto [s, chunk] = next.get();
     if (!s.ok()) return Status::Error("loading state from " + store_->dir() + ": " + s.message());
+    if (!chunk->last) next = std::async(std::launch::async, read);
+    {
+      std::unique_lock lock(mu_);
+      model_.InstallRows(*chunk);
+    }
+    if (chunk->last) return store_->EnableCompactions();
   }
-  return Status::Ok();
 }
 
 Status Engine::CompleteRowsLocked() {
-  for (bool done = !model_.rows_pending(); !done;) {
+  if (!model_.rows_pending()) return Status::Ok();
+  for (bool done = false; !done;) {
     Status s = model_.CompleteRows(std::numeric_limits<size_t>::max(), done);
     if (!s.ok()) return Status::Error("loading state from " + store_->dir() + ": " + s.message());
   }
-  return Status::Ok();
+  return store_->EnableCompactions();
 }
 
 Status Engine::ApplyLocked(const Event& event, const std::optional<FactSource>& source) {

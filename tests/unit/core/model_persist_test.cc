@@ -451,13 +451,27 @@ TEST(ModelPersistenceTest, RowsReadOnFirstUseAnswerAndGoOnAsRowsReadAtOnce) {
   EXPECT_GE(at_once.TransitionsOut(PlaceId("p1")), 3);
   EXPECT_EQ(on_first_use.TransitionsOut(PlaceId("p1")), at_once.TransitionsOut(PlaceId("p1")));
   EXPECT_FALSE(on_first_use.PlaceNumber(PlaceId("ghost")).has_value());
-  // The third reads every row in chunks of about one pair (some read by answers first).
+  // The third reads every row in chunks of about one pair (some read by answers first), as
+  // the engine does: each chunk read before the one before it is installed.
   ExpectSameAnswer(Recommend(at_once, scorer, SomeQueries()[3], {}),
                    Recommend(completed, scorer, SomeQueries()[3], {}), "before completing");
-  int chunks = 0;
-  for (bool done = false; !done; ++chunks) ASSERT_TRUE(completed.CompleteRows(1, done).ok());
+  Model::RowCursor cursor;
+  Model::StoredRows chunk, next;
+  ASSERT_TRUE(completed.ReadStoredRows(cursor, 1, chunk).ok());
+  int chunks = 1;
+  while (!chunk.last) {
+    ASSERT_TRUE(completed.ReadStoredRows(cursor, 1, next).ok());
+    EXPECT_TRUE(completed.rows_pending());
+    completed.InstallRows(chunk);
+    chunk = std::move(next);
+    ++chunks;
+  }
+  completed.InstallRows(chunk);
   EXPECT_GT(chunks, 4);
   EXPECT_FALSE(completed.rows_pending());
+  bool done = false;
+  ASSERT_TRUE(completed.CompleteRows(1, done).ok());
+  EXPECT_TRUE(done);
   EXPECT_TRUE(completed.PlaceNumber(PlaceId("ghost")).has_value());
   for (const char* id : {"p1", "p2", "p3", "g1", "gone"}) {
     EXPECT_EQ(RowById(at_once, at_once.TransitionsFrom(PlaceId(id))),

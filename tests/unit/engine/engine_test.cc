@@ -121,6 +121,70 @@ TEST_F(EngineTest, OpeningLetsTheCompactionsTheStoreDeferredRun) {
   EXPECT_FALSE((*engine)->store().compactions_deferred());
 }
 
+TEST_F(EngineTest, ReopenedRowsAreReadBeforeEventsAndCompactionsWaitForThem) {
+  std::vector<std::string> before;
+  Query q;
+  q.request_id = "r1";
+  q.activity_text = "coffee";
+  q.user = UserId("u2");
+  {
+    std::unique_ptr<Engine> engine = OpenEngine();
+    ASSERT_NE(engine, nullptr);
+    AddPlaces(*engine);
+    // u1 and u2 go c1 -> c2, u1 on to c3: co-visit and transition rows.
+    int64_t offset = 0;
+    for (const auto& [user, place] : std::vector<std::pair<std::string, std::string>>{
+             {"u1", "c1"}, {"u1", "c2"}, {"u2", "c1"}, {"u1", "c3"}, {"u2", "c2"}}) {
+      const Outcome out = engine->HandleEvent(
+          kEvents, 0, offset, EventJson("e" + std::to_string(offset), user, place, kT0 + offset));
+      ++offset;
+      ASSERT_TRUE(out.ok) << out.code << ": " << out.reason;
+    }
+    ASSERT_TRUE(engine->Flush().ok());
+    before = Ids(engine->Recommend(q));
+    ASSERT_FALSE(before.empty());
+  }
+  auto store = StateStore::Open(dir_.string(), /*read_only=*/false, /*defer_compactions=*/true);
+  ASSERT_TRUE(store.ok()) << store.error();
+  auto engine = Engine::Open(options_, std::move(*store));
+  ASSERT_TRUE(engine.ok()) << engine.error();
+  EXPECT_TRUE((*engine)->WithModel([](const Model& m) { return m.rows_pending(); }));
+  EXPECT_TRUE((*engine)->store().compactions_deferred());
+  EXPECT_EQ(Ids((*engine)->Recommend(q)), before) << "answers read the rows they need";
+  ASSERT_TRUE((*engine)->CompleteLoad().ok());
+  EXPECT_FALSE((*engine)->WithModel([](const Model& m) { return m.rows_pending(); }));
+  EXPECT_FALSE((*engine)->store().compactions_deferred());
+  EXPECT_EQ(Ids((*engine)->Recommend(q)), before);
+  (*engine)->WithModel([](const Model& m) {
+    const Model::PlaceCounts* row = m.TransitionsFrom(PlaceId("c1"));
+    ASSERT_NE(row, nullptr);
+    EXPECT_EQ(row->size(), 1u);
+    EXPECT_EQ(row->count(0), 2) << "u1 and u2 went from c1 to c2";
+  });
+}
+
+TEST_F(EngineTest, AnEventAfterAReopenReadsTheRowsFirst) {
+  {
+    std::unique_ptr<Engine> engine = OpenEngine();
+    ASSERT_NE(engine, nullptr);
+    AddPlaces(*engine);
+    ASSERT_TRUE(engine->HandleEvent(kEvents, 0, 0, EventJson("e0", "u1", "c1", kT0)).ok);
+    ASSERT_TRUE(engine->HandleEvent(kEvents, 0, 1, EventJson("e1", "u1", "c2", kT0 + 1)).ok);
+    ASSERT_TRUE(engine->Flush().ok());
+  }
+  std::unique_ptr<Engine> engine = OpenEngine();
+  ASSERT_NE(engine, nullptr);
+  EXPECT_TRUE(engine->WithModel([](const Model& m) { return m.rows_pending(); }));
+  ASSERT_TRUE(engine->HandleEvent(kEvents, 0, 2, EventJson("e2", "u2", "c1", kT0 + 2)).ok);
+  ASSERT_TRUE(engine->HandleEvent(kEvents, 0, 3, EventJson("e3", "u2", "c2", kT0 + 3)).ok);
+  engine->WithModel([](const Model& m) {
+    EXPECT_FALSE(m.rows_pending());
+    const Model::PlaceCounts* row = m.TransitionsFrom(PlaceId("c1"));
+    ASSERT_NE(row, nullptr);
+    EXPECT_EQ(row->count(0), 2) << "the stored move and the new one";
+  });
+}
+
 TEST_F(EngineTest, InvalidEventIsRejectedWithACodeAndCounted) {
   std::unique_ptr<Engine> engine = OpenEngine();
   ASSERT_NE(engine, nullptr);
