@@ -129,7 +129,8 @@ Result<std::unique_ptr<StateStore>> StateStore::Open(const std::string& dir, boo
   options.max_open_files = 512;
   // After a crash the WAL is replayed into the memtables and kept there, not flushed to new
   // SST files of every column family before Open returns: restart-to-ready is the WAL's read
-  // time, not nine flushes (bench/README.md "Restart"). The WAL stays until a normal flush.
+  // time, not nine flushes (bench/README.md "Restart"). The WAL stays until a normal flush
+  // (Engine::Open flushes the two pair families itself: it reads their rows by seeks).
   options.avoid_flush_during_recovery = true;
   // Bounds the WAL a restart replays: past this size the column families holding the oldest
   // log are flushed. RocksDB's default (4x all memtables, GiBs here) let a crash leave the

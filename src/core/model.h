@@ -579,7 +579,8 @@ class Model {
   std::vector<int64_t> transitions_out_;
   std::vector<PlaceCounts> covisits_;
   // Row `n` of `rows`, made (empty) if it is beyond the end; complete (read from the store
-  // first when its rows load on first use). Reading may number places, never resize `rows`.
+  // first when rows are read on first use). Reading it may number places, and numbers grow
+  // the tables then: a reference to a row is good only until the next numbering.
   PlaceCounts& RowOf(std::vector<PlaceCounts>& rows, uint32_t n) {
     if (n >= rows.size()) rows.resize(size_t{n} + 1);
     if (lazy_rows_ != nullptr) CompleteRow(&rows == &covisits_ ? kCovisitRows : kTransitionRows, n);
