@@ -11,6 +11,7 @@
 #include <cinttypes>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <future>
 #include <limits>
 
@@ -468,6 +469,12 @@ void Model::Number(PlaceEntry& entry) {
     covisits_.resize(count);
     transitions_out_.resize(count);
     for (auto& states : lazy_rows_->state) states.emplace_back(0);
+    // Rows answers read without a place then unnumbered: it may be this one (listed again).
+    for (const auto& [kind, n] : lazy_rows_->partial) {
+      lazy_rows_->state[kind][n].store(0, std::memory_order_relaxed);
+      (kind == kCovisitRows ? covisits_ : transitions_)[n] = CountRow();
+    }
+    lazy_rows_->partial.clear();
   }
 }
 
@@ -1934,30 +1941,39 @@ const Model::PlaceCounts* Model::CoVisits(const PlaceId& place) const {
   return n ? CoVisits(*n) : nullptr;
 }
 
-std::vector<std::pair<PlaceId, int64_t>> Model::StoredRow(int kind, uint32_t n) const {
+Status Model::StoredRow(int kind, uint32_t n, std::vector<std::pair<PlaceId, int64_t>>& row) const {
   const Space space = kind == kCovisitRows ? Space::kCovisits : Space::kTransitions;
-  std::vector<std::pair<PlaceId, int64_t>> row;
-  std::string a, b;
+  row.clear();
+  std::string a, b, bad;
   const std::string prefix = ByteWriter().Str(index_ids_[n].str()).Take();
-  // A row that cannot be read whole is read as far as it goes: the entries are counts, and a
-  // store that fails a read fails the next commit too, which stops the engine.
-  (void)lazy_rows_->source->ScanFrom(space, prefix,
-                                     [&](std::string_view key, std::string_view value) {
-                                       if (!key.starts_with(prefix)) return false;
-                                       int64_t count = 0;
-                                       ByteReader r(value);
-                                       if (DecodePair(key, a, b) && r.I64(count) && r.done())
-                                         row.emplace_back(PlaceId(b), count);
-                                       return true;
-                                     });
-  return row;
+  Status s = lazy_rows_->source->ScanFrom(space, prefix,
+                                          [&](std::string_view key, std::string_view value) {
+                                            if (!key.starts_with(prefix)) return false;
+                                            int64_t count = 0;
+                                            ByteReader r(value);
+                                            if (!DecodePair(key, a, b) || !r.I64(count)) {
+                                              NoteCorrupt(bad, space);
+                                              return false;
+                                            }
+                                            row.emplace_back(PlaceId(b), count);
+                                            return true;
+                                          });
+  return NoteBad(s, bad);
 }
 
 void Model::CompleteRow(int kind, uint32_t n) {
   std::atomic<uint8_t>& state = lazy_rows_->state[kind][n];
   if (state.load(std::memory_order_relaxed) == 2) return;
+  std::vector<std::pair<PlaceId, int64_t>> stored;
+  if (Status s = StoredRow(kind, n, stored); !s.ok()) {
+    // A change must not start from part of a row: what it then wrote would replace the
+    // stored counts. Only a model used without CompleteRows gets here (the engine completes
+    // every row before any change, and stops on a failed read).
+    std::fprintf(stderr, "locus: reading a stored row failed: %s\n", s.message().c_str());
+    std::abort();
+  }
   std::vector<std::pair<uint32_t, int64_t>> entries;
-  for (const auto& [id, count] : StoredRow(kind, n)) {
+  for (const auto& [id, count] : stored) {
     entries.emplace_back(EntryOrDeleted(id).index, count);  // may number: rows grow
   }
   std::vector<CountRow>& rows = kind == kCovisitRows ? covisits_ : transitions_;
@@ -1986,7 +2002,7 @@ Status Model::ReadStoredRows(RowCursor& cursor, size_t budget, StoredRows& out) 
       space, cursor.key, [&](std::string_view key, std::string_view value) {
         int64_t count = 0;
         ByteReader r(value);
-        if (!DecodePair(key, a, b) || !r.I64(count) || !r.done()) {
+        if (!DecodePair(key, a, b) || !r.I64(count)) {
           NoteCorrupt(bad, space);
           return true;
         }
@@ -2050,10 +2066,13 @@ uint32_t Model::ReadRowForAnswers(int kind, uint32_t n) const {
   std::lock_guard<std::mutex> lock(lazy_rows_->mu);
   std::atomic<uint8_t>& state = lazy_rows_->state[kind][n];
   if (state.load(std::memory_order_relaxed) != 0) return n;
+  std::vector<std::pair<PlaceId, int64_t>> stored;
+  // A failed read leaves the row unread: this answer goes without it, the next one reads again.
+  if (!StoredRow(kind, n, stored).ok()) return n;
   std::vector<std::pair<uint32_t, int64_t>> entries;
   bool whole = true;
   int64_t out = 0;
-  for (const auto& [id, count] : StoredRow(kind, n)) {
+  for (const auto& [id, count] : stored) {
     const int64_t kept = std::clamp<int64_t>(count, 0, CountRow::kMaxCount);
     out += kept;
     if (const std::optional<uint32_t> number = PlaceNumber(id)) {
@@ -2068,6 +2087,8 @@ uint32_t Model::ReadRowForAnswers(int kind, uint32_t n) const {
   (kind == kCovisitRows ? self.covisits_ : self.transitions_)[n] =
       CountRow::FromUnsorted(std::move(entries));
   if (kind == kTransitionRows) self.transitions_out_[n] = out;
+  // A row that left a place out is read again once places are numbered (Number()).
+  if (!whole) lazy_rows_->partial.emplace_back(kind, n);
   state.store(whole ? 2 : 1, std::memory_order_release);
   return n;
 }

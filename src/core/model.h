@@ -596,10 +596,12 @@ class Model {
     std::mutex mu;
     std::array<std::deque<std::atomic<uint8_t>>, 2> state;
     RowCursor cursor;  // CompleteRows'
+    // (kind, number) of the rows in state 1 (behind `mu`; cleared by Number()).
+    std::vector<std::pair<int, uint32_t>> partial;
   };
   std::unique_ptr<LazyRows> lazy_rows_;
   // The stored row of place `n` of a kind: (place id, count) in key order.
-  std::vector<std::pair<PlaceId, int64_t>> StoredRow(int kind, uint32_t n) const;
+  Status StoredRow(int kind, uint32_t n, std::vector<std::pair<PlaceId, int64_t>>& row) const;
   // Makes row `n` of a kind complete (reading it, numbering its places, if it is not).
   void CompleteRow(int kind, uint32_t n);
   // Makes row `n` readable by answers; returns n.

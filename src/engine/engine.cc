@@ -113,7 +113,14 @@ Status Engine::CompleteRowsLocked() {
   if (!model_.rows_pending()) return Status::Ok();
   for (bool done = false; !done;) {
     Status s = model_.CompleteRows(std::numeric_limits<size_t>::max(), done);
-    if (!s.ok()) return Status::Error("loading state from " + store_->dir() + ": " + s.message());
+    if (!s.ok()) {
+      // Nothing may change the model on top of rows it could not read: every later commit
+      // is refused, so the engine stops and restarts from its store (what was handled after
+      // this is not committed, and is read again).
+      commit_failure_ = Status::Error("loading state from " + store_->dir() + ": " + s.message() +
+                                      " (the engine must restart from its store)");
+      return commit_failure_;
+    }
   }
   return store_->EnableCompactions();
 }

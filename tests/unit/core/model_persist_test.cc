@@ -469,9 +469,6 @@ TEST(ModelPersistenceTest, RowsReadOnFirstUseAnswerAndGoOnAsRowsReadAtOnce) {
   completed.InstallRows(chunk);
   EXPECT_GT(chunks, 4);
   EXPECT_FALSE(completed.rows_pending());
-  bool done = false;
-  ASSERT_TRUE(completed.CompleteRows(1, done).ok());
-  EXPECT_TRUE(done);
   EXPECT_TRUE(completed.PlaceNumber(PlaceId("ghost")).has_value());
   for (const char* id : {"p1", "p2", "p3", "g1", "gone"}) {
     EXPECT_EQ(RowById(at_once, at_once.TransitionsFrom(PlaceId(id))),
@@ -513,6 +510,70 @@ TEST(ModelPersistenceTest, RowsReadOnFirstUseAnswerAndGoOnAsRowsReadAtOnce) {
     ExpectSameAnswer(Recommend(at_once, scorer, q, {}), Recommend(completed, scorer, q, {}),
                      q.request_id + " after, completed");
   }
+}
+
+// Fails the reads of rows (ScanFrom of a pair space) while `fail` is set.
+class FailingRowsReader final : public StateReader {
+ public:
+  explicit FailingRowsReader(const StateReader& reader) : reader_(reader) {}
+  Status Scan(Space space,
+              const std::function<void(std::string_view, std::string_view)>& visit) const override {
+    return reader_.Scan(space, visit);
+  }
+  std::optional<std::string> Get(Space space, std::string_view key) const override {
+    return reader_.Get(space, key);
+  }
+  Status ScanFrom(
+      Space space, std::string_view start,
+      const std::function<bool(std::string_view, std::string_view)>& visit) const override {
+    if (fail && (space == Space::kCovisits || space == Space::kTransitions)) {
+      return Status::Error("disk says no");
+    }
+    return reader_.ScanFrom(space, start, visit);
+  }
+  bool fail = false;
+
+ private:
+  const StateReader& reader_;
+};
+
+TEST(ModelPersistenceTest, ARowThatCannotBeReadIsLeftUnreadAndCompletingFails) {
+  MapState state;
+  Model original = MakeModelWithHistory(state);
+  FailingRowsReader reader(state);
+  Model loaded(ModelOptions{});
+  ASSERT_TRUE(loaded.Load(reader, Model::RowLoading::kOnFirstUse).ok());
+  reader.fail = true;
+  EXPECT_EQ(loaded.CoVisits(PlaceId("p2")), nullptr) << "not read";
+  const LearnedScorer scorer;
+  Query q;
+  q.request_id = "r";
+  q.activity_text = "coffee";
+  q.user = UserId("u1");
+  EXPECT_TRUE(Recommend(loaded, scorer, q, {}).ok) << "answers go on without the row";
+  bool done = false;
+  EXPECT_FALSE(loaded.CompleteRows(1000, done).ok());
+  EXPECT_FALSE(done);
+  reader.fail = false;
+  EXPECT_EQ(RowById(loaded, loaded.CoVisits(PlaceId("p2"))),
+            RowById(original, original.CoVisits(PlaceId("p2"))))
+      << "read again once the store answers";
+  while (!done) ASSERT_TRUE(loaded.CompleteRows(1000, done).ok());
+  EXPECT_FALSE(loaded.rows_pending());
+  EXPECT_EQ(RowById(loaded, loaded.TransitionsFrom(PlaceId("p2"))),
+            RowById(original, original.TransitionsFrom(PlaceId("p2"))));
+}
+
+TEST(ModelPersistenceTest, ARowAnAnswerReadWithoutAPlaceIsReadAgainWhenThePlaceComesBack) {
+  MapState state;
+  MakeModelWithHistory(state);
+  state.Put(Space::kTransitions, ByteWriter().Str("p1").Str("ghost").Take(),
+            ByteWriter().I64(3).Take());
+  Model loaded(ModelOptions{});
+  ASSERT_TRUE(loaded.Load(state, Model::RowLoading::kOnFirstUse).ok());
+  EXPECT_FALSE(RowById(loaded, loaded.TransitionsFrom(PlaceId("p1"))).contains("ghost"));
+  loaded.UpsertPlace(MakePlace("ghost", "Ghost Cafe", {40.7100, -74.0100}, {"Coffee Shop"}));
+  EXPECT_EQ(RowById(loaded, loaded.TransitionsFrom(PlaceId("p1"))).at("ghost"), 3);
 }
 
 // A model with enough places per activity that the load's threads (places and their

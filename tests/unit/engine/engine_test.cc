@@ -151,6 +151,12 @@ TEST_F(EngineTest, ReopenedRowsAreReadBeforeEventsAndCompactionsWaitForThem) {
   EXPECT_TRUE((*engine)->WithModel([](const Model& m) { return m.rows_pending(); }));
   EXPECT_TRUE((*engine)->store().compactions_deferred());
   EXPECT_EQ(Ids((*engine)->Recommend(q)), before) << "answers read the rows they need";
+  (*engine)->WithModel([](const Model& m) {
+    const Model::PlaceCounts* row = m.TransitionsFrom(PlaceId("c1"));
+    ASSERT_NE(row, nullptr) << "read from the store";
+    EXPECT_EQ(row->count(0), 2);
+    EXPECT_TRUE(m.rows_pending());
+  });
   ASSERT_TRUE((*engine)->CompleteLoad().ok());
   EXPECT_FALSE((*engine)->WithModel([](const Model& m) { return m.rows_pending(); }));
   EXPECT_FALSE((*engine)->store().compactions_deferred());
