@@ -1972,18 +1972,23 @@ void Model::CompleteRow(int kind, uint32_t n) {
     std::fprintf(stderr, "locus: reading a stored row failed: %s\n", s.message().c_str());
     std::abort();
   }
+  InstallRow(kind, n, stored);
+}
+
+void Model::InstallRow(int kind, uint32_t n, const std::vector<std::pair<PlaceId, int64_t>>& row) {
   std::vector<std::pair<uint32_t, int64_t>> entries;
-  for (const auto& [id, count] : stored) {
-    entries.emplace_back(EntryOrDeleted(id).index, count);  // may number: rows grow
+  entries.reserve(row.size());
+  for (const auto& [id, count] : row) {
+    entries.emplace_back(EntryOrDeleted(id).index, count);  // may number: the tables grow
   }
-  std::vector<CountRow>& rows = kind == kCovisitRows ? covisits_ : transitions_;
-  rows[n] = CountRow::FromUnsorted(std::move(entries));
+  CountRow& installed = (kind == kCovisitRows ? covisits_ : transitions_)[n];
+  installed = CountRow::FromUnsorted(std::move(entries));
   if (kind == kTransitionRows) {
     int64_t out = 0;
-    for (size_t j = 0; j < rows[n].size(); ++j) out += rows[n].count(j);
+    for (size_t j = 0; j < installed.size(); ++j) out += installed.count(j);
     transitions_out_[n] = out;
   }
-  state.store(2, std::memory_order_release);
+  lazy_rows_->state[kind][n].store(2, std::memory_order_release);
 }
 
 Status Model::ReadStoredRows(RowCursor& cursor, size_t budget, StoredRows& out) const {
@@ -2029,23 +2034,11 @@ Status Model::ReadStoredRows(RowCursor& cursor, size_t budget, StoredRows& out) 
 
 void Model::InstallRows(const StoredRows& chunk) {
   if (lazy_rows_ == nullptr) return;
-  LazyRows& lazy = *lazy_rows_;
-  std::vector<CountRow>& table = chunk.kind == kCovisitRows ? covisits_ : transitions_;
-  std::vector<std::pair<uint32_t, int64_t>> numbered;
   for (const auto& [from, to] : chunk.rows) {
-    // Numbered as a load at once numbers the places of a pair (numbering grows the tables).
+    // Both places of a pair are numbered, as a load at once numbers them.
     const uint32_t n = EntryOrDeleted(from).index;
-    std::atomic<uint8_t>& state = lazy.state[chunk.kind][n];
-    if (state.load(std::memory_order_relaxed) == 2) continue;  // complete already
-    numbered.clear();
-    for (const auto& [id, count] : to) numbered.emplace_back(EntryOrDeleted(id).index, count);
-    table[n] = CountRow::FromUnsorted(numbered);
-    if (chunk.kind == kTransitionRows) {
-      int64_t out = 0;
-      for (size_t j = 0; j < table[n].size(); ++j) out += table[n].count(j);
-      transitions_out_[n] = out;
-    }
-    state.store(2, std::memory_order_release);
+    if (lazy_rows_->state[chunk.kind][n].load(std::memory_order_relaxed) == 2) continue;
+    InstallRow(chunk.kind, n, to);
   }
   // Every stored row is in memory: none is read from the store again.
   if (chunk.last) lazy_rows_.reset();

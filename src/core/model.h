@@ -604,6 +604,9 @@ class Model {
   Status StoredRow(int kind, uint32_t n, std::vector<std::pair<PlaceId, int64_t>>& row) const;
   // Makes row `n` of a kind complete (reading it, numbering its places, if it is not).
   void CompleteRow(int kind, uint32_t n);
+  // Puts a stored row (place id, count) in slot `n` of a kind, complete: numbers its places,
+  // sums the transitions out.
+  void InstallRow(int kind, uint32_t n, const std::vector<std::pair<PlaceId, int64_t>>& row);
   // Makes row `n` readable by answers; returns n.
   uint32_t ReadableRow(int kind, uint32_t n) const {
     if (lazy_rows_ == nullptr || n >= lazy_rows_->state[kind].size() ||
