@@ -678,14 +678,14 @@ void EngineLoop::UpdateLag() {
 }
 
 Status EngineLoop::Run(const std::atomic<bool>& stop) {
-  // The rows the engine's open left in the store, before any event (answers go on over HTTP
-  // meanwhile; requests from the topic wait for the workers, below).
+  // The rows and users the engine's open left in the store, before any event (answers go on
+  // over HTTP meanwhile; requests from the topic wait for the workers, below).
   const auto rows_start = Clock::now();
-  const bool rows_pending = engine_.WithModel([](const Model& m) { return m.rows_pending(); });
+  const bool load_pending = engine_.WithModel([](const Model& m) { return m.load_pending(); });
   Status s = engine_.CompleteLoad();
   if (!s.ok()) return s;
-  if (rows_pending) {
-    spdlog::info("co-visit and transition rows loaded in {:.1f} s",
+  if (load_pending) {
+    spdlog::info("co-visit and transition rows and users loaded in {:.1f} s",
                  std::chrono::duration<double>(Clock::now() - rows_start).count());
   }
   // The places table is read completely before anything else.

@@ -20,6 +20,8 @@ namespace {
 
 constexpr std::string_view kEventsApplied = "events_applied";
 constexpr std::string_view kNewestTs = "newest_ts";
+// The number of users (Load leaves them in the store only when it knows it).
+constexpr std::string_view kUserCount = "users";
 constexpr std::string_view kRejectedPrefix = "rejected/";
 
 std::string EncodePlace(const Place& p) {
@@ -85,6 +87,13 @@ uint64_t Mix64(uint64_t z) {
   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
   z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
   return z ^ (z >> 31);
+}
+
+// The first key after every key that starts with `prefix` (whose last byte is below 0xff).
+std::string PrefixEnd(std::string_view prefix) {
+  std::string end(prefix);
+  ++end.back();
+  return end;
 }
 
 // Remembers the first corrupt space a load found; the load reads on and fails at the end.
@@ -508,6 +517,7 @@ Status Model::Apply(const Event& e) {
 }
 
 Status Model::ApplyUser(const Event& e, EventFact& fact) {
+  if (Status s = CompleteUsers(); !s.ok()) return s;
   auto pit = places_.find(e.place);
   if (pit == places_.end()) return Status::Error("unknown place '" + e.place.str() + "'");
   PlaceEntry& place = pit->second;
@@ -616,6 +626,8 @@ void Model::ApplyFact(const EventFact& f, const RowOwner* owner) {
 }
 
 size_t Model::DropUsers(const std::function<bool(const UserId&)>& drop) {
+  // Nothing is dropped from a table not read whole (the engine completes it first).
+  if (Status s = CompleteUsers(); !s.ok()) std::abort();
   std::vector<UserId> gone;
   for (const auto& [user, state] : users_) {
     if (drop(user)) gone.push_back(user);
@@ -906,9 +918,9 @@ void Model::ScheduleRetrain(TimeMs ts) {
 
 std::vector<std::pair<uint32_t, double>> Model::UserCounts(const UserId& user) const {
   std::vector<std::pair<uint32_t, double>> out;
-  auto it = users_.find(user);
-  if (it == users_.end()) return out;
-  for (const UserPlaceEntry& h : it->second.history) {
+  const UserState* state = FindUser(user);
+  if (state == nullptr) return out;
+  for (const UserPlaceEntry& h : state->history) {
     const double n = static_cast<double>(h.stat.visits) +
                      options_.click_weight * static_cast<double>(h.stat.clicks);
     if (n > 0) out.emplace_back(h.place, n);
@@ -1258,6 +1270,12 @@ void Model::Persist(StateWriter& w) {
   }
   dirty_user_factors_.clear();
   dirty_place_factors_.clear();
+  // (A store that never had users needs no count.)
+  if (lazy_users_ == nullptr &&
+      static_cast<int64_t>(users_.size()) != std::max<int64_t>(stored_user_count_, 0)) {
+    stored_user_count_ = static_cast<int64_t>(users_.size());
+    w.Put(Space::kMeta, kUserCount, I64Value(stored_user_count_));
+  }
   if (dirty_meta_) {
     w.Put(Space::kMeta, kEventsApplied, I64Value(events_applied_));
     w.Put(Space::kMeta, kNewestTs, I64Value(newest_ts_));
@@ -1294,23 +1312,6 @@ Status Model::Load(const StateReader& reader, RowLoading row_loading) {
     bool built = false;
   };
   std::vector<LoadedRow> loaded_transitions, loaded_covisits;
-  // A stored user history entry of a place not listed (deleted): numbered after the join.
-  struct UnlistedHistory {
-    History* history;
-    uint32_t activity;
-    PlaceId place;
-    UserPlaceStat stat;
-  };
-  std::vector<UnlistedHistory> unlisted_history;
-  // A place of a stored profile not listed (deleted): its last place (slot -1) or recent[slot].
-  struct UnlistedProfilePlace {
-    UserProfile* profile;
-    int slot;
-    PlaceId place;
-  };
-  std::vector<UnlistedProfilePlace> unlisted_profile_places;
-  // Users' factor vectors, read beside the users (they go into users_ after the join).
-  std::vector<std::pair<UserId, FactorModel::PackedVector>> loaded_user_factors;
   // Every place read, in the order the store gave them (linked to its activities below).
   std::vector<const PlaceEntry*> loaded_places;
   // The keys of place_profiles_, in the order the store gave them.
@@ -1393,101 +1394,21 @@ Status Model::Load(const StateReader& reader, RowLoading row_loading) {
         });
     return NoteBad(s, bad);
   });
+  // Whether the users are left in the store, to be read on first use (when it knows their
+  // count, which answers need beforehand).
+  std::optional<int64_t> stored_users;
+  if (std::optional<std::string> v = reader.Get(Space::kMeta, kUserCount)) {
+    int64_t n = 0;
+    ByteReader r(*v);
+    if (r.I64(n) && r.done() && n >= 0) stored_users = n;
+  }
+  const bool users_stay = row_loading == RowLoading::kOnFirstUse && stored_users.has_value();
+  StoredUsers loaded_users;
   run("users", [&]() -> Status {
-    std::string bad;
-    users_.reserve(hint(Space::kProfiles));  // a user with history has a profile
-    // Entries are kept by place number, which the places task gives as it reads. Until it is
-    // done (it has then finished writing the index this reads; nothing writes it until the
-    // join), entries wait here with their place's id, so that this scan runs beside it; then
-    // they are numbered as they come. Entries of deleted places are numbered after the join.
-    bool numbered = false;
-    size_t polls = 0;
-    const auto places_known = [&] {
-      if (!numbered && (++polls & 1023) == 0 &&
-          places_read.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
-        numbered = true;
-      }
-      return numbered;
-    };
-    std::vector<UnlistedHistory> waiting_history;
-    std::vector<UnlistedProfilePlace> waiting_places;
-    // Keys are (user, activity, place) in key order: a user's entries come together, and
-    // within them an activity's, so each table is looked up once per run.
-    std::string u, a, p, current_user, current_activity;
-    History* history = nullptr;
-    uint32_t activity = 0;
-    Status s = reader.Scan(Space::kUserHistory, [&](std::string_view key, std::string_view value) {
-      ByteReader k(key);
-      UserPlaceStat st;
-      if (!k.Str(u) || !k.Str(a) || !k.Str(p) || !DecodeUserStat(value, st)) {
-        return NoteCorrupt(bad, Space::kUserHistory);
-      }
-      if (history == nullptr || u != current_user) {
-        current_user = u;
-        history = &users_[UserId(u)].history;
-        current_activity = a;
-        activity = HistoryActivityNumber(ActivityId(a));
-      } else if (a != current_activity) {
-        current_activity = a;
-        activity = HistoryActivityNumber(ActivityId(a));
-      }
-      PlaceId place(p);
-      if (!places_known()) {
-        waiting_history.push_back({history, activity, std::move(place), st});
-      } else if (const PlaceEntry* e = FindPlace(place)) {
-        history->push_back({activity, e->index, st});
-      } else {
-        unlisted_history.push_back({history, activity, std::move(place), st});
-      }
-    });
-    if (!s.ok()) return s;
-    // Profiles, by place number too.
-    std::string last;
-    std::vector<std::string> recent;
-    const auto number = [&](UserProfile& profile, std::string id, int slot) -> uint32_t {
-      PlaceId place(std::move(id));
-      if (!places_known()) {
-        waiting_places.push_back({&profile, slot, std::move(place)});
-      } else if (const PlaceEntry* e = FindPlace(place)) {
-        return e->index;
-      } else {
-        unlisted_profile_places.push_back({&profile, slot, std::move(place)});
-      }
-      return 0;
-    };
-    s = reader.Scan(Space::kProfiles, [&](std::string_view key, std::string_view value) {
-      UserProfile loaded;
-      if (!DecodeProfile(value, loaded, last, recent)) return NoteCorrupt(bad, Space::kProfiles);
-      UserProfile& profile = users_[UserId(std::string(key))].profile = std::move(loaded);
-      if (!last.empty()) profile.last_place = number(profile, std::move(last), -1);
-      profile.recent.reserve(recent.size());
-      for (std::string& id : recent) {
-        profile.recent.push_back(
-            number(profile, std::move(id), static_cast<int>(profile.recent.size())));
-      }
-    });
-    if (!s.ok()) return s;
+    if (users_stay) return Status::Ok();
+    // Histories and profiles name places by id, numbered as they are read: after the places.
     if (!places_read.get().ok()) return Status::Ok();  // the load fails with its error
-    for (UnlistedHistory& h : waiting_history) {
-      if (const PlaceEntry* e = FindPlace(h.place)) {
-        h.history->push_back({h.activity, e->index, h.stat});
-      } else {
-        unlisted_history.push_back(std::move(h));
-      }
-    }
-    for (UnlistedProfilePlace& w : waiting_places) {
-      if (const PlaceEntry* e = FindPlace(w.place)) {
-        (w.slot < 0 ? *w.profile->last_place : w.profile->recent[static_cast<size_t>(w.slot)]) =
-            e->index;
-      } else {
-        unlisted_profile_places.push_back(std::move(w));
-      }
-    }
-    // Activities were numbered as they came, not in name order, and waiting entries came last.
-    for (auto& [id, user] : users_) {
-      std::sort(user.history.begin(), user.history.end(), UserPlaceEntry::Before);
-    }
-    return NoteBad(s, bad);
+    return ReadUsersFrom(reader, loaded_users);
   });
   run("place_profiles", [&]() -> Status {
     std::string bad;
@@ -1564,7 +1485,14 @@ Status Model::Load(const StateReader& reader, RowLoading row_loading) {
     std::vector<std::pair<PlaceId, AlsModel::Vector>> als_places;
     // Factor vectors belong to users and places with events (profiles).
     loaded_place_factors_.reserve(hint(Space::kPlaceProfiles));
-    s = reader.Scan(Space::kLearned, [&](std::string_view key, std::string_view value) {
+    // The users' vectors (a range of their own) are read with the users.
+    const std::string after_users = PrefixEnd(kUserFactorPrefix);
+    bool skipped = false;
+    const auto learned = [&](std::string_view key, std::string_view value) {
+      if (!skipped && key >= kUserFactorPrefix) {
+        skipped = true;
+        return false;
+      }
       FactorModel::Vector v;
       ByteReader r(value);
       if (key == kBlendKey) {
@@ -1585,18 +1513,21 @@ Status Model::Load(const StateReader& reader, RowLoading row_loading) {
         }
       } else if (key.starts_with(kAlsPlacePrefix)) {
         AlsModel::Vector y;
-        if (!AlsModel::DecodeVector(value, y)) return NoteCorrupt(bad, Space::kLearned);
+        if (!AlsModel::DecodeVector(value, y)) {
+          NoteCorrupt(bad, Space::kLearned);
+          return true;
+        }
         als_places.emplace_back(PlaceId(std::string(key.substr(kAlsPlacePrefix.size()))), y);
-      } else if (key.starts_with(kUserFactorPrefix) && FactorModel::Decode(value, v)) {
-        loaded_user_factors.emplace_back(UserId(std::string(key.substr(kUserFactorPrefix.size()))),
-                                         v);
       } else if (key.starts_with(kPlaceFactorPrefix) && FactorModel::Decode(value, v)) {
         loaded_place_factors_.emplace_back(
             PlaceId(std::string(key.substr(kPlaceFactorPrefix.size()))), v);
       } else {
         NoteCorrupt(bad, Space::kLearned);
       }
-    });
+      return true;
+    };
+    s = reader.ScanFrom(Space::kLearned, "", learned);
+    if (s.ok() && skipped) s = reader.ScanFrom(Space::kLearned, after_users, learned);
     if (!s.ok()) return s;
     if (als_header) {
       als_ = AlsModel::FromPlaces(als_header->first, als_header->second, std::move(als_places));
@@ -1617,6 +1548,7 @@ Status Model::Load(const StateReader& reader, RowLoading row_loading) {
         return;
       }
       if (key == kEventsApplied && r.I64(v)) events_applied_ = v;
+      if (key == kUserCount && r.I64(v)) stored_user_count_ = v;
       if (key == kNewestTs && r.I64(v)) newest_ts_ = v;
       if (key.starts_with(kRejectedPrefix) && r.I64(v)) {
         rejected_[std::string(key.substr(kRejectedPrefix.size()))] = v;
@@ -1660,22 +1592,7 @@ Status Model::Load(const StateReader& reader, RowLoading row_loading) {
     for (size_t j = 0; j < transitions_[i].size(); ++j)
       transitions_out_[i] += transitions_[i].count(j);
   }
-  for (auto& [id, v] : loaded_user_factors) {
-    UserState& user = users_[std::move(id)];
-    user.bpr = v;
-    user.has_bpr = true;
-  }
-  loaded_user_factors = {};
-  for (const UnlistedProfilePlace& p : unlisted_profile_places) {
-    const uint32_t n = EntryOrDeleted(p.place).index;
-    (p.slot < 0 ? *p.profile->last_place : p.profile->recent[static_cast<size_t>(p.slot)]) = n;
-  }
-  for (UnlistedHistory& h : unlisted_history) {
-    const UserPlaceEntry entry{h.activity, EntryOrDeleted(h.place).index, h.stat};
-    h.history->insert(
-        std::upper_bound(h.history->begin(), h.history->end(), entry, UserPlaceEntry::Before),
-        entry);
-  }
+  if (!users_stay) InstallUsers(std::move(loaded_users));
   for (const auto& [activity, stats] : activity_stats_) {
     // The most visited places of each activity, as UpdateTop keeps them.
     std::vector<std::pair<int64_t, const StatNode*>> ranked;
@@ -1725,6 +1642,11 @@ Status Model::Load(const StateReader& reader, RowLoading row_loading) {
     for (auto& states : lazy_rows_->state) {
       for (size_t i = 0; i < count; ++i) states.emplace_back(0);
     }
+  }
+  if (users_stay) {
+    lazy_users_ = std::make_unique<LazyUsers>();
+    lazy_users_->source = &reader;
+    stored_user_count_ = *stored_users;
   }
   load_parts_.assign(parts.begin(), parts.end());
   load_parts_.emplace_back("derived", seconds_since(joined));
@@ -1881,11 +1803,18 @@ const Model::PlaceStats* Model::StatsFor(const ActivityId& activity) const {
 }
 
 UserPlaces Model::UserHistory(const UserId& user, const ActivityId& activity) const {
-  auto u = users_.find(user);
-  if (u == users_.end()) return {};
-  auto a = history_activity_numbers_.find(activity);
-  return a == history_activity_numbers_.end() ? UserPlaces()
-                                              : UserHistoryOf(u->second.history, a->second);
+  const std::vector<ActivityId>* activities = nullptr;
+  const UserState* u = FindUser(user, &activities);
+  if (u == nullptr) return {};
+  if (activities == &history_activities_) {
+    auto a = history_activity_numbers_.find(activity);
+    return a == history_activity_numbers_.end() ? UserPlaces()
+                                                : UserHistoryOf(u->history, a->second);
+  }
+  const auto a = std::find(activities->begin(), activities->end(), activity);
+  return a == activities->end()
+             ? UserPlaces()
+             : UserHistoryOf(u->history, static_cast<uint32_t>(a - activities->begin()));
 }
 
 UserPlaces Model::UserHistoryOf(const History& history, uint32_t activity) {
@@ -1912,13 +1841,212 @@ std::optional<uint32_t> Model::PlaceNumber(const PlaceId& id) const {
 }
 
 const FactorModel::PackedVector* Model::UserFactor(const UserId& user) const {
-  auto it = users_.find(user);
-  return it == users_.end() || !it->second.has_bpr ? nullptr : &it->second.bpr;
+  const UserState* u = FindUser(user);
+  return u == nullptr || !u->has_bpr ? nullptr : &u->bpr;
 }
 
 const UserProfile* Model::Profile(const UserId& user) const {
-  auto it = users_.find(user);
-  return it == users_.end() ? nullptr : &it->second.profile;
+  const UserState* u = FindUser(user);
+  return u == nullptr ? nullptr : &u->profile;
+}
+
+const Model::UserState* Model::FindUser(const UserId& user,
+                                        const std::vector<ActivityId>** user_activities) const {
+  if (auto it = users_.find(user); it != users_.end()) {
+    if (user_activities != nullptr) *user_activities = &history_activities_;
+    return &it->second;
+  }
+  if (lazy_users_ == nullptr) return nullptr;
+  const auto held = [&](const std::unique_ptr<const ReadUser>& read) -> const UserState* {
+    if (read == nullptr) return nullptr;
+    if (user_activities != nullptr) *user_activities = &read->activities;
+    return &read->state;
+  };
+  {
+    std::lock_guard<std::mutex> lock(lazy_users_->mu);
+    if (auto it = lazy_users_->read.find(user); it != lazy_users_->read.end()) {
+      return held(it->second);
+    }
+  }
+  // Read outside the lock (answers naming other users go on); the first read kept wins.
+  auto read = std::make_unique<ReadUser>();
+  bool found = false;
+  if (!ReadOneUser(user, *read, found).ok()) return nullptr;  // not kept: read again next time
+  std::lock_guard<std::mutex> lock(lazy_users_->mu);
+  auto [it, added] = lazy_users_->read.try_emplace(user);
+  if (added && found) it->second = std::move(read);
+  return held(it->second);
+}
+
+Status Model::ReadOneUser(const UserId& user, ReadUser& out, bool& found) const {
+  const StateReader& reader = *lazy_users_->source;
+  found = false;
+  std::string bad;
+  // A history's keys are (user, activity, place): the user's come together, from this prefix.
+  const std::string prefix = ByteWriter().Str(user.str()).Take();
+  std::string u, a, p;
+  Status s = reader.ScanFrom(
+      Space::kUserHistory, prefix, [&](std::string_view key, std::string_view value) {
+        if (!key.starts_with(prefix)) return false;
+        ByteReader k(key);
+        UserPlaceStat st;
+        if (!k.Str(u) || !k.Str(a) || !k.Str(p) || !DecodeUserStat(value, st)) {
+          NoteCorrupt(bad, Space::kUserHistory);
+          return true;
+        }
+        if (u != user.str()) return false;
+        found = true;
+        const ActivityId activity(a);
+        auto n = std::find(out.activities.begin(), out.activities.end(), activity);
+        if (n == out.activities.end()) n = out.activities.insert(n, activity);
+        if (std::optional<uint32_t> place = PlaceNumber(PlaceId(p))) {
+          out.state.history.push_back(
+              {static_cast<uint32_t>(n - out.activities.begin()), *place, st});
+        }
+        return true;
+      });
+  if (!s.ok()) return s;
+  std::sort(out.state.history.begin(), out.state.history.end(), UserPlaceEntry::Before);
+  if (std::optional<std::string> value = reader.Get(Space::kProfiles, user.str())) {
+    found = true;
+    std::string last;
+    std::vector<std::string> recent;
+    UserProfile& profile = out.state.profile;
+    if (!DecodeProfile(*value, profile, last, recent)) {
+      NoteCorrupt(bad, Space::kProfiles);
+    } else {
+      if (!last.empty()) profile.last_place = PlaceNumber(PlaceId(std::move(last)));
+      for (std::string& id : recent) {
+        if (std::optional<uint32_t> place = PlaceNumber(PlaceId(std::move(id)))) {
+          profile.recent.push_back(*place);
+        }
+      }
+    }
+  }
+  if (std::optional<std::string> value =
+          reader.Get(Space::kLearned, std::string(kUserFactorPrefix) + user.str())) {
+    found = true;
+    FactorModel::Vector v;
+    if (FactorModel::Decode(*value, v)) {
+      out.state.bpr = v;
+      out.state.has_bpr = true;
+    } else {
+      NoteCorrupt(bad, Space::kLearned);
+    }
+  }
+  return NoteBad(s, bad);
+}
+
+Status Model::ReadStoredUsers(StoredUsers& out) const {
+  return lazy_users_ == nullptr ? Status::Ok() : ReadUsersFrom(*lazy_users_->source, out);
+}
+
+Status Model::ReadUsersFrom(const StateReader& reader, StoredUsers& out) const {
+  std::string bad;
+  auto& users = out.users;
+  users.reserve(static_cast<size_t>(reader.EntriesHint(Space::kProfiles)));
+  const auto number_activity = [&](std::string_view name) {
+    ActivityId activity{std::string(name)};
+    auto [it, added] =
+        out.activity_numbers.try_emplace(activity, static_cast<uint32_t>(out.activities.size()));
+    if (added) out.activities.push_back(std::move(activity));
+    return it->second;
+  };
+  // Keys are (user, activity, place) in key order: a user's entries come together, and
+  // within them an activity's, so each table is looked up once per run. Places are numbered
+  // as they come (FindPlace, which only reads); places not listed wait for InstallUsers.
+  std::string u, a, p, current_user, current_activity;
+  UserState* user = nullptr;
+  uint32_t activity = 0;
+  Status s = reader.Scan(Space::kUserHistory, [&](std::string_view key, std::string_view value) {
+    ByteReader k(key);
+    UserPlaceStat st;
+    if (!k.Str(u) || !k.Str(a) || !k.Str(p) || !DecodeUserStat(value, st)) {
+      return NoteCorrupt(bad, Space::kUserHistory);
+    }
+    if (user == nullptr || u != current_user) {
+      current_user = u;
+      user = &users[UserId(u)];
+      current_activity = a;
+      activity = number_activity(a);
+    } else if (a != current_activity) {
+      current_activity = a;
+      activity = number_activity(a);
+    }
+    PlaceId place(p);
+    if (const PlaceEntry* e = FindPlace(place)) {
+      user->history.push_back({activity, e->index, st});
+    } else {
+      out.unlisted_history.push_back({user, activity, std::move(place), st});
+    }
+  });
+  if (!s.ok()) return s;
+  // Activities were numbered as they came, not in name order.
+  for (auto& [id, state] : users) {
+    std::sort(state.history.begin(), state.history.end(), UserPlaceEntry::Before);
+  }
+  std::string last;
+  std::vector<std::string> recent;
+  const auto number = [&](UserState& state, std::string id, int slot) -> uint32_t {
+    PlaceId place(std::move(id));
+    if (const PlaceEntry* e = FindPlace(place)) return e->index;
+    out.unlisted_profile_places.push_back({&state, slot, std::move(place)});
+    return 0;
+  };
+  s = reader.Scan(Space::kProfiles, [&](std::string_view key, std::string_view value) {
+    UserProfile loaded;
+    if (!DecodeProfile(value, loaded, last, recent)) return NoteCorrupt(bad, Space::kProfiles);
+    UserState& state = users[UserId(std::string(key))];
+    UserProfile& profile = state.profile = std::move(loaded);
+    if (!last.empty()) profile.last_place = number(state, std::move(last), -1);
+    profile.recent.reserve(recent.size());
+    for (std::string& id : recent) {
+      profile.recent.push_back(
+          number(state, std::move(id), static_cast<int>(profile.recent.size())));
+    }
+  });
+  if (!s.ok()) return s;
+  s = reader.ScanFrom(
+      Space::kLearned, kUserFactorPrefix, [&](std::string_view key, std::string_view value) {
+        if (!key.starts_with(kUserFactorPrefix)) return false;
+        FactorModel::Vector v;
+        if (!FactorModel::Decode(value, v)) {
+          NoteCorrupt(bad, Space::kLearned);
+          return true;
+        }
+        UserState& state = users[UserId(std::string(key.substr(kUserFactorPrefix.size())))];
+        state.bpr = v;
+        state.has_bpr = true;
+        return true;
+      });
+  return NoteBad(s, bad);
+}
+
+void Model::InstallUsers(StoredUsers&& in) {
+  // Nothing adds users while they are pending (a change completes them first).
+  users_ = std::move(in.users);
+  history_activities_ = std::move(in.activities);
+  history_activity_numbers_ = std::move(in.activity_numbers);
+  for (const StoredUsers::UnlistedProfilePlace& p : in.unlisted_profile_places) {
+    const uint32_t n = EntryOrDeleted(p.place).index;
+    UserProfile& profile = p.user->profile;
+    (p.slot < 0 ? *profile.last_place : profile.recent[static_cast<size_t>(p.slot)]) = n;
+  }
+  for (StoredUsers::UnlistedHistory& h : in.unlisted_history) {
+    const UserPlaceEntry entry{h.activity, EntryOrDeleted(h.place).index, h.stat};
+    History& history = h.user->history;
+    history.insert(std::upper_bound(history.begin(), history.end(), entry, UserPlaceEntry::Before),
+                   entry);
+  }
+  lazy_users_.reset();
+}
+
+Status Model::CompleteUsers() {
+  if (lazy_users_ == nullptr) return Status::Ok();
+  StoredUsers users;
+  if (Status s = ReadStoredUsers(users); !s.ok()) return s;
+  InstallUsers(std::move(users));
+  return Status::Ok();
 }
 
 const PlaceProfile* Model::PlaceInfo(const PlaceId& place) const {

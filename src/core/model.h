@@ -351,6 +351,10 @@ class Model {
     // has not numbered, which only deleted places are and which no answer reads). The reader
     // must outlive the model or its next Load, and it must be where Persist writes (the
     // engine's store): an unread row is what the store holds.
+    // Users (history, profile, factors) stay in the store too when it holds their count
+    // (written by Persist since it was kept): an answer reads the user it names (places not
+    // numbered, only deleted ones, are left out of what it reads), and a change reads them
+    // all first (CompleteUsers).
     kOnFirstUse,
   };
   // Replaces the in-memory state by what `reader` holds.
@@ -379,6 +383,21 @@ class Model {
   void InstallRows(const StoredRows& chunk);
   // Whether rows are still in the store only (see CompleteRows).
   bool rows_pending() const { return lazy_rows_ != nullptr; }
+  // After a Load that left the users in the store: every user read, as a load at once reads
+  // them, by ReadStoredUsers (touches none of the model's tables: it may run on any thread
+  // beside answers and InstallRows while users_pending()) and then installed by InstallUsers
+  // (under Apply's exclusion; it numbers deleted places and swaps the read table in).
+  struct StoredUsers;
+  Status ReadStoredUsers(StoredUsers& out) const;
+  void InstallUsers(StoredUsers&& users);
+  // Both at once. A change (ApplyUser, DropUsers, a retrain's start) does this first.
+  Status CompleteUsers();
+  bool users_pending() const { return lazy_users_ != nullptr; }
+  // Rows or users still in the store only.
+  bool load_pending() const { return rows_pending() || users_pending(); }
+  // Whether Load found the users' count in the store (when not, users were read at once and
+  // the next Persist writes it, so the next Load may leave them in the store).
+  bool user_count_stored() const { return stored_user_count_ >= 0 || users_.empty(); }
   // The wall time of each part of the last Load: its concurrent scans by what they read, then
   // what is derived after them ("derived") and the whole ("total"), in seconds.
   const std::vector<std::pair<std::string, double>>& load_parts() const { return load_parts_; }
@@ -400,11 +419,34 @@ class Model {
   };
   // Nodes of the tables (their addresses stay put while the node lives).
   using UserNode = std::pair<const UserId, UserState>;
+  // What ReadStoredUsers read: the users, their histories' activities numbered in `activities`
+  // order, and the places a history or profile names that are not listed (deleted; numbered
+  // by InstallUsers).
+  struct StoredUsers {
+    std::unordered_map<UserId, UserState> users;
+    std::vector<ActivityId> activities;
+    std::unordered_map<ActivityId, uint32_t> activity_numbers;
+    struct UnlistedHistory {
+      UserState* user;
+      uint32_t activity;
+      PlaceId place;
+      UserPlaceStat stat;
+    };
+    std::vector<UnlistedHistory> unlisted_history;
+    // A profile's place not listed: its last place (slot -1) or recent[slot].
+    struct UnlistedProfilePlace {
+      UserState* user;
+      int slot;
+      PlaceId place;
+    };
+    std::vector<UnlistedProfilePlace> unlisted_profile_places;
+  };
   using StatNode = ActivityPlaceStatNode;
   using PlaceProfileNode = std::pair<const PlaceId, PlaceProfile>;
   // The user's latent factor vector; nullptr before their first factor update.
   const FactorModel::PackedVector* UserFactor(const UserId& user) const;
-  // Users with any events but ratings. ForEachActivity walks a history by activity.
+  // Users with any events but ratings (all of them once !users_pending()). ForEachActivity
+  // walks a history by activity.
   const std::unordered_map<UserId, UserState>& users() const { return users_; }
   // Calls visit(activity, places) for each activity of `history`, in activity number order.
   template <class Visit>
@@ -447,7 +489,9 @@ class Model {
   double half_life_ms() const { return options_.popularity_half_life_days * kMsPerDay; }
   const UserProfile* Profile(const UserId& user) const;
   // Users with at least one event.
-  int64_t user_count() const { return static_cast<int64_t>(users_.size()); }
+  int64_t user_count() const {
+    return lazy_users_ != nullptr ? stored_user_count_ : static_cast<int64_t>(users_.size());
+  }
   const PlaceProfile* PlaceInfo(const PlaceId& place) const;
   // Users who went from `from` straight to each next place; and the total out of `from`.
   const PlaceCounts* TransitionsFrom(const PlaceId& from) const;
@@ -600,6 +644,30 @@ class Model {
     std::vector<std::pair<int, uint32_t>> partial;
   };
   std::unique_ptr<LazyRows> lazy_rows_;
+  // Users read on first use (Load's RowLoading::kOnFirstUse): users_ is empty until
+  // InstallUsers, and an answer naming a user reads them from `source` into `read` (behind
+  // `mu`; each is kept, unchanged, until InstallUsers, which runs while no answer does).
+  struct ReadUser {
+    UserState state;
+    std::vector<ActivityId> activities;  // the history's activity numbers, this user's own
+  };
+  struct LazyUsers {
+    const StateReader* source = nullptr;
+    std::mutex mu;
+    std::unordered_map<UserId, std::unique_ptr<const ReadUser>> read;  // nullptr: no such user
+  };
+  std::unique_ptr<LazyUsers> lazy_users_;
+  // The users' count as the store holds it (-1: not stored; Persist writes it when it differs).
+  int64_t stored_user_count_ = -1;
+  // The user's state, held or (while users are pending) read for answers; nullptr when the
+  // model has none. `user_activities` gets the table its history's activity numbers index.
+  const UserState* FindUser(const UserId& user,
+                            const std::vector<ActivityId>** user_activities = nullptr) const;
+  // One user as the store holds it, for an answer (places it names that have no number are
+  // left out).
+  Status ReadOneUser(const UserId& user, ReadUser& out, bool& found) const;
+  // Every stored user (ReadStoredUsers from `reader`; the places must be numbered).
+  Status ReadUsersFrom(const StateReader& reader, StoredUsers& out) const;
   // The stored row of place `n` of a kind: (place id, count) in key order.
   Status StoredRow(int kind, uint32_t n, std::vector<std::pair<PlaceId, int64_t>>& row) const;
   // Makes row `n` of a kind complete (reading it, numbering its places, if it is not).

@@ -15,8 +15,8 @@ Engine::Engine(EngineOptions options, std::unique_ptr<StateStore> store)
 Result<std::unique_ptr<Engine>> Engine::Open(EngineOptions options,
                                              std::unique_ptr<StateStore> store) {
   std::unique_ptr<Engine> engine(new Engine(std::move(options), std::move(store)));
-  // The co-visit and transition rows stay in the store until CompleteLoad (answers read the
-  // rows they need meanwhile, by seeks). The WAL a crash left was recovered into the
+  // The co-visit and transition rows and the users stay in the store until CompleteLoad
+  // (answers read the rows and users they need meanwhile, by seeks). The WAL a crash left was recovered into the
   // memtables, and a seek over a vector memtable copies and sorts it: to SST files first.
   Status s = engine->store_->FlushSpaces({Space::kCovisits, Space::kTransitions});
   if (s.ok()) s = engine->model_.Load(*engine->store_, Model::RowLoading::kOnFirstUse);
@@ -25,8 +25,16 @@ Result<std::unique_ptr<Engine>> Engine::Open(EngineOptions options,
   // Compactions a store opened with defer_compactions held back, now that the model is in
   // (with rows left in the store, once they are read too: compactions would take the CPU
   // the rows' reading needs, and reads over the level-0 files cost the same either way).
-  if (!engine->model_.rows_pending()) {
+  if (!engine->model_.load_pending()) {
     s = engine->store_->EnableCompactions();
+    if (!s.ok()) return s;
+  }
+  if (!engine->model_.user_count_stored()) {
+    // A store from before the users' count was kept: written now (it is all Persist has to
+    // write after a load), so that the next start leaves the users in the store.
+    StateStore::Batch batch;
+    engine->model_.Persist(batch);
+    s = engine->store_->Commit(batch);
     if (!s.ok()) return s;
   }
   if (engine->scaled()) {
@@ -85,7 +93,36 @@ bool Engine::RetrainInstallDue(const Event& event) const {
 }
 
 Status Engine::CompleteLoad() {
-  if (!WithModel([](const Model& m) { return m.rows_pending(); })) return Status::Ok();
+  const auto [rows, users] =
+      WithModel([](const Model& m) { return std::pair(m.rows_pending(), m.users_pending()); });
+  if (!rows && !users) return Status::Ok();
+  // The users are read on a thread of their own beside the rows (the read touches no table),
+  // then installed at once: the table read is swapped in, and only the deleted places it
+  // names are numbered under the lock.
+  using UsersRead = std::pair<Status, std::unique_ptr<Model::StoredUsers>>;
+  std::future<UsersRead> users_read;
+  if (users) {
+    users_read = std::async(std::launch::async, [this] {
+      auto read = std::make_unique<Model::StoredUsers>();
+      Status s = model_.ReadStoredUsers(*read);
+      return UsersRead(std::move(s), std::move(read));
+    });
+  }
+  Status s = rows ? CompleteRowsInChunks() : Status::Ok();
+  if (users) {
+    auto [read_status, read] = users_read.get();
+    if (s.ok() && read_status.ok()) {
+      std::unique_lock lock(mu_);
+      model_.InstallUsers(std::move(*read));
+    } else if (s.ok()) {
+      s = Status::Error("loading state from " + store_->dir() + ": " + read_status.message());
+    }
+  }
+  if (!s.ok()) return s;
+  return store_->EnableCompactions();
+}
+
+Status Engine::CompleteRowsInChunks() {
   // A chunk holds the lock ~10-20 ms to install: answers go on between chunks. The next chunk
   // is read from the store meanwhile, on a thread of its own (the read touches no table).
   constexpr size_t kPairsPerChunk = 20000;
@@ -105,14 +142,15 @@ Status Engine::CompleteLoad() {
       std::unique_lock lock(mu_);
       model_.InstallRows(*chunk);
     }
-    if (chunk->last) return store_->EnableCompactions();
+    if (chunk->last) return Status::Ok();
   }
 }
 
-Status Engine::CompleteRowsLocked() {
-  if (!model_.rows_pending()) return Status::Ok();
+Status Engine::CompleteLoadLocked() {
+  if (!model_.load_pending()) return Status::Ok();
   for (bool done = false; !done;) {
     Status s = model_.CompleteRows(std::numeric_limits<size_t>::max(), done);
+    if (s.ok()) s = model_.CompleteUsers();
     if (!s.ok()) {
       // Nothing may change the model on top of rows it could not read: every later commit
       // is refused, so the engine stops and restarts from its store (what was handled after
@@ -126,8 +164,8 @@ Status Engine::CompleteRowsLocked() {
 }
 
 Status Engine::ApplyLocked(const Event& event, const std::optional<FactSource>& source) {
-  // A caller that did not CompleteLoad: every row first, not a seek per changed row.
-  if (Status s = CompleteRowsLocked(); !s.ok()) return s;
+  // A caller that did not CompleteLoad: every row and user first, not a seek per change.
+  if (Status s = CompleteLoadLocked(); !s.ok()) return s;
   if (!scaled() || !source) return model_.Apply(event);
   Status s = model_.ApplyUser(event, fact_);
   if (!s.ok()) return s;

@@ -101,8 +101,9 @@ class Engine {
                                               std::unique_ptr<StateStore> store);
 
   // Reads the rows Open left in the store (Model::CompleteRows) in chunks, each under the
-  // exclusive lock, so that answers go on between them. The loop calls it before it reads
-  // any event; the first change to the model does it at once otherwise.
+  // exclusive lock, so that answers go on between them, and beside them the users
+  // (Model::ReadStoredUsers), installed at the end. The loop calls it before it reads any
+  // event; the first change to the model does it at once otherwise.
   Status CompleteLoad();
 
   // Ingest path (one thread). `value` nullopt on the places topic is a tombstone (delete).
@@ -218,7 +219,10 @@ class Engine {
   // outbox. Under the exclusive lock.
   Status ApplyLocked(const Event& event, const std::optional<FactSource>& source);
   // CompleteLoad's work at once, the lock held.
-  Status CompleteRowsLocked();
+  Status CompleteLoadLocked();
+  // CompleteLoad's rows: read a chunk ahead on a thread of their own, each installed under the
+  // exclusive lock.
+  Status CompleteRowsInChunks();
   bool scaled() const { return options_.scale_out.partitions > 0; }
   // Flush's part for scale-out: the fact filters changed, and (into `rows`) the rows of owned
   // partitions that `persist` writes, each partition's followed by its commit marker.

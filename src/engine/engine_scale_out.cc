@@ -103,6 +103,9 @@ size_t Engine::DropUserPartitions(const std::set<int32_t>& partitions) {
   size_t dropped = 0;
   {
     std::unique_lock lock(mu_);
+    // Users still in the store are read first; a failure stops the engine (the next commit
+    // fails), and nothing is dropped.
+    if (!CompleteLoadLocked().ok()) return 0;
     dropped = model_.DropUsers(
         [&](const UserId& user) { return partitions.contains(KafkaPartition(user.str(), n)); });
   }
@@ -131,7 +134,7 @@ std::vector<Outcome> Engine::HandleFacts(const std::vector<FactMessage>& message
       if (catch_up_places && model_.FindPlace(f->first.place) == nullptr) catch_up_places();
       const PartitionRowOwner owner(m.partition, options_.scale_out.partitions);
       std::unique_lock lock(mu_);
-      if (Status s = CompleteRowsLocked(); !s.ok()) {
+      if (Status s = CompleteLoadLocked(); !s.ok()) {
         // The store failed a read: it fails the next commit too, which stops the engine;
         // nothing from here on is marked consumed.
         out[i] = {false, "state", s.message()};
@@ -168,7 +171,7 @@ Outcome Engine::HandleModelRecord(int32_t partition, int64_t offset, std::string
   size_t refused = 0;
   {
     std::unique_lock lock(mu_);
-    if (Status s = CompleteRowsLocked(); !s.ok()) return {false, "state", s.message()};
+    if (Status s = CompleteLoadLocked(); !s.ok()) return {false, "state", s.message()};
     for (const StagedRow& r : rows) refused += !model_.InstallRow(r.space, r.key, r.value).ok();
   }
   filters_[partition] = std::move(commit->filter);

@@ -608,6 +608,7 @@ TEST_F(EngineTest, LearnedParametersResumeFromTheLastCommittedBatchAfterACrash) 
   std::unique_ptr<Engine> engine = OpenEngine();
   ASSERT_NE(engine, nullptr);
   EXPECT_EQ(engine->StoredOffset(kEvents, 0), 30);
+  ASSERT_TRUE(engine->CompleteLoad().ok());  // the users' vectors, as the loop reads them
   EXPECT_EQ(LearnedOf(*engine), committed);
   // Consumption resumes at the stored offset and ends where the uninterrupted run ended.
   feed(*engine, 30, 40);
