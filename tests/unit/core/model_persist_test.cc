@@ -512,26 +512,27 @@ TEST(ModelPersistenceTest, RowsReadOnFirstUseAnswerAndGoOnAsRowsReadAtOnce) {
   }
 }
 
-// Fails the reads of rows (ScanFrom of a pair space) while `fail` is set.
+// Fails the reads of `spaces` (scans; gets find nothing) while `fail` is set.
 class FailingRowsReader final : public StateReader {
  public:
   explicit FailingRowsReader(const StateReader& reader) : reader_(reader) {}
   Status Scan(Space space,
               const std::function<void(std::string_view, std::string_view)>& visit) const override {
+    if (fail && spaces.contains(space)) return Status::Error("disk says no");
     return reader_.Scan(space, visit);
   }
   std::optional<std::string> Get(Space space, std::string_view key) const override {
+    if (fail && spaces.contains(space)) return std::nullopt;
     return reader_.Get(space, key);
   }
   Status ScanFrom(
       Space space, std::string_view start,
       const std::function<bool(std::string_view, std::string_view)>& visit) const override {
-    if (fail && (space == Space::kCovisits || space == Space::kTransitions)) {
-      return Status::Error("disk says no");
-    }
+    if (fail && spaces.contains(space)) return Status::Error("disk says no");
     return reader_.ScanFrom(space, start, visit);
   }
   bool fail = false;
+  std::set<Space> spaces = {Space::kCovisits, Space::kTransitions};
 
  private:
   const StateReader& reader_;
@@ -576,6 +577,36 @@ TEST(ModelPersistenceTest, ARowAnAnswerReadWithoutAPlaceIsReadAgainWhenThePlaceC
   EXPECT_EQ(RowById(loaded, loaded.TransitionsFrom(PlaceId("p1"))).at("ghost"), 3);
 }
 
+// A user's state by ids, through what answers read: history (activity, place, visits,
+// clicks, last) for every activity with stats, the profile, the factor vector.
+std::string UserById(const Model& m, const UserId& user) {
+  std::string out;
+  std::vector<std::string> activities;
+  for (const auto& [a, stats] : m.activity_stats()) activities.push_back(a.str());
+  std::sort(activities.begin(), activities.end());
+  for (const std::string& a : activities) {
+    std::vector<std::string> entries;
+    for (const UserPlaceEntry& h : m.UserHistory(user, ActivityId(a))) {
+      entries.push_back(a + "/" + m.IndexedId(h.place).str() + ":" + std::to_string(h.stat.visits) +
+                        "," + std::to_string(h.stat.clicks) + "," + std::to_string(h.stat.last));
+    }
+    std::sort(entries.begin(), entries.end());
+    for (const std::string& e : entries) out += e + " ";
+  }
+  if (const UserProfile* p = m.Profile(user)) {
+    out += "| last=" + (p->last_place ? m.IndexedId(*p->last_place).str() : std::string("-"));
+    out += " ts=" + std::to_string(p->last_ts) + " visits=" + std::to_string(p->visits) +
+           " repeats=" + std::to_string(p->repeats) + " located=" + std::to_string(p->located) +
+           " sum=" + std::to_string(p->sum_lat) + "," + std::to_string(p->sum_lon) + " recent=";
+    for (uint32_t n : p->recent) out += m.IndexedId(n).str() + ",";
+  }
+  if (const FactorModel::PackedVector* v = m.UserFactor(user)) {
+    out += " | bpr=";
+    for (Eigen::Index i = 0; i < v->size(); ++i) out += std::to_string((*v)[i]) + ",";
+  }
+  return out;
+}
+
 // A model with enough places per activity that the load's threads (places and their
 // activity lists and spatial indexes on one, the tables and their links on others) have
 // work to interleave: 600 places over 3 activities (some listing two), 2000 events.
@@ -603,6 +634,142 @@ Model MakeBusyModel(MapState& state) {
   m.DeletePlace(PlaceId("b5"));
   m.Persist(state);
   return m;
+}
+
+TEST(ModelPersistenceTest, UsersReadOnFirstUseAnswerAndInstallAsUsersReadAtOnce) {
+  MapState state;
+  Model original = MakeBusyModel(state);
+  MapState a = state, b = state;
+  Model at_once(ModelOptions{}), on_first_use(ModelOptions{});
+  ASSERT_TRUE(at_once.Load(a).ok());
+  ASSERT_TRUE(on_first_use.Load(b, Model::RowLoading::kOnFirstUse).ok());
+  EXPECT_FALSE(at_once.users_pending());
+  ASSERT_TRUE(on_first_use.users_pending());
+  EXPECT_TRUE(on_first_use.users().empty()) << "left in the store";
+  EXPECT_EQ(on_first_use.user_count(), at_once.user_count());
+  EXPECT_EQ(at_once.user_count(), original.user_count());
+  EXPECT_EQ(original.user_count(), 150);
+  const LearnedScorer scorer;
+  std::vector<UserId> users;
+  for (int i = 0; i < 150; i += 7) users.emplace_back("v" + std::to_string(i));
+  users.emplace_back("nobody");
+  for (const UserId& user : users) {
+    EXPECT_EQ(UserById(on_first_use, user), UserById(at_once, user)) << user.str();
+    for (const char* text : {"coffee", "bar", "gym"}) {
+      Query q;
+      q.request_id = user.str() + "/" + text;
+      q.activity_text = text;
+      q.user = user;
+      q.position = GeoPoint{40.71, -73.995};
+      ExpectSameAnswer(Recommend(at_once, scorer, q, {}), Recommend(on_first_use, scorer, q, {}),
+                       q.request_id);
+    }
+  }
+  EXPECT_FALSE(UserById(at_once, UserId("v7")).empty());
+  EXPECT_TRUE(on_first_use.users_pending()) << "answers read users without installing them";
+  // In two steps, as the engine does it (the read beside answers, the install under the lock).
+  Model::StoredUsers read;
+  ASSERT_TRUE(on_first_use.ReadStoredUsers(read).ok());
+  EXPECT_EQ(read.users.size(), 150u);
+  EXPECT_TRUE(on_first_use.users_pending());
+  on_first_use.InstallUsers(std::move(read));
+  EXPECT_FALSE(on_first_use.users_pending());
+  ASSERT_EQ(on_first_use.users().size(), at_once.users().size());
+  for (const auto& [user, st] : at_once.users()) {
+    EXPECT_EQ(UserById(on_first_use, user), UserById(at_once, user)) << user.str();
+  }
+  // Both go on alike: the same events, then the same writes and answers.
+  for (Model* m : {&at_once, &on_first_use}) {
+    ASSERT_TRUE(m->Apply(MakeEvent("n1", EventType::kVisit, "v3", "b10", kT0 + 9000'000)).ok());
+    ASSERT_TRUE(m->Apply(MakeEvent("n2", EventType::kVisit, "new", "b11", kT0 + 9001'000)).ok());
+  }
+  a.TakeOps();
+  b.TakeOps();
+  at_once.Persist(a);
+  on_first_use.Persist(b);
+  EXPECT_TRUE(a.entries() == b.entries());
+  EXPECT_EQ(on_first_use.user_count(), 151);
+}
+
+TEST(ModelPersistenceTest, AUserAnAnswerReadsWithoutAPlaceNumberedHasItOnceInstalled) {
+  MapState state;
+  MakeModelWithHistory(state);
+  // u4 visited "gone", deleted since; here nothing but u4's history and profile names it
+  // (no stats, profile or rows), so a load numbers it only with the users.
+  for (Space space : kAllSpaces) {
+    std::vector<std::string> naming;
+    ASSERT_TRUE(state
+                    .Scan(space,
+                          [&](std::string_view key, std::string_view) {
+                            if (space != Space::kUserHistory && space != Space::kProfiles &&
+                                key.find("gone") != std::string_view::npos) {
+                              naming.emplace_back(key);
+                            }
+                          })
+                    .ok());
+    for (const std::string& key : naming) state.Delete(space, key);
+  }
+  MapState a = state, b = state;
+  Model at_once(ModelOptions{}), on_first_use(ModelOptions{});
+  ASSERT_TRUE(at_once.Load(a).ok());
+  ASSERT_TRUE(on_first_use.Load(b, Model::RowLoading::kOnFirstUse).ok());
+  EXPECT_FALSE(on_first_use.PlaceNumber(PlaceId("gone")).has_value());
+  EXPECT_THAT(UserById(at_once, UserId("u4")), HasSubstr("Coffee Shop/gone:1,0,"));
+  EXPECT_THAT(UserById(at_once, UserId("u4")), HasSubstr("recent=gone,p2,"));
+  EXPECT_THAT(UserById(on_first_use, UserId("u4")), ::testing::Not(HasSubstr("gone")))
+      << "an answer numbers nothing: the entries are left out of what it reads";
+  EXPECT_THAT(UserById(on_first_use, UserId("u4")), HasSubstr("recent=p2,"));
+  ASSERT_TRUE(on_first_use.CompleteUsers().ok());
+  EXPECT_TRUE(on_first_use.PlaceNumber(PlaceId("gone")).has_value());
+  EXPECT_EQ(UserById(on_first_use, UserId("u4")), UserById(at_once, UserId("u4")));
+}
+
+TEST(ModelPersistenceTest, AUserThatCannotBeReadIsNotKeptAndCompletingFails) {
+  MapState state;
+  Model original = MakeModelWithHistory(state);
+  FailingRowsReader reader(state);
+  reader.spaces = {Space::kUserHistory};
+  Model loaded(ModelOptions{});
+  ASSERT_TRUE(loaded.Load(reader, Model::RowLoading::kOnFirstUse).ok());
+  reader.fail = true;
+  EXPECT_TRUE(loaded.UserHistory(UserId("u1"), ActivityId("Coffee Shop")).empty()) << "not read";
+  EXPECT_EQ(loaded.Profile(UserId("u1")), nullptr);
+  Query q;
+  q.request_id = "r";
+  q.activity_text = "coffee";
+  q.user = UserId("u1");
+  EXPECT_TRUE(Recommend(loaded, LearnedScorer(), q, {}).ok) << "answers go on without the user";
+  EXPECT_FALSE(loaded.CompleteUsers().ok());
+  EXPECT_TRUE(loaded.users_pending());
+  EXPECT_FALSE(loaded.Apply(MakeEvent("n1", EventType::kVisit, "u1", "p1", kT0 + 9 * kHour)).ok())
+      << "a change waits for every user";
+  reader.fail = false;
+  EXPECT_EQ(UserById(loaded, UserId("u1")), UserById(original, UserId("u1")))
+      << "read again once the store answers";
+  EXPECT_FALSE(UserById(original, UserId("u1")).empty());
+  ASSERT_TRUE(loaded.CompleteUsers().ok());
+  EXPECT_FALSE(loaded.users_pending());
+  EXPECT_EQ(UserById(loaded, UserId("u2")), UserById(original, UserId("u2")));
+}
+
+TEST(ModelPersistenceTest, AStoreWithoutTheUsersCountHasItWrittenByTheNextPersist) {
+  MapState state;
+  MakeModelWithHistory(state);
+  ASSERT_TRUE(state.Get(Space::kMeta, "users").has_value());
+  state.Delete(Space::kMeta, "users");
+  Model m(ModelOptions{});
+  ASSERT_TRUE(m.Load(state, Model::RowLoading::kOnFirstUse).ok());
+  EXPECT_FALSE(m.users_pending()) << "read at once: answers need the count";
+  EXPECT_FALSE(m.user_count_stored());
+  EXPECT_EQ(m.user_count(), 4);
+  state.TakeOps();
+  m.Persist(state);
+  EXPECT_EQ(state.TakeOps().size(), 1u) << "the count, nothing else";
+  EXPECT_EQ(state.Get(Space::kMeta, "users"), ByteWriter().I64(4).Take());
+  Model again(ModelOptions{});
+  ASSERT_TRUE(again.Load(state, Model::RowLoading::kOnFirstUse).ok());
+  EXPECT_TRUE(again.users_pending());
+  EXPECT_EQ(again.user_count(), 4);
 }
 
 std::vector<std::string> Strs(const std::vector<PlaceId>& ids) {

@@ -1,6 +1,7 @@
 #include "src/engine/engine.h"
 
 #include "src/codec/messages.h"
+#include "src/core/bytes.h"
 #include "tests/unit/engine/engine_test_util.h"
 
 #include <gmock/gmock.h>
@@ -149,8 +150,14 @@ TEST_F(EngineTest, ReopenedRowsAreReadBeforeEventsAndCompactionsWaitForThem) {
   auto engine = Engine::Open(options_, std::move(*store));
   ASSERT_TRUE(engine.ok()) << engine.error();
   EXPECT_TRUE((*engine)->WithModel([](const Model& m) { return m.rows_pending(); }));
+  EXPECT_TRUE((*engine)->WithModel([](const Model& m) { return m.users_pending(); }));
   EXPECT_TRUE((*engine)->store().compactions_deferred());
-  EXPECT_EQ(Ids((*engine)->Recommend(q)), before) << "answers read the rows they need";
+  EXPECT_EQ(Ids((*engine)->Recommend(q)), before) << "answers read the rows and users they need";
+  (*engine)->WithModel([](const Model& m) {
+    EXPECT_EQ(m.user_count(), 2);
+    EXPECT_EQ(m.UserHistory(UserId("u2"), ActivityId("Coffee Shop")).size(), 2u);
+    EXPECT_TRUE(m.users().empty());
+  });
   (*engine)->WithModel([](const Model& m) {
     const Model::PlaceCounts* row = m.TransitionsFrom(PlaceId("c1"));
     ASSERT_NE(row, nullptr) << "read from the store";
@@ -159,6 +166,8 @@ TEST_F(EngineTest, ReopenedRowsAreReadBeforeEventsAndCompactionsWaitForThem) {
   });
   ASSERT_TRUE((*engine)->CompleteLoad().ok());
   EXPECT_FALSE((*engine)->WithModel([](const Model& m) { return m.rows_pending(); }));
+  EXPECT_FALSE((*engine)->WithModel([](const Model& m) { return m.users_pending(); }));
+  EXPECT_EQ((*engine)->WithModel([](const Model& m) { return m.users().size(); }), 2u);
   EXPECT_FALSE((*engine)->store().compactions_deferred());
   EXPECT_EQ(Ids((*engine)->Recommend(q)), before);
   (*engine)->WithModel([](const Model& m) {
@@ -181,14 +190,47 @@ TEST_F(EngineTest, AnEventAfterAReopenReadsTheRowsFirst) {
   std::unique_ptr<Engine> engine = OpenEngine();
   ASSERT_NE(engine, nullptr);
   EXPECT_TRUE(engine->WithModel([](const Model& m) { return m.rows_pending(); }));
+  EXPECT_TRUE(engine->WithModel([](const Model& m) { return m.users_pending(); }));
   ASSERT_TRUE(engine->HandleEvent(kEvents, 0, 2, EventJson("e2", "u2", "c1", kT0 + 2)).ok);
   ASSERT_TRUE(engine->HandleEvent(kEvents, 0, 3, EventJson("e3", "u2", "c2", kT0 + 3)).ok);
   engine->WithModel([](const Model& m) {
     EXPECT_FALSE(m.rows_pending());
+    EXPECT_FALSE(m.users_pending());
+    EXPECT_EQ(m.user_count(), 2);
+    EXPECT_EQ(m.UserHistory(UserId("u1"), ActivityId("Coffee Shop")).size(), 2u);
     const Model::PlaceCounts* row = m.TransitionsFrom(PlaceId("c1"));
     ASSERT_NE(row, nullptr);
     EXPECT_EQ(row->count(0), 2) << "the stored move and the new one";
   });
+}
+
+TEST_F(EngineTest, OpeningAStoreWithoutTheUsersCountWritesItSoTheNextOpenLeavesUsersStored) {
+  {
+    std::unique_ptr<Engine> engine = OpenEngine();
+    ASSERT_NE(engine, nullptr);
+    AddPlaces(*engine);
+    ASSERT_TRUE(engine->HandleEvent(kEvents, 0, 0, EventJson("e0", "u1", "c1", kT0)).ok);
+    ASSERT_TRUE(engine->Flush().ok());
+  }
+  {
+    // As a build from before the count left it.
+    auto store = StateStore::Open(dir_.string());
+    ASSERT_TRUE(store.ok()) << store.error();
+    ASSERT_TRUE((*store)->Get(Space::kMeta, "users").has_value());
+    StateStore::Batch batch;
+    batch.Delete(Space::kMeta, "users");
+    ASSERT_TRUE((*store)->Commit(batch).ok());
+  }
+  {
+    std::unique_ptr<Engine> engine = OpenEngine();
+    ASSERT_NE(engine, nullptr);
+    EXPECT_FALSE(engine->WithModel([](const Model& m) { return m.users_pending(); }));
+    EXPECT_EQ(engine->store().Get(Space::kMeta, "users"), ByteWriter().I64(1).Take());
+  }
+  std::unique_ptr<Engine> engine = OpenEngine();
+  ASSERT_NE(engine, nullptr);
+  EXPECT_TRUE(engine->WithModel([](const Model& m) { return m.users_pending(); }));
+  EXPECT_EQ(engine->WithModel([](const Model& m) { return m.user_count(); }), 1);
 }
 
 TEST_F(EngineTest, InvalidEventIsRejectedWithACodeAndCounted) {
