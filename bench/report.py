@@ -151,7 +151,7 @@ def main():
         ssz + ("" if big else " (below 10M events: only a miss is a verdict)"))
     if get("restart", "rows_s") is not None:
         row("ready to consume events after SIGKILL (s)", get("restart", "rows_s"), "{:.2f}", "",
-            None, ssz + " (the rows read after the first answer)")
+            None, ssz + " (rows and users read after the first answer)")
     if "restart_at_memory_size" in out:
         rm = out["restart_at_memory_size"]
         row("ready after SIGKILL at the memory run's size (s)", rm.get("ready_s"), "{:.2f}", "",

@@ -26,16 +26,31 @@ constexpr std::string_view kOffsetPrefix = "offset/";
 
 size_t SpaceIndex(Space space) { return static_cast<size_t>(space); }
 
-// Visits every entry of one column family in key order, as `ro` sees it.
+// Visits the entries of one column family in key order, as `ro` sees it, from the first key
+// not below `start` until `visit` returns false (`what` names the read in an error).
+template <class Visit>
+Status VisitFamily(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* family,
+                   const rocksdb::ReadOptions& ro, std::string_view start, const std::string& what,
+                   Visit&& visit) {
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(ro, family));
+  for (it->Seek(rocksdb::Slice(start.data(), start.size())); it->Valid(); it->Next()) {
+    if (!visit(std::string_view(it->key().data(), it->key().size()),
+               std::string_view(it->value().data(), it->value().size()))) {
+      break;
+    }
+  }
+  return FromRocks(it->status(), what);
+}
+
+// Every entry of one column family.
 Status ScanFamily(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* family,
                   const rocksdb::ReadOptions& ro, Space space,
                   const std::function<void(std::string_view, std::string_view)>& visit) {
-  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(ro, family));
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    visit(std::string_view(it->key().data(), it->key().size()),
-          std::string_view(it->value().data(), it->value().size()));
-  }
-  return FromRocks(it->status(), std::string("scanning ") + SpaceName(space));
+  return VisitFamily(db, family, ro, "", std::string("scanning ") + SpaceName(space),
+                     [&](std::string_view key, std::string_view value) {
+                       visit(key, value);
+                       return true;
+                     });
 }
 
 }  // namespace
@@ -251,15 +266,8 @@ std::optional<std::string> StateStore::Get(Space space, std::string_view key) co
 Status StateStore::ScanFrom(
     Space space, std::string_view start,
     const std::function<bool(std::string_view, std::string_view)>& visit) const {
-  std::unique_ptr<rocksdb::Iterator> it(
-      impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->handles[SpaceIndex(space)]));
-  for (it->Seek(rocksdb::Slice(start.data(), start.size())); it->Valid(); it->Next()) {
-    if (!visit(std::string_view(it->key().data(), it->key().size()),
-               std::string_view(it->value().data(), it->value().size()))) {
-      break;
-    }
-  }
-  return FromRocks(it->status(), std::string("reading ") + SpaceName(space));
+  return VisitFamily(impl_->db.get(), impl_->handles[SpaceIndex(space)], rocksdb::ReadOptions(),
+                     start, std::string("reading ") + SpaceName(space), visit);
 }
 
 Status StateStore::FlushSpaces(std::initializer_list<Space> spaces) {
@@ -293,6 +301,16 @@ class SnapshotView final : public StateReader {
     rocksdb::ReadOptions ro;
     ro.snapshot = snapshot_;
     return ScanFamily(db_, handles_[SpaceIndex(space)], ro, space, visit);
+  }
+
+  // A load at once from a snapshot seeks too (past the users' factor vectors, to them).
+  Status ScanFrom(
+      Space space, std::string_view start,
+      const std::function<bool(std::string_view, std::string_view)>& visit) const override {
+    rocksdb::ReadOptions ro;
+    ro.snapshot = snapshot_;
+    return VisitFamily(db_, handles_[SpaceIndex(space)], ro, start,
+                       std::string("reading ") + SpaceName(space), visit);
   }
 
   std::optional<std::string> Get(Space space, std::string_view key) const override {

@@ -79,7 +79,7 @@ void Import(const TempDir& dir, const std::string& bootstrap, const std::string&
 }
 
 // A dump's rows summed over users and its per-user lines; an instance's own bookkeeping
-// (offsets, fact filters, counters of what it applied) is left out.
+// (offsets, fact filters, counters of what it applied, the count of its users) is left out.
 struct DumpParts {
   std::string rows;
   std::vector<std::string> users;
@@ -91,7 +91,8 @@ DumpParts Split(const std::string& dump) {
       out.users.push_back(line);
     } else if (!line.starts_with("events_applied") && !line.starts_with("meta offset/") &&
                !line.starts_with("meta facts/") && !line.starts_with("meta events_applied") &&
-               !line.starts_with("meta newest_ts") && !line.starts_with("meta rejected/")) {
+               !line.starts_with("meta newest_ts") && !line.starts_with("meta rejected/") &&
+               !line.starts_with("meta users ")) {
       out.rows += line + "\n";
     }
   }

@@ -314,6 +314,26 @@ TEST_F(StateStoreTest, ConsistentViewDoesNotSeeLaterCommits) {
   EXPECT_EQ(view->Get(Space::kPlaces, "p1"), "before");
   EXPECT_EQ(view->Get(Space::kPlaces, "p2"), std::nullopt);
   EXPECT_THAT(All(*view, Space::kPlaces), ElementsAre(Pair("p1", "before")));
+  // Seeks see the snapshot too, and stop when told.
+  batch.Put(Space::kPlaces, "p0", "later");
+  ASSERT_TRUE(store->Commit(batch).ok());
+  std::vector<std::pair<std::string, std::string>> seen;
+  ASSERT_TRUE(view->ScanFrom(Space::kPlaces, "p",
+                             [&](std::string_view key, std::string_view value) {
+                               seen.emplace_back(key, value);
+                               return true;
+                             })
+                  .ok());
+  EXPECT_THAT(seen, ElementsAre(Pair("p1", "before")));
+  seen.clear();
+  ASSERT_TRUE(store
+                  ->ScanFrom(Space::kPlaces, "p0",
+                             [&](std::string_view key, std::string_view) {
+                               seen.emplace_back(key, "");
+                               return false;
+                             })
+                  .ok());
+  EXPECT_THAT(seen, ElementsAre(Pair("p0", "")));
   EXPECT_EQ(store->Get(Space::kPlaces, "p1"), "after");
 }
 
