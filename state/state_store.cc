@@ -266,8 +266,10 @@ std::optional<std::string> StateStore::Get(Space space, std::string_view key) co
 Status StateStore::ScanFrom(
     Space space, std::string_view start,
     const std::function<bool(std::string_view, std::string_view)>& visit) const {
-  return VisitFamily(impl_->db.get(), impl_->handles[SpaceIndex(space)], rocksdb::ReadOptions(),
-                     start, std::string("reading ") + SpaceName(space), visit);
+  rocksdb::ReadOptions ro;
+  ro.fill_cache = false;
+  return VisitFamily(impl_->db.get(), impl_->handles[SpaceIndex(space)], ro, start,
+                     std::string("reading ") + SpaceName(space), visit);
 }
 
 Status StateStore::FlushSpaces(std::initializer_list<Space> spaces) {
