@@ -390,7 +390,8 @@ class Model {
   struct StoredUsers;
   Status ReadStoredUsers(StoredUsers& out) const;
   void InstallUsers(StoredUsers&& users);
-  // Both at once. A change (ApplyUser, DropUsers, a retrain's start) does this first.
+  // Both at once. A change to users (ApplyUser, and so a retrain's start; DropUsers) does
+  // this first.
   Status CompleteUsers();
   bool users_pending() const { return lazy_users_ != nullptr; }
   // Rows or users still in the store only.
@@ -522,7 +523,8 @@ class Model {
   // The user's places over all activities by number, with visits + weighted clicks (a place
   // listed under two activities once, with both activities' events), in place-id order.
   std::vector<std::pair<uint32_t, double>> UserCounts(const UserId& user) const;
-  // The user-place pairs a full retrain learns from (visits + weighted clicks).
+  // The user-place pairs a full retrain learns from (visits + weighted clicks); of the users
+  // held (all of them once !users_pending(): Apply, which starts retrains, completes them).
   Interactions RetrainData() const;
   // Installs a retrained model now (the schedule does this itself; for tools and tests).
   void InstallAls(std::shared_ptr<const AlsModel> als);
