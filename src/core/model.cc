@@ -1592,7 +1592,7 @@ Status Model::Load(const StateReader& reader, RowLoading row_loading) {
     for (size_t j = 0; j < transitions_[i].size(); ++j)
       transitions_out_[i] += transitions_[i].count(j);
   }
-  if (!users_stay) InstallUsers(std::move(loaded_users));
+  if (!users_stay) PutUsers(std::move(loaded_users));
   for (const auto& [activity, stats] : activity_stats_) {
     // The most visited places of each activity, as UpdateTop keeps them.
     std::vector<std::pair<int64_t, const StatNode*>> ranked;
@@ -1872,9 +1872,10 @@ const Model::UserState* Model::FindUser(const UserId& user,
   auto read = std::make_unique<ReadUser>();
   bool found = false;
   if (!ReadOneUser(user, *read, found).ok()) return nullptr;  // not kept: read again next time
+  if (!found) return nullptr;  // not kept: ids nobody has would grow the table
   std::lock_guard<std::mutex> lock(lazy_users_->mu);
   auto [it, added] = lazy_users_->read.try_emplace(user);
-  if (added && found) it->second = std::move(read);
+  if (added) it->second = std::move(read);
   return held(it->second);
 }
 
@@ -1907,7 +1908,18 @@ Status Model::ReadOneUser(const UserId& user, ReadUser& out, bool& found) const 
       });
   if (!s.ok()) return s;
   std::sort(out.state.history.begin(), out.state.history.end(), UserPlaceEntry::Before);
-  if (std::optional<std::string> value = reader.Get(Space::kProfiles, user.str())) {
+  // The profile and the vector by seeks, not gets: a get cannot tell a failed read from a
+  // missing key, and a failed read must not be kept as a user without them.
+  std::optional<std::string> value;
+  const auto get = [&](Space space, const std::string& key) {
+    value.reset();
+    return reader.ScanFrom(space, key, [&](std::string_view k, std::string_view v) {
+      if (k == key) value.emplace(v);
+      return false;
+    });
+  };
+  if (s = get(Space::kProfiles, user.str()); !s.ok()) return s;
+  if (value) {
     found = true;
     std::string last;
     std::vector<std::string> recent;
@@ -1923,8 +1935,8 @@ Status Model::ReadOneUser(const UserId& user, ReadUser& out, bool& found) const 
       }
     }
   }
-  if (std::optional<std::string> value =
-          reader.Get(Space::kLearned, std::string(kUserFactorPrefix) + user.str())) {
+  if (s = get(Space::kLearned, std::string(kUserFactorPrefix) + user.str()); !s.ok()) return s;
+  if (value) {
     found = true;
     FactorModel::Vector v;
     if (FactorModel::Decode(*value, v)) {
@@ -2023,7 +2035,13 @@ Status Model::ReadUsersFrom(const StateReader& reader, StoredUsers& out) const {
 }
 
 void Model::InstallUsers(StoredUsers&& in) {
-  // Nothing adds users while they are pending (a change completes them first).
+  // Users completed meanwhile (by a change) are newer than this read.
+  if (lazy_users_ != nullptr) PutUsers(std::move(in));
+}
+
+void Model::PutUsers(StoredUsers&& in) {
+  // Nothing adds users while they are pending (a change completes them first), nor during a
+  // load at once.
   users_ = std::move(in.users);
   history_activities_ = std::move(in.activities);
   history_activity_numbers_ = std::move(in.activity_numbers);

@@ -384,9 +384,10 @@ class Model {
   // Whether rows are still in the store only (see CompleteRows).
   bool rows_pending() const { return lazy_rows_ != nullptr; }
   // After a Load that left the users in the store: every user read, as a load at once reads
-  // them, by ReadStoredUsers (touches none of the model's tables: it may run on any thread
-  // beside answers and InstallRows while users_pending()) and then installed by InstallUsers
-  // (under Apply's exclusion; it numbers deleted places and swaps the read table in).
+  // them, by ReadStoredUsers (it reads only the places' index, FindPlace: it may run on any
+  // thread beside answers and InstallRows while users_pending(), not beside changes to
+  // places) and then installed by InstallUsers (under Apply's exclusion; it numbers deleted
+  // places and swaps the read table in; a no-op once users were completed otherwise).
   struct StoredUsers;
   Status ReadStoredUsers(StoredUsers& out) const;
   void InstallUsers(StoredUsers&& users);
@@ -656,7 +657,7 @@ class Model {
   struct LazyUsers {
     const StateReader* source = nullptr;
     std::mutex mu;
-    std::unordered_map<UserId, std::unique_ptr<const ReadUser>> read;  // nullptr: no such user
+    std::unordered_map<UserId, std::unique_ptr<const ReadUser>> read;  // users found
   };
   std::unique_ptr<LazyUsers> lazy_users_;
   // The users' count as the store holds it (-1: not stored; Persist writes it when it differs).
@@ -670,6 +671,8 @@ class Model {
   Status ReadOneUser(const UserId& user, ReadUser& out, bool& found) const;
   // Every stored user (ReadStoredUsers from `reader`; the places must be numbered).
   Status ReadUsersFrom(const StateReader& reader, StoredUsers& out) const;
+  // Makes what ReadUsersFrom read the users (InstallUsers; Load's at once).
+  void PutUsers(StoredUsers&& in);
   // The stored row of place `n` of a kind: (place id, count) in key order.
   Status StoredRow(int kind, uint32_t n, std::vector<std::pair<PlaceId, int64_t>>& row) const;
   // Makes row `n` of a kind complete (reading it, numbering its places, if it is not).

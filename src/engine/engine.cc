@@ -150,9 +150,10 @@ Status Engine::CompleteRowsInChunks() {
 
 Status Engine::CompleteLoadLocked() {
   if (!model_.load_pending()) return Status::Ok();
+  // Rows, then users, as CompleteLoad installs them.
   for (bool done = false; !done;) {
     Status s = model_.CompleteRows(std::numeric_limits<size_t>::max(), done);
-    if (s.ok()) s = model_.CompleteUsers();
+    if (s.ok() && done) s = model_.CompleteUsers();
     if (!s.ok()) {
       // Nothing may change the model on top of rows it could not read: every later commit
       // is refused, so the engine stops and restarts from its store (what was handled after

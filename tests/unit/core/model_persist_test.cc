@@ -726,30 +726,37 @@ TEST(ModelPersistenceTest, AUserAnAnswerReadsWithoutAPlaceNumberedHasItOnceInsta
 
 TEST(ModelPersistenceTest, AUserThatCannotBeReadIsNotKeptAndCompletingFails) {
   MapState state;
-  Model original = MakeModelWithHistory(state);
-  FailingRowsReader reader(state);
-  reader.spaces = {Space::kUserHistory};
-  Model loaded(ModelOptions{});
-  ASSERT_TRUE(loaded.Load(reader, Model::RowLoading::kOnFirstUse).ok());
-  reader.fail = true;
-  EXPECT_TRUE(loaded.UserHistory(UserId("u1"), ActivityId("Coffee Shop")).empty()) << "not read";
-  EXPECT_EQ(loaded.Profile(UserId("u1")), nullptr);
-  Query q;
-  q.request_id = "r";
-  q.activity_text = "coffee";
-  q.user = UserId("u1");
-  EXPECT_TRUE(Recommend(loaded, LearnedScorer(), q, {}).ok) << "answers go on without the user";
-  EXPECT_FALSE(loaded.CompleteUsers().ok());
-  EXPECT_TRUE(loaded.users_pending());
-  EXPECT_FALSE(loaded.Apply(MakeEvent("n1", EventType::kVisit, "u1", "p1", kT0 + 9 * kHour)).ok())
-      << "a change waits for every user";
-  reader.fail = false;
-  EXPECT_EQ(UserById(loaded, UserId("u1")), UserById(original, UserId("u1")))
-      << "read again once the store answers";
-  EXPECT_FALSE(UserById(original, UserId("u1")).empty());
-  ASSERT_TRUE(loaded.CompleteUsers().ok());
-  EXPECT_FALSE(loaded.users_pending());
-  EXPECT_EQ(UserById(loaded, UserId("u2")), UserById(original, UserId("u2")));
+  Model original = MakeBusyModel(state);
+  const UserId user("v3");
+  ASSERT_NE(original.UserFactor(user), nullptr);
+  ASSERT_NE(original.Profile(user), nullptr);
+  for (Space failing : {Space::kUserHistory, Space::kProfiles, Space::kLearned}) {
+    SCOPED_TRACE(SpaceName(failing));
+    FailingRowsReader reader(state);
+    reader.spaces = {failing};
+    Model loaded(ModelOptions{});
+    ASSERT_TRUE(loaded.Load(reader, Model::RowLoading::kOnFirstUse).ok());
+    reader.fail = true;
+    EXPECT_TRUE(loaded.UserHistory(UserId("u1"), ActivityId("Coffee Shop")).empty()) << "not read";
+    EXPECT_EQ(loaded.Profile(UserId("u1")), nullptr);
+    EXPECT_EQ(loaded.UserFactor(UserId("u1")), nullptr);
+    Query q;
+    q.request_id = "r";
+    q.activity_text = "coffee";
+    q.user = user;
+    EXPECT_TRUE(Recommend(loaded, LearnedScorer(), q, {}).ok) << "answers go on without the user";
+    EXPECT_FALSE(loaded.CompleteUsers().ok());
+    EXPECT_TRUE(loaded.users_pending());
+    EXPECT_FALSE(loaded.Apply(MakeEvent("n1", EventType::kVisit, "u1", "p1", kT0 + 9 * kHour)).ok())
+        << "a change waits for every user";
+    reader.fail = false;
+    EXPECT_EQ(UserById(loaded, user), UserById(original, user))
+        << "read again once the store answers";
+    EXPECT_THAT(UserById(original, user), HasSubstr("bpr="));
+    ASSERT_TRUE(loaded.CompleteUsers().ok());
+    EXPECT_FALSE(loaded.users_pending());
+    EXPECT_EQ(UserById(loaded, UserId("v4")), UserById(original, UserId("v4")));
+  }
 }
 
 TEST(ModelPersistenceTest, AStoreWithoutTheUsersCountHasItWrittenByTheNextPersist) {
