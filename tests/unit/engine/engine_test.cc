@@ -15,6 +15,7 @@
 #include <optional>
 #include <ostream>
 #include <string>
+#include <thread>
 #include <tuple>
 #include <unistd.h>
 #include <utility>
@@ -176,6 +177,68 @@ TEST_F(EngineTest, ReopenedRowsAreReadBeforeEventsAndCompactionsWaitForThem) {
     EXPECT_EQ(row->size(), 1u);
     EXPECT_EQ(row->count(0), 2) << "u1 and u2 went from c1 to c2";
   });
+}
+
+TEST_F(EngineTest, AnswersWhileCompleteLoadRunsAreTheAnswersAfterIt) {
+  std::vector<std::string> users;
+  for (int u = 0; u < 40; ++u) users.push_back("u" + std::to_string(u));
+  {
+    std::unique_ptr<Engine> engine = OpenEngine();
+    ASSERT_NE(engine, nullptr);
+    AddPlaces(*engine);
+    const char* places[] = {"c1", "c2", "c3", "g1"};
+    for (int n = 0; n < 400; ++n) {
+      const Outcome out =
+          engine->HandleEvent(kEvents, 0, n,
+                              EventJson("e" + std::to_string(n), users[static_cast<size_t>(n % 40)],
+                                        places[(n * 7 + n / 40) % 4], kT0 + n * 60'000LL));
+      ASSERT_TRUE(out.ok) << out.code << ": " << out.reason;
+    }
+    ASSERT_TRUE(engine->Flush().ok());
+  }
+  std::unique_ptr<Engine> engine = OpenEngine();
+  ASSERT_NE(engine, nullptr);
+  ASSERT_TRUE(engine->WithModel([](const Model& m) { return m.users_pending(); }));
+  ASSERT_TRUE(engine->WithModel([](const Model& m) { return m.rows_pending(); }));
+  const auto answer = [&](const std::string& user) {
+    Query q;
+    q.request_id = "r";
+    q.activity_text = "coffee";
+    q.user = UserId(user);
+    q.position = GeoPoint{40.72, -74.0};
+    const Answer a = engine->Recommend(q);
+    std::string out = a.ok ? "" : "error " + a.error;
+    for (const ScoredPlace& item : a.items)
+      out += item.place.str() + ":" + std::to_string(item.score) + " ";
+    return out;
+  };
+  // Two readers answer every user in turn, from before CompleteLoad starts until it is done.
+  std::atomic<bool> loaded{false};
+  std::atomic<int> rounds_before{0};
+  std::vector<std::vector<std::pair<size_t, std::string>>> seen(2);
+  std::vector<std::thread> readers;
+  for (size_t t = 0; t < seen.size(); ++t) {
+    readers.emplace_back([&, t] {
+      for (bool last = false; !last;) {
+        last = loaded.load();
+        for (size_t u = 0; u < users.size(); ++u) seen[t].emplace_back(u, answer(users[u]));
+        if (seen[t].size() == users.size()) ++rounds_before;
+      }
+    });
+  }
+  while (rounds_before.load() < 2) std::this_thread::yield();
+  const Status s = engine->CompleteLoad();
+  loaded = true;
+  for (std::thread& r : readers) r.join();
+  ASSERT_TRUE(s.ok()) << s.message();
+  EXPECT_FALSE(engine->WithModel([](const Model& m) { return m.load_pending(); }));
+  for (size_t t = 0; t < seen.size(); ++t) {
+    ASSERT_GE(seen[t].size(), 2 * users.size());
+    for (const auto& [u, text] : seen[t]) {
+      ASSERT_EQ(text, answer(users[u])) << users[u];
+    }
+  }
+  EXPECT_NE(answer("u3"), answer("nobody")) << "the answers are personal";
 }
 
 TEST_F(EngineTest, AnEventAfterAReopenReadsTheRowsFirst) {
