@@ -1548,7 +1548,6 @@ Status Model::Load(const StateReader& reader, RowLoading row_loading) {
         return;
       }
       if (key == kEventsApplied && r.I64(v)) events_applied_ = v;
-      if (key == kUserCount && r.I64(v)) stored_user_count_ = v;
       if (key == kNewestTs && r.I64(v)) newest_ts_ = v;
       if (key.starts_with(kRejectedPrefix) && r.I64(v)) {
         rejected_[std::string(key.substr(kRejectedPrefix.size()))] = v;
@@ -1643,10 +1642,10 @@ Status Model::Load(const StateReader& reader, RowLoading row_loading) {
       for (size_t i = 0; i < count; ++i) states.emplace_back(0);
     }
   }
+  if (stored_users) stored_user_count_ = *stored_users;
   if (users_stay) {
     lazy_users_ = std::make_unique<LazyUsers>();
     lazy_users_->source = &reader;
-    stored_user_count_ = *stored_users;
   }
   load_parts_.assign(parts.begin(), parts.end());
   load_parts_.emplace_back("derived", seconds_since(joined));
@@ -1828,9 +1827,13 @@ UserPlaces Model::UserHistoryOf(const History& history, uint32_t activity) {
 }
 
 uint32_t Model::HistoryActivityNumber(const ActivityId& activity) {
-  auto [it, added] = history_activity_numbers_.try_emplace(
-      activity, static_cast<uint32_t>(history_activities_.size()));
-  if (added) history_activities_.push_back(activity);
+  return NumberActivity(activity, history_activities_, history_activity_numbers_);
+}
+
+uint32_t Model::NumberActivity(const ActivityId& activity, std::vector<ActivityId>& activities,
+                               std::unordered_map<ActivityId, uint32_t>& numbers) {
+  auto [it, added] = numbers.try_emplace(activity, static_cast<uint32_t>(activities.size()));
+  if (added) activities.push_back(activity);
   return it->second;
 }
 
@@ -1857,8 +1860,7 @@ const Model::UserState* Model::FindUser(const UserId& user,
     return &it->second;
   }
   if (lazy_users_ == nullptr) return nullptr;
-  const auto held = [&](const std::unique_ptr<const ReadUser>& read) -> const UserState* {
-    if (read == nullptr) return nullptr;
+  const auto held = [&](const std::unique_ptr<const ReadUser>& read) {
     if (user_activities != nullptr) *user_activities = &read->activities;
     return &read->state;
   };
@@ -1957,12 +1959,8 @@ Status Model::ReadUsersFrom(const StateReader& reader, StoredUsers& out) const {
   std::string bad;
   auto& users = out.users;
   users.reserve(static_cast<size_t>(reader.EntriesHint(Space::kProfiles)));
-  const auto number_activity = [&](std::string_view name) {
-    ActivityId activity{std::string(name)};
-    auto [it, added] =
-        out.activity_numbers.try_emplace(activity, static_cast<uint32_t>(out.activities.size()));
-    if (added) out.activities.push_back(std::move(activity));
-    return it->second;
+  const auto number_activity = [&](const std::string& name) {
+    return NumberActivity(ActivityId(name), out.activities, out.activity_numbers);
   };
   // Keys are (user, activity, place) in key order: a user's entries come together, and
   // within them an activity's, so each table is looked up once per run. Places are numbered

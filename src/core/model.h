@@ -616,6 +616,9 @@ class Model {
   std::vector<ActivityId> history_activities_;
   std::unordered_map<ActivityId, uint32_t> history_activity_numbers_;
   uint32_t HistoryActivityNumber(const ActivityId& activity);
+  // `activity`'s number in `activities` (first come, first numbered; `numbers` the index).
+  static uint32_t NumberActivity(const ActivityId& activity, std::vector<ActivityId>& activities,
+                                 std::unordered_map<ActivityId, uint32_t>& numbers);
   // `history`'s places for the activity numbered `activity`.
   static UserPlaces UserHistoryOf(const History& history, uint32_t activity);
   std::unordered_map<PlaceId, PlaceProfile> place_profiles_;
