@@ -98,7 +98,8 @@ Status Engine::CompleteLoad() {
   const auto [rows, users] =
       WithModel([](const Model& m) { return std::pair(m.rows_pending(), m.users_pending()); });
   if (!rows && !users) return Status::Ok();
-  // The users are read on a thread of their own beside the rows (the read touches no table),
+  // The users are read on a thread of their own beside the rows (the read touches only the
+  // places' index, which nothing changes before the loop reads the places topic),
   // then installed at once: the table read is swapped in, and only the deleted places it
   // names are numbered under the lock.
   using UsersRead = std::pair<Status, std::unique_ptr<Model::StoredUsers>>;
