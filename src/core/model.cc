@@ -1125,9 +1125,13 @@ void Model::TrainFactors(const Event& e, size_t event_hash, const ActivityId& ac
                          PlaceEntry& place, UserNode& node) {
   const std::vector<const PlaceEntry*>* ids = ActivePlacesFor(activity);
   if (ids == nullptr || ids->size() < 2) return;
-  // A few negatives of the same activity, drawn by position in the id-sorted list: O(1) in
-  // the activity's size and independent of storage order.
-  constexpr size_t kNegatives = 4;
+  // The negative of the same activity, drawn by position in the id-sorted list: O(1) in the
+  // activity's size and independent of storage order. One, as in BPR's own SGD (one sampled
+  // triple per observation): each negative is a place vector changed, so written at the next
+  // commit; with four, the learned vectors were 3.05 of the 7.12 GB of tables the store wrote
+  // over 2M events at 1M places (2.22 of 5.97 with one), and the answers were no better
+  // (bench/README.md, "Ingest").
+  constexpr size_t kNegatives = 1;
   std::array<PlaceEntry*, kNegatives> negatives{};
   size_t drawn = 0;
   for (size_t i :
