@@ -1014,38 +1014,6 @@ const float* Model::AlsVectorAt(uint32_t index) const {
   return it == deleted_.end() ? nullptr : it->second.als;
 }
 
-void Model::LinkEntries() {
-  // The listed places are numbered (Load numbers them as it reads them). Every table entry
-  // of a place that is not listed now belongs to a deleted one (so that a place given again
-  // finds its history, as in the live model).
-  // A listed place through the open-addressing index (a slot and the entry; places_.find
-  // reads a bucket, the node before and the node, a cache miss each at 1M places). The index
-  // hands out const entries; the model owns them in places_, so it may write them.
-  auto entry = [&](const PlaceId& id) -> PlaceEntry& {
-    if (const PlaceEntry* listed = place_index_.Lookup(id)) {
-      return const_cast<PlaceEntry&>(*listed);
-    }
-    return EntryOrDeleted(id);
-  };
-  // Stats in activity-name order: the order of `stats` then depends only on the state.
-  std::vector<const ActivityId*> activities;
-  for (const auto& [a, stats] : activity_stats_) activities.push_back(&a);
-  std::sort(activities.begin(), activities.end(),
-            [](const ActivityId* x, const ActivityId* y) { return *x < *y; });
-  for (const ActivityId* a : activities) {
-    for (const StatNode& node : activity_stats_.find(*a)->second) {
-      entry(node.first).stats.emplace_back(a, &node);
-    }
-  }
-  for (const auto& [id, profile] : place_profiles_) entry(id).profile = &profile;
-  for (auto& [id, v] : loaded_place_factors_) {
-    PlaceEntry& e = entry(id);
-    e.bpr = &factors_.SetPlace(e.index, v);
-  }
-  loaded_place_factors_ = {};
-  LinkAls();
-}
-
 bool Model::BlendLearnsFrom(size_t event_hash) const {
   const int64_t full = options_.blend_full_events;
   if (full <= 0 || events_applied_ < full) return true;
@@ -1320,6 +1288,18 @@ Status Model::Load(const StateReader& reader, RowLoading row_loading) {
   std::vector<const PlaceEntry*> loaded_places;
   // The keys of place_profiles_, in the order the store gave them.
   std::vector<const PlaceId*> profiled;
+  // Each task links the entries of the listed places to what it read once the places are
+  // numbered, beside the other scans; what belongs to a place not listed (a deleted one's
+  // history) waits for the join, where it is numbered in this order: stats (by activity
+  // name), profiles, BPR vectors, ALS vectors (the order the live model's tables give).
+  std::vector<std::pair<const ActivityId*, const StatNode*>> unlisted_stats;
+  std::vector<std::pair<const PlaceId, PlaceProfile>*> unlisted_profiles;
+  std::vector<std::pair<PlaceId, FactorModel::PackedVector>> unlisted_factors;
+  std::vector<size_t> unlisted_als;  // positions in als_->place_ids()
+  // The listed entry of `id` (the model owns it; the index hands out const entries).
+  const auto listed = [this](const PlaceId& id) {
+    return const_cast<PlaceEntry*>(place_index_.Lookup(id));
+  };
   // Each task's wall time, for load_parts() (the array's slots are written by their tasks).
   std::array<std::pair<const char*, double>, 6> parts{};
   const auto load_start = std::chrono::steady_clock::now();
@@ -1339,6 +1319,10 @@ Status Model::Load(const StateReader& reader, RowLoading row_loading) {
   // Tables sized to the store's counts before they are filled: at 1M places growing them
   // rehashed every node several times (a cache miss each), a third of the places' load.
   const auto hint = [&](Space space) { return static_cast<size_t>(reader.EntriesHint(space)); };
+  // Set once every place is read and numbered (the index and the numbers are not written
+  // again until the join): the other tasks link to the entries from then on.
+  std::promise<Status> numbered;
+  const std::shared_future<Status> places_read = numbered.get_future().share();
   run("places", [&]() -> Status {
     std::string bad;
     // Twice the buckets: an insert into an occupied bucket walks its nodes (they do not
@@ -1364,9 +1348,16 @@ Status Model::Load(const StateReader& reader, RowLoading row_loading) {
       }
       loaded_places.push_back(&entry);
     });
-    return NoteBad(s, bad);
+    s = NoteBad(s, bad);
+    numbered.set_value(s);
+    if (!s.ok()) return s;
+    // The activities' place lists, spatial indexes and the resolver: they read the entries'
+    // id, activities and position, which no other task writes; nothing else writes them.
+    for (const PlaceEntry* entry : loaded_places) {
+      for (const ActivityId& a : entry->activities) LinkLoaded(*entry, a, entry->position);
+    }
+    return s;
   });
-  const std::shared_future<Status> places_read = tasks.front();
   run("activity_place", [&]() -> Status {
     std::string bad;
     // Keys are (activity, place) in key order: one activity's entries come together, so its
@@ -1396,7 +1387,43 @@ Status Model::Load(const StateReader& reader, RowLoading row_loading) {
           }
           stats->emplace(PlaceId(p), st);
         });
-    return NoteBad(s, bad);
+    s = NoteBad(s, bad);
+    if (!s.ok() || !places_read.get().ok()) return s;  // the load fails with the error
+    // Each listed place's stats in activity-name order (the order then depends only on the
+    // state), and each activity's most visited places, as UpdateTop keeps them.
+    std::vector<const ActivityId*> activities;
+    for (const auto& node : activity_stats_) activities.push_back(&node.first);
+    std::sort(activities.begin(), activities.end(),
+              [](const ActivityId* x, const ActivityId* y) { return *x < *y; });
+    std::vector<std::pair<int64_t, const StatNode*>> ranked;
+    for (const ActivityId* activity : activities) {
+      ranked.clear();
+      for (const StatNode& node : activity_stats_.find(*activity)->second) {
+        PlaceEntry* entry = listed(node.first);
+        if (entry == nullptr) {
+          unlisted_stats.emplace_back(activity, &node);
+          continue;
+        }
+        entry->stats.emplace_back(activity, &node);
+        const ActivityPlaceStat& st = node.second;
+        if (st.visits + st.clicks > 0 && entry->Lists(*activity)) {
+          ranked.emplace_back(st.visits + st.clicks, &node);
+        }
+      }
+      const size_t n = std::min(ranked.size(), kTopPlaces);
+      std::partial_sort(ranked.begin(), ranked.begin() + static_cast<std::ptrdiff_t>(n),
+                        ranked.end(), [](const auto& x, const auto& y) {
+                          return x.first != y.first ? x.first > y.first
+                                                    : x.second->first < y.second->first;
+                        });
+      TopList& top = top_places_[*activity];
+      top.clear();
+      for (size_t i = 0; i < n; ++i) {
+        top.ids.push_back(ranked[i].second->first);
+        top.stats.push_back(&ranked[i].second->second);
+      }
+    }
+    return s;
   });
   // Whether the users are left in the store, to be read on first use (when it knows their
   // count, which answers need beforehand).
@@ -1424,7 +1451,28 @@ Status Model::Load(const StateReader& reader, RowLoading row_loading) {
           auto [it, added] = place_profiles_.insert_or_assign(PlaceId(std::string(key)), p);
           if (added) profiled.push_back(&it->first);
         });
-    return NoteBad(s, bad);
+    s = NoteBad(s, bad);
+    if (!s.ok() || !places_read.get().ok()) return s;  // the load fails with the error
+    for (auto& node : place_profiles_) {
+      if (PlaceEntry* entry = listed(node.first)) {
+        entry->profile = &node.second;
+      } else {
+        unlisted_profiles.push_back(&node);
+      }
+    }
+    // The learners' candidate lists: places with history, in id order (only to be
+    // reproducible). The store's key order is already that order (keys are the ids, both
+    // compare bytewise), so the sort is a check that costs one pass.
+    const auto by_id = [](const PlaceId* x, const PlaceId* y) { return *x < *y; };
+    if (!std::is_sorted(profiled.begin(), profiled.end(), by_id)) {
+      std::sort(profiled.begin(), profiled.end(), by_id);
+    }
+    for (const PlaceId* id : profiled) {
+      if (const PlaceEntry* p = FindPlace(*id)) {
+        for (const ActivityId& a : p->activities) active_places_[a].push_back(p);
+      }
+    }
+    return s;
   });
   // Whether the rows are left in the store, to be read on first use (when it holds some).
   bool rows_stay = false;
@@ -1488,7 +1536,8 @@ Status Model::Load(const StateReader& reader, RowLoading row_loading) {
     std::optional<std::pair<std::string, AlsOptions>> als_header;
     std::vector<std::pair<PlaceId, AlsModel::Vector>> als_places;
     // Factor vectors belong to users and places with events (profiles).
-    loaded_place_factors_.reserve(hint(Space::kPlaceProfiles));
+    std::vector<std::pair<PlaceId, FactorModel::PackedVector>> place_factors;
+    place_factors.reserve(hint(Space::kPlaceProfiles));
     // The users' vectors (a range of their own) are read with the users.
     const std::string after_users = PrefixEnd(kUserFactorPrefix);
     bool skipped = false;
@@ -1523,8 +1572,7 @@ Status Model::Load(const StateReader& reader, RowLoading row_loading) {
         }
         als_places.emplace_back(PlaceId(std::string(key.substr(kAlsPlacePrefix.size()))), y);
       } else if (key.starts_with(kPlaceFactorPrefix) && FactorModel::Decode(value, v)) {
-        loaded_place_factors_.emplace_back(
-            PlaceId(std::string(key.substr(kPlaceFactorPrefix.size()))), v);
+        place_factors.emplace_back(PlaceId(std::string(key.substr(kPlaceFactorPrefix.size()))), v);
       } else {
         NoteCorrupt(bad, Space::kLearned);
       }
@@ -1557,7 +1605,27 @@ Status Model::Load(const StateReader& reader, RowLoading row_loading) {
         rejected_[std::string(key.substr(kRejectedPrefix.size()))] = v;
       }
     });
-    return NoteBad(s, bad);
+    s = NoteBad(s, bad);
+    if (!s.ok() || !places_read.get().ok()) return s;  // the load fails with the error
+    // factors_ and the entries' vector pointers are this task's alone.
+    for (auto& [id, v] : place_factors) {
+      if (PlaceEntry* entry = listed(id)) {
+        entry->bpr = &factors_.SetPlace(entry->index, v);
+      } else {
+        unlisted_factors.emplace_back(std::move(id), v);
+      }
+    }
+    if (als_ != nullptr) {
+      const std::vector<PlaceId>& ids = als_->place_ids();
+      for (size_t i = 0; i < ids.size(); ++i) {
+        if (PlaceEntry* entry = listed(ids[i])) {
+          entry->als = als_->VectorAt(i);
+        } else {
+          unlisted_als.push_back(i);
+        }
+      }
+    }
+    return s;
   });
   Status first = Status::Ok();
   for (auto& t : tasks) {
@@ -1566,17 +1634,22 @@ Status Model::Load(const StateReader& reader, RowLoading row_loading) {
   }
   if (!first.ok()) return first;
   const auto joined = std::chrono::steady_clock::now();
-  // The places' activity lists, spatial indexes and the resolver, on a thread of their own
-  // beside the rest below (at 1M places each half is ~0.5-1 CPU-s). No data is shared: this
-  // writes resolver_, activity_places_, activity_entries_ and grids_ and reads the entries'
-  // id, activities and position; the rest writes the entries' numbers and table pointers
-  // and other members, and reads places only through place_index_ and places_.
-  std::future<void> linked = std::async(std::launch::async, [&] {
-    for (const PlaceEntry* entry : loaded_places) {
-      for (const ActivityId& a : entry->activities) LinkLoaded(*entry, a, entry->position);
+  // Every table entry of a place that is not listed belongs to a deleted one (so that a
+  // place given again finds its history, as in the live model): numbered here, one at a time.
+  for (const auto& [activity, node] : unlisted_stats) {
+    EntryOrDeleted(node->first).stats.emplace_back(activity, node);
+  }
+  for (auto* node : unlisted_profiles) EntryOrDeleted(node->first).profile = &node->second;
+  for (const auto& [id, v] : unlisted_factors) {
+    PlaceEntry& entry = EntryOrDeleted(id);
+    entry.bpr = &factors_.SetPlace(entry.index, v);
+  }
+  // An ALS vector makes no entry of its own (as LinkAls).
+  for (size_t i : unlisted_als) {
+    if (auto it = deleted_.find(als_->place_ids()[i]); it != deleted_.end()) {
+      it->second.als = als_->VectorAt(i);
     }
-  });
-  LinkEntries();
+  }
   for (auto [loaded, rows] :
        {std::pair(&loaded_transitions, &transitions_), std::pair(&loaded_covisits, &covisits_)}) {
     for (LoadedRow& row : *loaded) {
@@ -1596,45 +1669,6 @@ Status Model::Load(const StateReader& reader, RowLoading row_loading) {
       transitions_out_[i] += transitions_[i].count(j);
   }
   if (!users_stay) PutUsers(std::move(loaded_users));
-  for (const auto& [activity, stats] : activity_stats_) {
-    // The most visited places of each activity, as UpdateTop keeps them.
-    std::vector<std::pair<int64_t, const StatNode*>> ranked;
-    for (const StatNode& node : stats) {
-      const auto& [place, st] = node;
-      const Place* p = FindPlace(place);
-      if (st.visits + st.clicks == 0 || p == nullptr || !p->Lists(activity)) {
-        continue;
-      }
-      ranked.emplace_back(st.visits + st.clicks, &node);
-    }
-    const size_t n = std::min(ranked.size(), kTopPlaces);
-    std::partial_sort(ranked.begin(), ranked.begin() + static_cast<std::ptrdiff_t>(n), ranked.end(),
-                      [](const auto& a, const auto& b) {
-                        return a.first != b.first ? a.first > b.first
-                                                  : a.second->first < b.second->first;
-                      });
-    TopList& top = top_places_[activity];
-    top.clear();
-    for (size_t i = 0; i < n; ++i) {
-      top.ids.push_back(ranked[i].second->first);
-      top.stats.push_back(&ranked[i].second->second);
-    }
-  }
-  {
-    // The learners' candidate lists: places with history, in id order (only to be
-    // reproducible). The store's key order is already that order (keys are the ids, both
-    // compare bytewise), so the sort is a check that costs one pass.
-    const auto by_id = [](const PlaceId* x, const PlaceId* y) { return *x < *y; };
-    if (!std::is_sorted(profiled.begin(), profiled.end(), by_id)) {
-      std::sort(profiled.begin(), profiled.end(), by_id);
-    }
-    for (const PlaceId* id : profiled) {
-      if (const PlaceEntry* p = FindPlace(*id)) {
-        for (const ActivityId& a : p->activities) active_places_[a].push_back(p);
-      }
-    }
-  }
-  linked.get();
   if (rows_stay) {
     lazy_rows_ = std::make_unique<LazyRows>();
     lazy_rows_->source = &reader;

@@ -580,9 +580,6 @@ class Model {
   void Unlink(const PlaceEntry& entry, const ActivityId& activity, const GeoPoint& at);
   // Starts and installs full retrains at their points in event time.
   void ScheduleRetrain(TimeMs ts);
-  // Sets every entry's pointers from the tables (after Load's scans, which number the listed
-  // places), numbering the deleted places the tables hold, and the ALS pointers.
-  void LinkEntries();
   void LinkAls();
   // Gives `entry` the next place number.
   void Number(PlaceEntry& entry);
@@ -717,8 +714,6 @@ class Model {
   std::vector<FactorModel::PackedVector*> negative_vectors_;  // TrainFactors' (the same)
   std::vector<size_t> positions_;            // the learners' sampled positions (the same)
   std::vector<uint32_t> covisited_numbers_;  // ApplyPlaceFact's (the same)
-  // Places' factor vectors read by Load, installed once the places are numbered.
-  std::vector<std::pair<PlaceId, FactorModel::PackedVector>> loaded_place_factors_;
 
   // Changes since the last Persist. Places and activities as they change rarely: hash sets
   // of ids. The rest (10-20 changes an event): lists of place numbers (IndexPair for pairs)
