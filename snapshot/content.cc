@@ -284,7 +284,7 @@ Result<SnapshotContent> BuildContent(const StateReader& view, const ContentOptio
     }
     const ActivityId activity(name);
     ActivityRow row{name, 0, 0, 0, 0, 0, 0, 0};
-    if (const auto* linked = model.PlacesFor(activity)) {
+    if (const auto* linked = model.ListedEntries(activity)) {
       row.places = static_cast<int64_t>(linked->size());
     }
     if (auto it = users.per_activity.find(name); it != users.per_activity.end()) {

@@ -320,22 +320,17 @@ void Model::Link(const PlaceEntry& entry, const ActivityId& activity, const GeoP
 
 void Model::LinkLoaded(const PlaceEntry& entry, const ActivityId& activity, const GeoPoint& at) {
   resolver_.Add(activity);
-  activity_places_[activity].push_back(entry.id);
   activity_entries_[activity].push_back(&entry);
   grids_[activity].Add(&entry, at);
 }
 
 void Model::Unlink(const PlaceEntry& entry, const ActivityId& activity, const GeoPoint& at) {
   const PlaceId& place = entry.id;
-  if (auto it = activity_places_.find(activity); it != activity_places_.end()) {
-    // The id list and the entry list move in step (the last one fills the gap in both).
-    std::vector<PlaceId>& ids = it->second;
-    std::vector<const PlaceEntry*>& entries = activity_entries_[activity];
-    if (auto pos = std::find(ids.begin(), ids.end(), place); pos != ids.end()) {
-      const auto i = static_cast<size_t>(pos - ids.begin());
-      ids[i] = ids.back();
-      ids.pop_back();
-      entries[i] = entries.back();
+  if (auto it = activity_entries_.find(activity); it != activity_entries_.end()) {
+    // The last one fills the gap.
+    std::vector<const PlaceEntry*>& entries = it->second;
+    if (auto pos = std::find(entries.begin(), entries.end(), &entry); pos != entries.end()) {
+      *pos = entries.back();
       entries.pop_back();
     }
   }
@@ -1819,9 +1814,13 @@ std::string Model::DescribeEntry(Space space, std::string_view key, std::string_
   return out;
 }
 
-const std::vector<PlaceId>* Model::PlacesFor(const ActivityId& activity) const {
-  auto it = activity_places_.find(activity);
-  return it == activity_places_.end() ? nullptr : &it->second;
+std::vector<PlaceId> Model::PlacesFor(const ActivityId& activity) const {
+  std::vector<PlaceId> ids;
+  if (const std::vector<const PlaceEntry*>* entries = ListedEntries(activity)) {
+    ids.reserve(entries->size());
+    for (const PlaceEntry* entry : *entries) ids.push_back(entry->id);
+  }
+  return ids;
 }
 
 const std::vector<const PlaceEntry*>* Model::ListedEntries(const ActivityId& activity) const {

@@ -465,9 +465,10 @@ class Model {
   // The number of place `id`, listed or deleted; nullopt when the model never numbered it.
   std::optional<uint32_t> PlaceNumber(const PlaceId& id) const;
   const ActivityResolver& resolver() const { return resolver_; }
-  const std::vector<PlaceId>* PlacesFor(const ActivityId& activity) const;
-  // The same places' entries, in the same order (a scan of them reads no index).
+  // The entries of the places listed for `activity` (a scan of them reads no index).
   const std::vector<const PlaceEntry*>* ListedEntries(const ActivityId& activity) const;
+  // Their ids, in the same order (a copy; empty when none).
+  std::vector<PlaceId> PlacesFor(const ActivityId& activity) const;
   // Candidate generation for large activities: the most visited places (visits + clicks,
   // highest first, at most kTopPlaces) and places near a point (spatial index).
   static constexpr size_t kTopPlaces = 200;
@@ -598,8 +599,7 @@ class Model {
   // By place number: every id numbered, and the listed entry (nullptr while deleted).
   std::vector<PlaceId> index_ids_;
   std::vector<const PlaceEntry*> live_by_index_;
-  std::unordered_map<ActivityId, std::vector<PlaceId>> activity_places_;
-  std::unordered_map<ActivityId, std::vector<const PlaceEntry*>> activity_entries_;  // in step
+  std::unordered_map<ActivityId, std::vector<const PlaceEntry*>> activity_entries_;
   std::unordered_map<ActivityId, std::vector<const PlaceEntry*>> active_places_;
   // Derived (not stored): spatial index and most visited places per activity.
   std::unordered_map<ActivityId, BasicGridIndex<const PlaceEntry*>> grids_;

@@ -138,16 +138,15 @@ void LearnedScorer::Explain(const ScoreContext& ctx, Candidate* chosen, size_t n
 std::vector<Candidate> GatherCandidates(const Model& model, const ActivityId& activity,
                                         const Query& query, const RecommendOptions& options) {
   std::vector<Candidate> out;
-  const std::vector<PlaceId>* all = model.PlacesFor(activity);
+  const std::vector<const PlaceEntry*>* all = model.ListedEntries(activity);
   if (all == nullptr) return out;
   const double origin_cos = query.position ? CosLatitude(*query.position) : 0;
   auto distance = [&](const PlaceEntry& p) {
     return HaversineKm(*query.position, origin_cos, p.position, p.cos_lat);
   };
   if (all->size() <= options.full_scan_limit) {
-    const std::vector<const PlaceEntry*>& entries = *model.ListedEntries(activity);
-    out.reserve(entries.size());
-    for (const PlaceEntry* p : entries) {
+    out.reserve(all->size());
+    for (const PlaceEntry* p : *all) {
       Candidate& c = out.emplace_back();
       c.place = p;
       if (query.position) c.distance_km = distance(*p);

@@ -103,10 +103,8 @@ TEST(ModelPersistenceTest, LoadRestoresWhatPersistWrote) {
   for (const char* a : {"Coffee Shop", "Bar", "Gym", "Yoga Studio"}) {
     const ActivityId activity(a);
     EXPECT_EQ(loaded.ActivityPopularity(activity), original.ActivityPopularity(activity)) << a;
-    std::vector<PlaceId> want =
-        original.PlacesFor(activity) ? *original.PlacesFor(activity) : std::vector<PlaceId>{};
-    std::vector<PlaceId> got =
-        loaded.PlacesFor(activity) ? *loaded.PlacesFor(activity) : std::vector<PlaceId>{};
+    std::vector<PlaceId> want = original.PlacesFor(activity);
+    std::vector<PlaceId> got = loaded.PlacesFor(activity);
     std::sort(want.begin(), want.end());
     std::sort(got.begin(), got.end());
     EXPECT_EQ(got, want) << a;
@@ -785,11 +783,9 @@ std::vector<std::string> Strs(const std::vector<PlaceId>& ids) {
   return out;
 }
 
-std::vector<std::string> Sorted(const std::vector<PlaceId>* ids) {
+std::vector<std::string> Sorted(const std::vector<PlaceId>& ids) {
   std::vector<std::string> out;
-  if (ids != nullptr) {
-    for (const PlaceId& id : *ids) out.push_back(id.str());
-  }
+  for (const PlaceId& id : ids) out.push_back(id.str());
   std::sort(out.begin(), out.end());
   return out;
 }
@@ -820,8 +816,8 @@ TEST(ModelPersistenceTest, LoadListsEveryActivitysPlacesAsLiveAndTheSameOnEveryL
     ASSERT_NE(first.ActivePlacesFor(a), nullptr) << name;
     EXPECT_EQ(EntryIds(*first.ActivePlacesFor(a)), EntryIds(*live.ActivePlacesFor(a))) << name;
     EXPECT_EQ(first.resolver().Resolve(name, nullptr).activity, a) << name;
-    // The entry list moves in step with the id list.
-    const std::vector<PlaceId>& ids = *first.PlacesFor(a);
+    // Every listed entry is the one its id finds.
+    const std::vector<PlaceId> ids = first.PlacesFor(a);
     const std::vector<const PlaceEntry*>& entries = *first.ListedEntries(a);
     ASSERT_EQ(ids.size(), entries.size()) << name;
     for (size_t i = 0; i < ids.size(); ++i) {
@@ -829,7 +825,7 @@ TEST(ModelPersistenceTest, LoadListsEveryActivitysPlacesAsLiveAndTheSameOnEveryL
     }
     // Two loads of one state are the same, orders and place numbers included, however their
     // threads ran.
-    EXPECT_EQ(*first.PlacesFor(a), *second.PlacesFor(a)) << name;
+    EXPECT_EQ(first.PlacesFor(a), second.PlacesFor(a)) << name;
     EXPECT_EQ(Strs(*first.TopPlaces(a)), Strs(*second.TopPlaces(a))) << name;
     EXPECT_EQ(Near(first, a, false), Near(second, a, false)) << name;
   }
@@ -861,15 +857,15 @@ TEST(ModelPersistenceTest, FindPlaceGivesTheListedEntryThroughDeletesReturnsAndA
     EXPECT_EQ(m->FindPlace(PlaceId("gone")), nullptr) << "deleted";
     EXPECT_EQ(m->FindPlace(PlaceId("never")), nullptr);
     for (const auto& [id, entry] : m->places()) EXPECT_EQ(m->FindPlace(id), &entry) << id.str();
-    // The listed entries of each activity are its listed ids' entries, in the same order.
+    // The listed entries of each activity are the entries its places' ids find, each once.
     for (const char* activity : {"Coffee Shop", "Cafe"}) {
-      const std::vector<PlaceId>* ids = m->PlacesFor(ActivityId(activity));
       const std::vector<const PlaceEntry*>* entries = m->ListedEntries(ActivityId(activity));
-      ASSERT_NE(ids, nullptr) << activity;
       ASSERT_NE(entries, nullptr) << activity;
-      ASSERT_EQ(ids->size(), entries->size()) << activity;
-      for (size_t i = 0; i < ids->size(); ++i) {
-        EXPECT_EQ((*entries)[i], m->FindPlace((*ids)[i])) << activity << " " << (*ids)[i].str();
+      std::set<const PlaceEntry*> seen;
+      for (const PlaceEntry* entry : *entries) {
+        EXPECT_EQ(entry, m->FindPlace(entry->id)) << activity << " " << entry->id.str();
+        EXPECT_TRUE(entry->Lists(ActivityId(activity))) << activity << " " << entry->id.str();
+        EXPECT_TRUE(seen.insert(entry).second) << activity << " " << entry->id.str();
       }
     }
     for (int i = 0; i < 300; ++i) {

@@ -47,9 +47,8 @@ TEST(ModelTest, UpsertingAPlaceAgainReplacesItsActivityLinks) {
   EXPECT_EQ(m.FindPlace(PlaceId("p3"))->name, "Corner Bar");
   EXPECT_FALSE(Lists(m.PlacesFor(ActivityId("Coffee Shop")), "p3"));
   EXPECT_TRUE(Lists(m.PlacesFor(ActivityId("Bar")), "p3"));
-  EXPECT_EQ(std::count(m.PlacesFor(ActivityId("Bar"))->begin(),
-                       m.PlacesFor(ActivityId("Bar"))->end(), PlaceId("p3")),
-            1);
+  const std::vector<PlaceId> bars = m.PlacesFor(ActivityId("Bar"));
+  EXPECT_EQ(std::count(bars.begin(), bars.end(), PlaceId("p3")), 1);
 }
 
 TEST(ModelTest, ApplyRejectsAnUnknownPlaceWithNothingChanged) {
@@ -148,7 +147,7 @@ TEST(ModelTest, EventWithAnActivityThePlaceDoesNotListLinksThePlaceToIt) {
       m.Apply(MakeEvent("e2", EventType::kVisit, "u2", "g1", kT0, std::string("Yoga Studio")))
           .ok());
   EXPECT_EQ(m.FindPlace(PlaceId("g1"))->activities.size(), 2u);
-  EXPECT_EQ(m.PlacesFor(ActivityId("Yoga Studio"))->size(), 1u);
+  EXPECT_EQ(m.PlacesFor(ActivityId("Yoga Studio")).size(), 1u);
 }
 
 TEST(ModelTest, RatingsAreCountedButAddNoPopularityOrHistory) {

@@ -70,8 +70,8 @@ inline const UserPlaceStat* Mine(const Model& m, const std::string& user,
   return n ? m.UserHistory(UserId(user), ActivityId(activity)).Find(*n) : nullptr;
 }
 
-inline bool Lists(const std::vector<PlaceId>* ids, const std::string& place) {
-  return ids != nullptr && std::find(ids->begin(), ids->end(), PlaceId(place)) != ids->end();
+inline bool Lists(const std::vector<PlaceId>& ids, const std::string& place) {
+  return std::find(ids.begin(), ids.end(), PlaceId(place)) != ids.end();
 }
 
 inline std::vector<std::string> Ids(const Answer& a) {
