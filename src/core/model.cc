@@ -1093,7 +1093,7 @@ void Model::TrainFactors(const Event& e, size_t event_hash, const ActivityId& ac
   // triple per observation): each negative is a place vector changed, so written at the next
   // commit; with four, the learned vectors were 3.05 of the 7.12 GB of tables the store wrote
   // over 2M events at 1M places (2.22 of 5.97 with one), and the answers were no better
-  // (bench/README.md, "Ingest").
+  // (bench/README.md, "Session of 2026-12-07, ninth").
   constexpr size_t kNegatives = 1;
   std::array<PlaceEntry*, kNegatives> negatives{};
   size_t drawn = 0;
