@@ -11,6 +11,8 @@
 #include <algorithm>
 #include <filesystem>
 #include <mutex>
+#include <string>
+#include <type_traits>
 #include <unordered_map>
 #include <vector>
 
@@ -79,6 +81,43 @@ struct StateStore::Batch::Impl {
   }
   // The offsets among ops, by key, for the store's copy of them once committed (-1: cleared).
   std::vector<std::pair<std::string, int64_t>> offsets;
+  // What Commit hands RocksDB. Kept, as ops and bytes are, with its capacity across commits:
+  // a batch reused flush after flush writes into memory it has touched before, where a new
+  // one faulted in its tens of MB again (the allocator maps buffers over 1 MB afresh; see
+  // TuneAllocator).
+  rocksdb::WriteBatch write_batch;
+  size_t write_batch_room = 0;  // bytes reserved in write_batch when it was made
+
+  // Makes write_batch empty, with room for every entry's bytes and its header (tag, family,
+  // two lengths).
+  void PrepareWriteBatch() {
+    const size_t need = bytes.size() + 16 * ops.size() + 12;
+    if (need > write_batch_room) {
+      write_batch = rocksdb::WriteBatch(need);
+      write_batch_room = need;
+    } else {
+      write_batch.Clear();
+    }
+  }
+  // Empties the batch after a commit. Each buffer keeps its memory for the next one unless
+  // this commit used less than half of it: one far larger than usual (a bulk load of places)
+  // gives its memory back at the next ordinary commit.
+  void Reset() {
+    constexpr size_t kSlack = size_t{1} << 20;
+    if (write_batch_room > 2 * write_batch.GetDataSize() + kSlack) {
+      write_batch = rocksdb::WriteBatch();
+      write_batch_room = 0;
+    }
+    const auto keep_or_free = [](auto& buffer) {
+      if (buffer.capacity() > 2 * buffer.size() + kSlack / sizeof(buffer[0])) {
+        std::remove_reference_t<decltype(buffer)>().swap(buffer);
+      }
+      buffer.clear();
+    };
+    keep_or_free(ops);
+    keep_or_free(bytes);
+    offsets.clear();
+  }
 };
 
 StateStore::Batch::Batch() : impl_(std::make_unique<Impl>()) {}
@@ -205,9 +244,9 @@ Result<std::unique_ptr<StateStore>> StateStore::Open(const std::string& dir, boo
 }
 
 Status StateStore::Commit(Batch& batch) {
-  const Batch::Impl& b = *batch.impl_;
-  // Room for every entry's bytes and its header (tag, family, two lengths).
-  rocksdb::WriteBatch wb(b.bytes.size() + 16 * b.ops.size() + 12);
+  Batch::Impl& b = *batch.impl_;
+  b.PrepareWriteBatch();
+  rocksdb::WriteBatch& wb = b.write_batch;
   for (const auto& op : b.ops) {
     auto* cf = impl_->handles[SpaceIndex(op.space)];
     rocksdb::Status s = op.put ? wb.Put(cf, b.Key(op), b.Value(op)) : wb.Delete(cf, b.Key(op));
@@ -219,7 +258,7 @@ Status StateStore::Commit(Batch& batch) {
   if (!st.ok()) return st;
   {
     std::lock_guard lock(impl_->offsets_mu);
-    for (auto& [key, next] : batch.impl_->offsets) {
+    for (auto& [key, next] : b.offsets) {
       if (next < 0) {
         impl_->offsets.erase(key);
       } else {
@@ -227,9 +266,7 @@ Status StateStore::Commit(Batch& batch) {
       }
     }
   }
-  batch.impl_->ops.clear();
-  batch.impl_->bytes.clear();
-  batch.impl_->offsets.clear();
+  b.Reset();
   return st;
 }
 

@@ -14,6 +14,7 @@
 // names the activities; default ../shared/data/foursquare_nyc_ipcm.tsv.xz, read in place).
 // Each prints one JSON line on stdout and a readable summary on stderr.
 #include "bench/load/tools.h"
+#include "src/engine/allocator.h"
 
 #include <spdlog/spdlog.h>
 
@@ -22,6 +23,7 @@
 
 int main(int argc, char** argv) {
   using namespace locus::bench;
+  locus::TuneAllocator();  // as the engine's binary does
   if (argc < 2) {
     std::fprintf(
         stderr,

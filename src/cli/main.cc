@@ -2,6 +2,7 @@
 // Exit codes: 0 ok; 1 runtime failure; 2 bad usage or configuration; 3 `recommend` got an
 // error answer (unknown activity, invalid request).
 #include "src/cli/commands.h"
+#include "src/engine/allocator.h"
 
 #include <CLI/CLI.hpp>
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -10,6 +11,7 @@
 #include <iostream>
 
 int main(int argc, char** argv) {
+  locus::TuneAllocator();
   // Logs go to stderr: stdout carries results (the bootstrap line, tables, dumps).
   spdlog::set_default_logger(spdlog::stderr_color_mt("locus"));
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");

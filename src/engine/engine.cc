@@ -277,7 +277,7 @@ bool Engine::FlushDue() const {
 
 Result<std::map<std::pair<std::string, int32_t>, int64_t>> Engine::Flush() {
   if (!commit_failure_.ok()) return commit_failure_;
-  StateStore::Batch batch;
+  StateStore::Batch& batch = flush_batch_;
   std::vector<OutRecord> rows;
   if (scaled()) {
     PersistScaled(batch, rows);

@@ -247,6 +247,9 @@ class Engine {
   std::optional<std::chrono::steady_clock::time_point> pending_since_;
   // Set when a commit failed; every later Flush fails with it.
   Status commit_failure_;
+  // The batch each Flush fills and commits (Commit empties it), kept for its buffers'
+  // capacity: a flush writes tens of MB, faulted in anew by a batch made per flush.
+  StateStore::Batch flush_batch_;
 
   // Scale-out state (ingest thread only).
   EventFact fact_;

@@ -301,6 +301,33 @@ TEST_F(StateStoreTest, CommitEmptiesTheBatch) {
   EXPECT_EQ(store->Get(Space::kPlaces, "p1"), std::nullopt);
 }
 
+// A batch keeps its buffers across commits, and gives back those of one far larger than the
+// next (a bulk load of places): either way each commit writes its own entries only.
+TEST_F(StateStoreTest, ABatchReusedAfterAFarLargerOneWritesOnlyItsOwnEntries) {
+  std::unique_ptr<StateStore> store = Open();
+  ASSERT_NE(store, nullptr);
+  StateStore::Batch batch;
+  const std::string big(64 * 1024, 'x');
+  for (int i = 0; i < 64; ++i) batch.Put(Space::kPlaces, "big" + std::to_string(i), big);
+  batch.SetOffset("locus.places", 0, 64);
+  ASSERT_TRUE(store->Commit(batch).ok());
+  StateStore::Batch del;
+  del.Delete(Space::kPlaces, "big0");
+  ASSERT_TRUE(store->Commit(del).ok());
+  for (int round = 0; round < 3; ++round) {
+    batch.Put(Space::kUserHistory, "u" + std::to_string(round), "small");
+    batch.SetOffset("locus.events", 0, round + 1);
+    ASSERT_TRUE(store->Commit(batch).ok());
+    EXPECT_EQ(batch.entries(), 0u);
+    EXPECT_EQ(store->Offset("locus.events", 0), round + 1);
+  }
+  EXPECT_EQ(store->Get(Space::kPlaces, "big0"), std::nullopt);
+  EXPECT_EQ(store->Get(Space::kPlaces, "big1"), big);
+  EXPECT_EQ(store->Offset("locus.places", 0), 64);
+  EXPECT_THAT(All(*store, Space::kUserHistory),
+              ElementsAre(Pair("u0", "small"), Pair("u1", "small"), Pair("u2", "small")));
+}
+
 TEST_F(StateStoreTest, ConsistentViewDoesNotSeeLaterCommits) {
   std::unique_ptr<StateStore> store = Open();
   ASSERT_NE(store, nullptr);
