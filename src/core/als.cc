@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cmath>
 #include <cstring>
+#include <numeric>
 #include <thread>
 
 namespace locus {
@@ -457,23 +458,36 @@ std::shared_ptr<const AlsModel> AlsModel::Train(const Interactions& data, const 
   return m;
 }
 
-std::shared_ptr<const AlsModel> AlsModel::FromPlaces(
-    std::string version, const AlsOptions& o, std::vector<std::pair<PlaceId, Vector>> places) {
+std::shared_ptr<const AlsModel> AlsModel::FromStored(std::string version, const AlsOptions& o,
+                                                     std::vector<PlaceId> ids,
+                                                     const std::vector<float>& values,
+                                                     const float* gram) {
   auto m = std::shared_ptr<AlsModel>(new AlsModel());
   m->version_ = std::move(version);
   m->options_ = o;
-  std::sort(places.begin(), places.end(),
-            [](const auto& a, const auto& b) { return a.first < b.first; });
-  m->y_ = Matrix(o.factors, static_cast<Eigen::Index>(places.size()));
-  for (size_t i = 0; i < places.size(); ++i) {
-    m->ids_.push_back(places[i].first);
-    if (places[i].second.size() == o.factors) {
-      m->y_.col(static_cast<Eigen::Index>(i)) = places[i].second;
-    } else {
-      m->y_.col(static_cast<Eigen::Index>(i)).setZero();
+  const auto f = static_cast<size_t>(o.factors);
+  const size_t n = std::min(ids.size(), values.size() / f);
+  ids.resize(n);
+  m->y_.resize(o.factors, static_cast<Eigen::Index>(n));
+  if (std::is_sorted(ids.begin(), ids.end())) {
+    std::copy_n(values.begin(), n * f, m->y_.data());
+    m->ids_ = std::move(ids);
+  } else {
+    std::vector<uint32_t> order(n);
+    std::iota(order.begin(), order.end(), 0u);
+    std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return ids[a] < ids[b]; });
+    m->ids_.reserve(n);
+    for (size_t i = 0; i < n; ++i) {
+      m->ids_.push_back(std::move(ids[order[i]]));
+      std::copy_n(values.begin() + static_cast<std::ptrdiff_t>(order[i] * f), f,
+                  m->y_.col(static_cast<Eigen::Index>(i)).data());
     }
   }
-  m->yty_ = m->y_ * m->y_.transpose();
+  if (gram != nullptr) {
+    m->yty_ = Eigen::Map<const Matrix>(gram, o.factors, o.factors);
+  } else {
+    m->yty_ = Gram(m->y_, 1).cast<float>();
+  }
   return m;
 }
 

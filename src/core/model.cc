@@ -12,6 +12,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <future>
 #include <limits>
 
@@ -1215,9 +1216,16 @@ void Model::Persist(StateWriter& w) {
   }
   if (dirty_als_ && als_ != nullptr) {
     const AlsOptions& o = als_->options();
-    w.Put(
-        Space::kLearned, kAlsKey,
-        ByteWriter().Str(als_->version()).I64(o.factors).F64(o.regularization).F64(o.alpha).Take());
+    // The header ends with Y Y^T (readers from before it was stored compute it).
+    const AlsModel::Matrix& gram = als_->gram();
+    w.Put(Space::kLearned, kAlsKey,
+          ByteWriter()
+              .Str(als_->version())
+              .I64(o.factors)
+              .F64(o.regularization)
+              .F64(o.alpha)
+              .Str(AlsModel::EncodeVector(gram.data(), static_cast<int>(gram.size())))
+              .Take());
     for (size_t i = 0; i < als_->place_count(); ++i) {
       w.Put(Space::kLearned, std::string(kAlsPlacePrefix) + als_->place_ids()[i].str(),
             AlsModel::EncodeVector(als_->VectorAt(i), o.factors));
@@ -1528,8 +1536,12 @@ Status Model::Load(const StateReader& reader, RowLoading row_loading) {
   run("learned", [&]() -> Status {
     std::string bad;
     Status s = Status::Ok();
+    // The retrained model: its header (which sorts before its place vectors), the places'
+    // ids and their vectors one after the other.
     std::optional<std::pair<std::string, AlsOptions>> als_header;
-    std::vector<std::pair<PlaceId, AlsModel::Vector>> als_places;
+    std::vector<float> als_gram;
+    std::vector<PlaceId> als_ids;
+    std::vector<float> als_values;
     // Factor vectors belong to users and places with events (profiles).
     std::vector<std::pair<PlaceId, FactorModel::PackedVector>> place_factors;
     place_factors.reserve(hint(Space::kPlaceProfiles));
@@ -1549,23 +1561,38 @@ Status Model::Load(const StateReader& reader, RowLoading row_loading) {
         if (!(r.I64(retrain_period_) && r.I64(install_at_) && r.done()))
           NoteCorrupt(bad, Space::kLearned);
       } else if (key == kAlsKey) {
-        std::string version;
+        std::string version, gram;
         AlsOptions o = options_.als;
         int64_t factors = 0;
         if (r.Str(version) && r.I64(factors) && r.F64(o.regularization) && r.F64(o.alpha) &&
-            r.done() && factors > 0 && factors <= 1024) {
+            factors > 0 && factors <= 1024 && (r.done() || (r.Str(gram) && r.done())) &&
+            (gram.empty() ||
+             gram.size() == sizeof(float) * static_cast<size_t>(factors * factors))) {
           o.factors = static_cast<int>(factors);
           als_header.emplace(std::move(version), o);
+          if (!gram.empty()) {
+            als_gram.resize(gram.size() / sizeof(float));
+            std::memcpy(als_gram.data(), gram.data(), gram.size());
+          }
+          als_ids.reserve(hint(Space::kPlaceProfiles));
+          als_values.reserve(hint(Space::kPlaceProfiles) * static_cast<size_t>(factors));
         } else {
           NoteCorrupt(bad, Space::kLearned);
         }
       } else if (key.starts_with(kAlsPlacePrefix)) {
-        AlsModel::Vector y;
-        if (!AlsModel::DecodeVector(value, y)) {
+        if (value.empty() || value.size() % sizeof(float) != 0) {
           NoteCorrupt(bad, Space::kLearned);
           return true;
         }
-        als_places.emplace_back(PlaceId(std::string(key.substr(kAlsPlacePrefix.size()))), y);
+        if (!als_header) return true;  // vectors of no model: left out, as before
+        // A vector of another dimension than the model's counts as zeros.
+        const auto f = static_cast<size_t>(als_header->second.factors);
+        const size_t at = als_values.size();
+        als_values.resize(at + f, 0.0f);
+        if (value.size() == f * sizeof(float)) {
+          std::memcpy(als_values.data() + at, value.data(), value.size());
+        }
+        als_ids.emplace_back(std::string(key.substr(kAlsPlacePrefix.size())));
       } else if (key.starts_with(kPlaceFactorPrefix) && FactorModel::Decode(value, v)) {
         place_factors.emplace_back(PlaceId(std::string(key.substr(kPlaceFactorPrefix.size()))), v);
       } else {
@@ -1577,7 +1604,9 @@ Status Model::Load(const StateReader& reader, RowLoading row_loading) {
     if (s.ok() && skipped) s = reader.ScanFrom(Space::kLearned, after_users, learned);
     if (!s.ok()) return s;
     if (als_header) {
-      als_ = AlsModel::FromPlaces(als_header->first, als_header->second, std::move(als_places));
+      als_ = AlsModel::FromStored(als_header->first, als_header->second, std::move(als_ids),
+                                  als_values, als_gram.empty() ? nullptr : als_gram.data());
+      std::vector<float>().swap(als_values);
     }
     started_here_ = false;  // a retrain in flight when the store was written is not running now
     s = reader.Scan(Space::kMeta, [&](std::string_view key, std::string_view value) {

@@ -212,18 +212,31 @@ TEST(AlsTest, ManyBlocksGiveBitIdenticalFactorsOnOneOrThreeThreads) {
   EXPECT_EQ(loss_one, loss_three);
 }
 
-TEST(AlsTest, StoredPlaceVectorsRestoreTheSameFoldIn) {
+// Restored from its stored vectors (in any order) with or without its stored Gram matrix, a
+// model has the trained one's places, vectors and Gram matrix bit for bit, so fold-ins (and
+// answers) after a restart equal those before it.
+TEST(AlsTest, StoredPlaceVectorsRestoreTheSameModel) {
   const auto m = AlsModel::Train(TwoGroups(), Small(), "v1");
-  std::vector<std::pair<PlaceId, AlsModel::Vector>> stored;
-  for (const PlaceId& p : m->place_ids()) {
+  const int f = Small().factors;
+  std::vector<PlaceId> ids;
+  std::vector<float> values;
+  for (size_t i = m->place_count(); i-- > 0;) {
+    ids.push_back(m->place_ids()[i]);
+    const std::string bytes = AlsModel::EncodeVector(m->VectorAt(i), f);
     AlsModel::Vector v;
-    ASSERT_TRUE(AlsModel::DecodeVector(AlsModel::EncodeVector(m->PlaceVector(p), 4), v));
-    stored.emplace_back(p, v);
+    ASSERT_TRUE(AlsModel::DecodeVector(bytes, v));
+    values.insert(values.end(), v.data(), v.data() + f);
   }
-  std::reverse(stored.begin(), stored.end());
-  const auto back = AlsModel::FromPlaces("v1", Small(), stored);
+  const auto computed = AlsModel::FromStored("v1", Small(), ids, values);
+  const auto stored = AlsModel::FromStored("v1", Small(), ids, values, m->gram().data());
   const std::vector<std::pair<PlaceId, double>> history = {{PlaceId("b2"), 3}, {PlaceId("a1"), 1}};
-  EXPECT_EQ(*m->FoldIn(history), *back->FoldIn(history));
+  for (const auto& back : {computed, stored}) {
+    EXPECT_EQ(back->version(), "v1");
+    EXPECT_EQ(back->place_ids(), m->place_ids());
+    EXPECT_EQ(back->place_factors(), m->place_factors());
+    EXPECT_EQ(back->gram(), m->gram());
+    EXPECT_EQ(*m->FoldIn(history), *back->FoldIn(history));
+  }
 }
 
 // The model's schedule: a retrain starts at the first event of a new UTC day and is installed

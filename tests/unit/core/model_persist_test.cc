@@ -300,6 +300,43 @@ TEST(ModelPersistenceTest, LoadedModelGivesTheSameLearnedAnswers) {
   }
 }
 
+// The retrained model's header ends with its Gram matrix; a store written before it did is
+// read the same, the matrix computed as the training computed it.
+TEST(ModelPersistenceTest, AnAlsHeaderWithoutItsGramMatrixLoadsTheSameModel) {
+  MapState state;
+  const Model original = MakeModelWithHistory(state);
+  ASSERT_NE(original.als(), nullptr);
+  const std::optional<std::string> header = state.Get(Space::kLearned, "als");
+  ASSERT_TRUE(header.has_value());
+  std::string version;
+  int64_t factors = 0;
+  double regularization = 0, alpha = 0;
+  std::string gram;
+  ByteReader r(*header);
+  ASSERT_TRUE(r.Str(version) && r.I64(factors) && r.F64(regularization) && r.F64(alpha) &&
+              r.Str(gram) && r.done());
+  EXPECT_EQ(gram.size(), sizeof(float) * static_cast<size_t>(factors * factors));
+  state.Put(Space::kLearned, "als",
+            ByteWriter().Str(version).I64(factors).F64(regularization).F64(alpha).Take());
+  Model loaded(ModelOptions{});
+  ASSERT_TRUE(loaded.Load(state).ok());
+  ASSERT_NE(loaded.als(), nullptr);
+  EXPECT_EQ(loaded.als()->place_ids(), original.als()->place_ids());
+  EXPECT_EQ(loaded.als()->place_factors(), original.als()->place_factors());
+  EXPECT_EQ(loaded.als()->gram(), original.als()->gram());
+  const LearnedScorer scorer;
+  for (const Query& q : SomeQueries()) {
+    ExpectSameAnswer(Recommend(original, scorer, q, {}), Recommend(loaded, scorer, q, {}),
+                     q.request_id + (q.position ? " with position" : ""));
+  }
+  // A Gram matrix of another size is a corrupt header.
+  state.Put(
+      Space::kLearned, "als",
+      ByteWriter().Str(version).I64(factors).F64(regularization).F64(alpha).Str("xxxx").Take());
+  Model corrupt(ModelOptions{});
+  EXPECT_FALSE(corrupt.Load(state).ok());
+}
+
 TEST(ModelPersistenceTest, PersistWritesOnlyWhatChangedSinceTheLastPersist) {
   Model m = MakeModel();
   MapState state;
