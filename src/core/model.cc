@@ -12,7 +12,6 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <future>
 #include <limits>
 
@@ -1539,7 +1538,7 @@ Status Model::Load(const StateReader& reader, RowLoading row_loading) {
     // The retrained model: its header (which sorts before its place vectors), the places'
     // ids and their vectors one after the other.
     std::optional<std::pair<std::string, AlsOptions>> als_header;
-    std::vector<float> als_gram;
+    AlsModel::Vector als_gram, als_vector;  // als_vector: each place's, decoded in turn
     std::vector<PlaceId> als_ids;
     std::vector<float> als_values;
     // Factor vectors belong to users and places with events (profiles).
@@ -1567,30 +1566,26 @@ Status Model::Load(const StateReader& reader, RowLoading row_loading) {
         if (r.Str(version) && r.I64(factors) && r.F64(o.regularization) && r.F64(o.alpha) &&
             factors > 0 && factors <= 1024 && (r.done() || (r.Str(gram) && r.done())) &&
             (gram.empty() ||
-             gram.size() == sizeof(float) * static_cast<size_t>(factors * factors))) {
+             (AlsModel::DecodeVector(gram, als_gram) && als_gram.size() == factors * factors))) {
           o.factors = static_cast<int>(factors);
           als_header.emplace(std::move(version), o);
-          if (!gram.empty()) {
-            als_gram.resize(gram.size() / sizeof(float));
-            std::memcpy(als_gram.data(), gram.data(), gram.size());
-          }
           als_ids.reserve(hint(Space::kPlaceProfiles));
           als_values.reserve(hint(Space::kPlaceProfiles) * static_cast<size_t>(factors));
         } else {
           NoteCorrupt(bad, Space::kLearned);
         }
       } else if (key.starts_with(kAlsPlacePrefix)) {
-        if (value.empty() || value.size() % sizeof(float) != 0) {
+        if (!AlsModel::DecodeVector(value, als_vector)) {
           NoteCorrupt(bad, Space::kLearned);
           return true;
         }
         if (!als_header) return true;  // vectors of no model: left out, as before
         // A vector of another dimension than the model's counts as zeros.
-        const auto f = static_cast<size_t>(als_header->second.factors);
-        const size_t at = als_values.size();
-        als_values.resize(at + f, 0.0f);
-        if (value.size() == f * sizeof(float)) {
-          std::memcpy(als_values.data() + at, value.data(), value.size());
+        const int f = als_header->second.factors;
+        if (als_vector.size() == f) {
+          als_values.insert(als_values.end(), als_vector.data(), als_vector.data() + f);
+        } else {
+          als_values.resize(als_values.size() + static_cast<size_t>(f), 0.0f);
         }
         als_ids.emplace_back(std::string(key.substr(kAlsPlacePrefix.size())));
       } else if (key.starts_with(kPlaceFactorPrefix) && FactorModel::Decode(value, v)) {
@@ -1605,7 +1600,7 @@ Status Model::Load(const StateReader& reader, RowLoading row_loading) {
     if (!s.ok()) return s;
     if (als_header) {
       als_ = AlsModel::FromStored(als_header->first, als_header->second, std::move(als_ids),
-                                  als_values, als_gram.empty() ? nullptr : als_gram.data());
+                                  als_values, als_gram.size() == 0 ? nullptr : als_gram.data());
       std::vector<float>().swap(als_values);
     }
     started_here_ = false;  // a retrain in flight when the store was written is not running now
