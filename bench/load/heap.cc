@@ -52,27 +52,33 @@ class DroppingWriter final : public StateWriter {
 
 double HeapGiB() { return static_cast<double>(mallinfo2().uordblks) / kGiB; }
 
-// What the rows that grow with events hold: {"entries", "largest", "in_rows_over_1k"} of the
-// co-visit and the transition rows, and the user-place entries of all histories.
+// What the rows that grow with events hold: {"entries", "largest", "in_rows_over_1k",
+// "heap_gib"} of the co-visit and the transition rows, and the user-place entries of all
+// histories with the heap their arrays take.
 std::string RowsJson(const Model& model) {
   auto rows = [&](auto row_at) {
-    int64_t entries = 0, largest = 0, over_1k = 0;
+    int64_t entries = 0, largest = 0, over_1k = 0, bytes = 0;
     for (uint32_t n = 0; n < model.place_count(); ++n) {
       const Model::PlaceCounts* row = row_at(n);
       const int64_t size = row != nullptr ? static_cast<int64_t>(row->size()) : 0;
+      bytes += row != nullptr ? static_cast<int64_t>(row->heap_bytes()) : 0;
       entries += size;
       largest = std::max(largest, size);
       if (size > 1000) over_1k += size;
     }
     return "{\"entries\":" + std::to_string(entries) + ",\"largest\":" + std::to_string(largest) +
-           ",\"in_rows_over_1k\":" + std::to_string(over_1k) + "}";
+           ",\"in_rows_over_1k\":" + std::to_string(over_1k) +
+           ",\"heap_gib\":" + std::to_string(static_cast<double>(bytes) / kGiB) + "}";
   };
-  int64_t history = 0;
-  for (const auto& [user, state] : model.users())
+  int64_t history = 0, history_bytes = 0;
+  for (const auto& [user, state] : model.users()) {
     history += static_cast<int64_t>(state.history.size());
+    history_bytes += static_cast<int64_t>(state.history.capacity() * sizeof(UserPlaceEntry));
+  }
   return "{\"covisits\":" + rows([&](uint32_t n) { return model.CoVisits(n); }) +
          ",\"transitions\":" + rows([&](uint32_t n) { return model.TransitionsFrom(n); }) +
-         ",\"history_entries\":" + std::to_string(history) + "}";
+         ",\"history_entries\":" + std::to_string(history) +
+         ",\"history_heap_gib\":" + std::to_string(static_cast<double>(history_bytes) / kGiB) + "}";
 }
 
 }  // namespace

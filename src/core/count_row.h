@@ -1,11 +1,18 @@
 // CountRow: counts by place index (Model's dense place numbers), for the co-visitation and
 // transition rows. Nearly every pair is seen once (98% of co-visit entries and 96% of
 // transition entries at 1M places, 1M users, 2M events), so a row keeps the keys counted once
-// in 4 bytes each and only those counted more with their count (8 bytes), both sorted, in one
-// array that grows by a quarter (a hash map of place ids took ~100 bytes an entry; sorted
-// (key, count) pairs in a doubling array ~11). Lookups are binary searches in contiguous
-// memory; iteration (entries counted more, then those counted once, each part by key)
-// carries no meaning: every reader orders what it takes by place id.
+// apart from those counted more (8 bytes each, key and count), both sorted, in one array of
+// 16-bit words that grows by a quarter. The keys counted once take 4 bytes each in a small
+// row; once a row has many of them and they share their high 16 bits in groups (at 1M places
+// a key's high half is one of 16), they are kept as buckets of low halves, 2 bytes a key plus
+// 4 bytes a bucket: co-visit rows hold most of what the model gains per event (262M entries
+// at 50M events), and this halves them (bench/README "Session of 2026-12-07, eleventh").
+// A hash map of place ids took ~100 bytes an entry; sorted (key, count) pairs ~11.
+//
+// Lookups are binary searches in contiguous memory (after a scan of the buckets, at most 16
+// at 1M places). Iteration (entries counted more, then those counted once, each part by key)
+// carries no meaning: every reader orders what it takes by place id. Which layout a row uses
+// is never visible outside it.
 //
 // Counts are of users and visits. A count saturates at 2^32 - 1 instead of wrapping; one that
 // comes to 0 (a row installed with a lower count) leaves the row.
@@ -25,100 +32,92 @@ class CountRow {
 
   // Adds `delta` to the count of `key` (an absent key counts 0; the sum is kept in
   // [0, kMaxCount]).
-  void Add(uint32_t key, int64_t delta) {
-    if (delta == 0) return;
-    const size_t m = FindMany(key);
-    if (m < many() && ManyKey(m) == key) {
-      const int64_t n = Clamp(int64_t{data_[2 + 2 * m]} + delta);
-      if (n >= 2) {
-        data_[2 + 2 * m] = static_cast<uint32_t>(n);
-        return;
-      }
-      EraseMany(m);
-      if (n == 1) InsertOne(FindOne(key), key);
-      return;
-    }
-    const size_t o = FindOne(key);
-    const bool once = o < ones() && data_[1 + 2 * many() + o] == key;
-    const int64_t n = Clamp((once ? 1 : 0) + delta);
-    if (n == (once ? 1 : 0)) return;
-    if (once) Erase(1 + 2 * many() + o, 1);
-    if (n == 1) {
-      InsertOne(o, key);
-    } else if (n > 1) {
-      InsertMany(m, key, static_cast<uint32_t>(n));
-    }
-  }
+  void Add(uint32_t key, int64_t delta);
   // The count of `key`; 0 when absent.
   int64_t Get(uint32_t key) const {
     const size_t m = FindMany(key);
-    if (m < many() && ManyKey(m) == key) return data_[2 + 2 * m];
-    const size_t o = FindOne(key);
-    return o < ones() && data_[1 + 2 * many() + o] == key ? 1 : 0;
+    if (m < many() && ManyKey(m) == key) return ManyCount(m);
+    return FindOne(key).found ? 1 : 0;
   }
   // Builds a row from (key, count) pairs in any order, each key once.
-  static CountRow FromUnsorted(std::vector<std::pair<uint32_t, int64_t>> entries) {
-    std::sort(entries.begin(), entries.end());
-    CountRow row;
-    size_t m = 0, o = 0;
-    for (const auto& [key, n] : entries) {
-      const uint32_t c = Clamp(n);
-      m += c > 1;
-      o += c == 1;
-    }
-    if (m + o == 0) return row;
-    row.data_.reserve(1 + 2 * m + o);
-    row.data_.push_back(static_cast<uint32_t>(m));
-    for (const auto& [key, n] : entries) {
-      if (const uint32_t c = Clamp(n); c > 1) {
-        row.data_.push_back(key);
-        row.data_.push_back(c);
-      }
-    }
-    for (const auto& [key, n] : entries) {
-      if (Clamp(n) == 1) row.data_.push_back(key);
-    }
-    return row;
-  }
+  static CountRow FromUnsorted(std::vector<std::pair<uint32_t, int64_t>> entries);
 
   // Keeps at most `keep` of the entries counted once (those counted more all stay): the
   // ones of lowest rank(key), ties by key, calling dropped(key) for each one removed.
   template <class Rank, class Dropped>
   void KeepOnes(size_t keep, Rank rank, Dropped dropped) {
-    const size_t first = 1 + 2 * many(), n = ones();
+    const size_t n = ones();
     if (n <= keep) return;
     std::vector<std::pair<uint64_t, uint32_t>> ranked;
     ranked.reserve(n);
-    for (size_t i = 0; i < n; ++i) ranked.emplace_back(rank(data_[first + i]), data_[first + i]);
+    ForEachOne([&](uint32_t key) { ranked.emplace_back(rank(key), key); });
     const auto cut = ranked.begin() + static_cast<std::ptrdiff_t>(keep);
     std::nth_element(ranked.begin(), cut, ranked.end());
     for (auto it = cut; it != ranked.end(); ++it) dropped(it->second);
-    ranked.erase(cut, ranked.end());
-    std::sort(ranked.begin(), ranked.end(),
-              [](const auto& a, const auto& b) { return a.second < b.second; });
-    data_.resize(first + keep);
-    for (size_t i = 0; i < keep; ++i) data_[first + i] = ranked[i].second;
-    if (data_.size() == 1) data_.clear();
+    std::vector<uint32_t> kept;
+    kept.reserve(keep);
+    for (auto it = ranked.begin(); it != cut; ++it) kept.push_back(it->second);
+    std::sort(kept.begin(), kept.end());
+    SetOnes(kept);
+  }
+
+  // Calls f(key, count) for every entry: those counted more, then those counted once.
+  template <class F>
+  void ForEach(F f) const {
+    for (size_t i = 0; i < many(); ++i) f(ManyKey(i), int64_t{ManyCount(i)});
+    ForEachOne([&](uint32_t key) { f(key, int64_t{1}); });
   }
 
   size_t size() const { return many() + ones(); }
   // Entries counted once.
-  size_t ones() const { return data_.empty() ? 0 : data_.size() - 1 - 2 * many(); }
-  bool empty() const { return data_.empty(); }
-  // Entry i (0 <= i < size()).
-  uint32_t key(size_t i) const {
-    return i < many() ? ManyKey(i) : data_[1 + 2 * many() + (i - many())];
+  size_t ones() const {
+    if (d_.empty()) return 0;
+    const size_t rest = d_.size() - OnesBegin();
+    return buckets() == 0 ? rest / 2 : rest - 2 * buckets();
   }
-  int64_t count(size_t i) const { return i < many() ? data_[2 + 2 * i] : 1; }
+  bool empty() const { return d_.empty(); }
+  // Entry i (0 <= i < size()), in ForEach's order. O(buckets) for an entry counted once:
+  // loops over a row use ForEach.
+  uint32_t key(size_t i) const;
+  int64_t count(size_t i) const { return i < many() ? ManyCount(i) : 1; }
+  // Bytes the row holds on the heap (its array's capacity).
+  size_t heap_bytes() const { return d_.capacity() * sizeof(uint16_t); }
+  // True when the keys counted once are kept in buckets of low halves (tests and reports).
+  bool bucketed() const { return buckets() > 0; }
 
  private:
-  // data_: empty, or [m, m (key, count) pairs with count >= 2 by key, the keys counted once].
-  size_t many() const { return data_.empty() ? 0 : data_[0]; }
-  uint32_t ManyKey(size_t i) const { return data_[1 + 2 * i]; }
+  // d_: empty, or [m (2 words), b (2 words), m entries (key, count: 2 words each) by key,
+  // then the keys counted once]. With b == 0 those are keys of 2 words each, by key; with
+  // b > 0, b buckets (high half, keys in it - 1) by high half, then each bucket's low halves
+  // in order. A u32 is two words, low word first.
+  //
+  // Buckets pay when a row has many keys counted once per high half: a row takes them at 64
+  // such keys (checked again each time that number doubles) when they are at least 4 keys a
+  // bucket, and goes back below 32 keys or 2 keys a bucket. FromUnsorted and KeepOnes choose
+  // afresh.
+  static constexpr size_t kBucketsFrom = 64;
+  static bool PreferBuckets(size_t ones, size_t buckets) {
+    return ones >= kBucketsFrom && 4 * buckets <= ones;
+  }
+  static bool KeepBuckets(size_t ones, size_t buckets) {
+    return ones >= kBucketsFrom / 2 && 2 * buckets <= ones;
+  }
+
+  uint32_t Word32(size_t at) const { return uint32_t{d_[at]} | uint32_t{d_[at + 1]} << 16; }
+  void SetWord32(size_t at, uint32_t v) {
+    d_[at] = static_cast<uint16_t>(v);
+    d_[at + 1] = static_cast<uint16_t>(v >> 16);
+  }
+  size_t many() const { return d_.empty() ? 0 : Word32(0); }
+  size_t buckets() const { return d_.empty() ? 0 : Word32(2); }
+  uint32_t ManyKey(size_t i) const { return Word32(4 + 4 * i); }
+  uint32_t ManyCount(size_t i) const { return Word32(6 + 4 * i); }
+  // Where the keys counted once (or their buckets) begin.
+  size_t OnesBegin() const { return 4 + 4 * many(); }
   static uint32_t Clamp(int64_t n) {
     return static_cast<uint32_t>(std::clamp<int64_t>(n, 0, kMaxCount));
   }
-  // The position of the first entry counted more (counted once) whose key is not below `key`.
+  // The position of the first entry counted more whose key is not below `key`.
   size_t FindMany(uint32_t key) const {
     size_t lo = 0, hi = many();
     while (lo < hi) {
@@ -131,42 +130,46 @@ class CountRow {
     }
     return lo;
   }
-  size_t FindOne(uint32_t key) const {
-    if (data_.empty()) return 0;
-    const auto first = data_.begin() + static_cast<std::ptrdiff_t>(1 + 2 * many());
-    return static_cast<size_t>(std::lower_bound(first, data_.end(), key) - first);
-  }
-  // Makes room for `n` more values, growing by a quarter (the average row then wastes an
-  // eighth, where doubling wastes a quarter).
-  void Grow(size_t n) {
-    if (data_.size() + n > data_.capacity()) {
-      data_.reserve(std::max(data_.size() + n, data_.size() + data_.size() / 4 + 2));
+  // Where a key counted once is, or would go.
+  struct OneAt {
+    bool found = false;
+    size_t at = 0;           // word of the key (or of its low half), or where it would go
+    size_t bucket = 0;       // bucketed: the key's bucket, or where it would go
+    bool in_bucket = false;  // bucketed: the key's bucket exists
+  };
+  OneAt FindOne(uint32_t key) const;
+  template <class F>
+  void ForEachOne(F f) const {
+    if (d_.empty()) return;
+    const size_t begin = OnesBegin(), b = buckets();
+    if (b == 0) {
+      for (size_t at = begin; at < d_.size(); at += 2) f(Word32(at));
+      return;
+    }
+    size_t at = begin + 2 * b;
+    for (size_t k = 0; k < b; ++k) {
+      const uint32_t high = uint32_t{d_[begin + 2 * k]} << 16;
+      for (size_t end = at + d_[begin + 2 * k + 1] + 1; at < end; ++at) f(high | d_[at]);
     }
   }
-  void InsertOne(size_t at, uint32_t key) {
-    if (data_.empty()) data_.push_back(0);
-    Grow(1);
-    data_.insert(data_.begin() + static_cast<std::ptrdiff_t>(1 + 2 * many() + at), key);
+  // Makes room for `n` more words, growing by a quarter (the average row then wastes an
+  // eighth, where doubling wastes a quarter).
+  void Grow(size_t n) {
+    if (d_.size() + n > d_.capacity()) {
+      d_.reserve(std::max(d_.size() + n, d_.size() + d_.size() / 4 + 4));
+    }
   }
-  void InsertMany(size_t at, uint32_t key, uint32_t count) {
-    if (data_.empty()) data_.push_back(0);
-    Grow(2);
-    const uint32_t pair[2] = {key, count};
-    data_.insert(data_.begin() + static_cast<std::ptrdiff_t>(1 + 2 * at), pair, pair + 2);
-    ++data_[0];
-  }
-  void EraseMany(size_t at) {
-    Erase(1 + 2 * at, 2);
-    if (!data_.empty()) --data_[0];
-    if (data_.size() == 1) data_.clear();
-  }
-  void Erase(size_t at, size_t n) {
-    const auto first = data_.begin() + static_cast<std::ptrdiff_t>(at);
-    data_.erase(first, first + static_cast<std::ptrdiff_t>(n));
-    if (data_.size() == 1) data_.clear();
+  void InsertOne(uint32_t key);
+  void EraseOne(const OneAt& at);
+  void InsertMany(size_t at, uint32_t key, uint32_t count);
+  void EraseMany(size_t at);
+  // Replaces the keys counted once with `keys` (sorted, distinct), in the layout that pays.
+  void SetOnes(const std::vector<uint32_t>& keys);
+  void ClearIfEmpty() {
+    if (many() == 0 && ones() == 0) d_.clear();
   }
 
-  std::vector<uint32_t> data_;
+  std::vector<uint16_t> d_;
 };
 
 }  // namespace locus

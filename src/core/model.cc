@@ -855,12 +855,12 @@ void Model::BoundCovisits(uint32_t n, CountRow& row) {
   // restart renumbers places), so a restarted model cuts as the live one would.
   uint64_t salt = index_ids_[n].hash();
   size_t more = 0;
-  for (size_t i = 0; i < row.size(); ++i) {
-    if (const int64_t c = row.count(i); c > 1) {
+  row.ForEach([&](uint32_t, int64_t c) {
+    if (c > 1) {
       salt += static_cast<uint64_t>(c);
       ++more;
     }
-  }
+  });
   salt = Mix64(salt ^ more);
   row.KeepOnes(
       limit > more ? limit - more : 0,
@@ -2190,7 +2190,7 @@ void Model::InstallRow(int kind, uint32_t n, const std::vector<std::pair<PlaceId
   installed = CountRow::FromUnsorted(std::move(entries));
   if (kind == kTransitionRows) {
     int64_t out = 0;
-    for (size_t j = 0; j < installed.size(); ++j) out += installed.count(j);
+    installed.ForEach([&](uint32_t, int64_t count) { out += count; });
     transitions_out_[n] = out;
   }
   lazy_rows_->state[kind][n].store(2, std::memory_order_release);

@@ -202,9 +202,9 @@ std::vector<Candidate> GatherCandidates(const Model& model, const ActivityId& ac
       };
       if (profile->last_place) {
         if (const Model::PlaceCounts* row = model.TransitionsFrom(*profile->last_place)) {
-          for (size_t i = 0; i < row->size(); ++i) {
-            if (const PlaceEntry* p = listed(row->key(i))) add(p);
-          }
+          row->ForEach([&](uint32_t to, int64_t) {
+            if (const PlaceEntry* p = listed(to)) add(p);
+          });
         }
       }
       constexpr size_t kRecent = 8;
@@ -216,13 +216,12 @@ std::vector<Candidate> GatherCandidates(const Model& model, const ActivityId& ac
             row != nullptr ? model.PlaceInfo(model.IndexedId(profile->recent[i])) : nullptr;
         if (row == nullptr || info == nullptr) continue;
         neighbours.clear();
-        for (size_t j = 0; j < row->size(); ++j) {
-          const PlaceEntry* p = listed(row->key(j));
-          const int64_t both = row->count(j);
-          if (p == nullptr || p->profile == nullptr) continue;
+        row->ForEach([&](uint32_t other, int64_t both) {
+          const PlaceEntry* p = listed(other);
+          if (p == nullptr || p->profile == nullptr) return;
           const double llr = CovisitLlr(both, info->users, p->profile->users, model.user_count());
           if (llr > 0) neighbours.emplace_back(llr, p);
-        }
+        });
         const size_t keep = std::min(neighbours.size(), options.covisit_neighbours);
         std::partial_sort(
             neighbours.begin(), neighbours.begin() + static_cast<std::ptrdiff_t>(keep),

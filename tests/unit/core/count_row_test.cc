@@ -77,6 +77,119 @@ TEST(CountRowTest, ACountSaturatesInsteadOfWrapping) {
   EXPECT_EQ(built.Get(1), CountRow::kMaxCount);
 }
 
+// Every entry as ForEach and key(i) / count(i) see it; the two must agree.
+std::map<uint32_t, int64_t> Entries(const CountRow& row) {
+  std::map<uint32_t, int64_t> out;
+  size_t i = 0;
+  row.ForEach([&](uint32_t key, int64_t count) {
+    EXPECT_EQ(row.key(i), key) << i;
+    EXPECT_EQ(row.count(i), count) << i;
+    EXPECT_TRUE(out.emplace(key, count).second) << "key " << key << " twice";
+    ++i;
+  });
+  EXPECT_EQ(i, row.size());
+  return out;
+}
+
+TEST(CountRowTest, CountsLikeAMapThroughBothLayoutsAndBack) {
+  // Keys spread over 2^20 (16 high halves, as at 1M places), added and taken away, so rows
+  // go into buckets of low halves, grow and lose buckets, and go back to whole keys.
+  CountRow row;
+  std::map<uint32_t, int64_t> expected;
+  std::mt19937 rng(11);
+  bool was_bucketed = false, went_back = false;
+  for (int round = 0; round < 6; ++round) {
+    const int adds = round % 2 == 0 ? 3000 : 0;
+    for (int i = 0; i < adds; ++i) {
+      const uint32_t key = rng() % (1u << 20);
+      const int64_t delta = rng() % 10 == 0 ? 2 : 1;
+      row.Add(key, delta);
+      expected[key] += delta;
+      was_bucketed = was_bucketed || row.bucketed();
+    }
+    // Take most entries away again, one count at a time, some to zero.
+    std::vector<uint32_t> keys;
+    for (const auto& [key, n] : expected) keys.push_back(key);
+    std::shuffle(keys.begin(), keys.end(), rng);
+    // The last round takes all of most entries, leaving 20.
+    const bool last = round == 5;
+    const size_t take = last ? keys.size() - 20 : keys.size() * 9 / 10;
+    for (size_t i = 0; i < take; ++i) {
+      const int64_t delta = last ? -expected[keys[i]] : -1;
+      row.Add(keys[i], delta);
+      if ((expected[keys[i]] += delta) == 0) expected.erase(keys[i]);
+      went_back = went_back || (was_bucketed && !row.bucketed());
+      if (i % 500 == 0) {
+        ASSERT_EQ(Entries(row), expected) << "round " << round << " step " << i;
+      }
+    }
+    ASSERT_EQ(Entries(row), expected) << "round " << round;
+    for (const auto& [key, n] : expected) ASSERT_EQ(row.Get(key), n) << key;
+    for (int i = 0; i < 200; ++i) {
+      const uint32_t key = rng() % (1u << 20);
+      ASSERT_EQ(row.Get(key), expected.contains(key) ? expected[key] : 0) << key;
+    }
+  }
+  EXPECT_TRUE(was_bucketed) << "the row never took buckets";
+  EXPECT_TRUE(went_back) << "the row never went back to whole keys";
+  for (auto [key, n] : expected) row.Add(key, -n);
+  EXPECT_TRUE(row.empty());
+}
+
+TEST(CountRowTest, KeysCountedOnceShareTheirHighHalfInAboutTwoBytesEach) {
+  // 1,000 keys counted once among 2^20 (a popular place's co-visit row at 1M places), and
+  // 20 counted more: 2 bytes a key counted once, not 4.
+  std::mt19937 rng(5);
+  std::vector<std::pair<uint32_t, int64_t>> entries;
+  std::map<uint32_t, int64_t> unique;
+  while (unique.size() < 1020) unique.emplace(rng() % (1u << 20), unique.size() < 20 ? 3 : 1);
+  for (const auto& e : unique) entries.push_back(e);
+  CountRow added;
+  for (const auto& [key, n] : entries) added.Add(key, n);
+  const CountRow built = CountRow::FromUnsorted(entries);
+  for (const CountRow* row : std::vector<const CountRow*>{&added, &built}) {
+    EXPECT_TRUE(row->bucketed());
+    EXPECT_EQ(Entries(*row), unique);
+    const size_t least = 8 + 8 * 20 + 4 * 16 + 2 * 1000;
+    EXPECT_LE(row->heap_bytes(), least + least / 4 + 8) << "grown by a quarter at most";
+  }
+  // Keys that share no high half stay whole: 4 bytes each, not 6.
+  CountRow spread;
+  for (uint32_t k = 0; k < 200; ++k) spread.Add(k << 16, 1);
+  EXPECT_FALSE(spread.bucketed());
+  EXPECT_EQ(spread.size(), 200u);
+  EXPECT_EQ(spread.Get(7u << 16), 1);
+  EXPECT_LE(spread.heap_bytes(), (8 + 4 * 200) * 5 / 4 + 8);
+}
+
+TEST(CountRowTest, KeepOnesWorksOnABucketedRow) {
+  CountRow row;
+  std::mt19937 rng(3);
+  std::map<uint32_t, int64_t> expected;
+  while (expected.size() < 500) {
+    const uint32_t key = rng() % (1u << 19);
+    if (expected.emplace(key, 1).second) row.Add(key, 1);
+  }
+  row.Add(expected.begin()->first, 1);
+  expected.begin()->second = 2;
+  ASSERT_TRUE(row.bucketed());
+  std::vector<uint32_t> dropped;
+  row.KeepOnes(
+      100, [](uint32_t k) { return uint64_t{k}; }, [&](uint32_t k) { dropped.push_back(k); });
+  EXPECT_EQ(row.ones(), 100u);
+  EXPECT_EQ(dropped.size(), 399u);
+  // The lowest-ranked (here the lowest keys) stay, besides the one counted more.
+  std::map<uint32_t, int64_t> kept;
+  for (const auto& [key, n] : expected) {
+    if (n > 1 || kept.size() < 101) kept.emplace(key, n);
+  }
+  EXPECT_EQ(Entries(row), kept);
+  row.KeepOnes(
+      10, [](uint32_t k) { return uint64_t{k}; }, [](uint32_t) {});
+  EXPECT_FALSE(row.bucketed()) << "10 keys are kept whole";
+  EXPECT_EQ(row.size(), 11u);
+}
+
 TEST(CountRowTest, KeepOnesKeepsTheLowestRankedOnceCountedAndEveryEntryCountedMore) {
   CountRow row;
   for (uint32_t k = 10; k < 20; ++k) row.Add(k, 1);  // counted once

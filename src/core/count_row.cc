@@ -1,0 +1,208 @@
+#include "src/core/count_row.h"
+
+namespace locus {
+
+void CountRow::Add(uint32_t key, int64_t delta) {
+  if (delta == 0) return;
+  const size_t m = FindMany(key);
+  if (m < many() && ManyKey(m) == key) {
+    const int64_t n = Clamp(int64_t{ManyCount(m)} + delta);
+    if (n >= 2) {
+      SetWord32(6 + 4 * m, static_cast<uint32_t>(n));
+      return;
+    }
+    EraseMany(m);
+    if (n == 1) InsertOne(key);
+    ClearIfEmpty();
+    return;
+  }
+  const OneAt one = FindOne(key);
+  const int64_t before = one.found ? 1 : 0;
+  const int64_t n = Clamp(before + delta);
+  if (n == before) return;
+  if (one.found) EraseOne(one);
+  if (n == 1) {
+    InsertOne(key);
+  } else if (n > 1) {
+    InsertMany(m, key, static_cast<uint32_t>(n));  // the entries counted more did not move
+  }
+  ClearIfEmpty();
+}
+
+CountRow CountRow::FromUnsorted(std::vector<std::pair<uint32_t, int64_t>> entries) {
+  std::sort(entries.begin(), entries.end());
+  CountRow row;
+  std::vector<uint32_t> ones;
+  size_t m = 0;
+  for (const auto& [key, n] : entries) {
+    const uint32_t c = Clamp(n);
+    m += c > 1;
+    if (c == 1) ones.push_back(key);
+  }
+  if (m + ones.size() == 0) return row;
+  row.d_.reserve(4 + 4 * m);  // SetOnes makes the room the keys counted once need
+  row.d_.assign(4, 0);
+  row.SetWord32(0, static_cast<uint32_t>(m));
+  for (const auto& [key, n] : entries) {
+    if (const uint32_t c = Clamp(n); c > 1) {
+      row.d_.insert(row.d_.end(), {static_cast<uint16_t>(key), static_cast<uint16_t>(key >> 16),
+                                   static_cast<uint16_t>(c), static_cast<uint16_t>(c >> 16)});
+    }
+  }
+  row.SetOnes(ones);
+  return row;
+}
+
+uint32_t CountRow::key(size_t i) const {
+  if (i < many()) return ManyKey(i);
+  size_t j = i - many();
+  const size_t begin = OnesBegin(), b = buckets();
+  if (b == 0) return Word32(begin + 2 * j);
+  size_t at = begin + 2 * b;
+  for (size_t k = 0;; ++k) {
+    const size_t n = size_t{d_[begin + 2 * k + 1]} + 1;
+    if (j < n) return uint32_t{d_[begin + 2 * k]} << 16 | d_[at + j];
+    j -= n;
+    at += n;
+  }
+}
+
+CountRow::OneAt CountRow::FindOne(uint32_t key) const {
+  OneAt r;
+  if (d_.empty()) return r;
+  const size_t begin = OnesBegin(), b = buckets();
+  if (b == 0) {
+    size_t lo = 0, hi = (d_.size() - begin) / 2;
+    while (lo < hi) {
+      const size_t mid = (lo + hi) / 2;
+      if (Word32(begin + 2 * mid) < key) {
+        lo = mid + 1;
+      } else {
+        hi = mid;
+      }
+    }
+    r.at = begin + 2 * lo;
+    r.found = r.at < d_.size() && Word32(r.at) == key;
+    return r;
+  }
+  const auto high = static_cast<uint16_t>(key >> 16), low = static_cast<uint16_t>(key);
+  size_t at = begin + 2 * b, k = 0;
+  for (; k < b && d_[begin + 2 * k] < high; ++k) at += size_t{d_[begin + 2 * k + 1]} + 1;
+  r.bucket = k;
+  r.in_bucket = k < b && d_[begin + 2 * k] == high;
+  r.at = at;
+  if (!r.in_bucket) return r;
+  const auto first = d_.begin() + static_cast<std::ptrdiff_t>(at);
+  const auto last = first + d_[begin + 2 * k + 1] + 1;
+  const auto it = std::lower_bound(first, last, low);
+  r.at = static_cast<size_t>(it - d_.begin());
+  r.found = it != last && *it == low;
+  return r;
+}
+
+void CountRow::InsertOne(uint32_t key) {
+  if (d_.empty()) d_.assign(4, 0);
+  const OneAt one = FindOne(key);
+  const size_t begin = OnesBegin(), b = buckets();
+  const auto at = [&](size_t i) { return d_.begin() + static_cast<std::ptrdiff_t>(i); };
+  if (b == 0) {
+    Grow(2);
+    d_.insert(at(one.at), {static_cast<uint16_t>(key), static_cast<uint16_t>(key >> 16)});
+    const size_t n = ones();
+    if (n >= kBucketsFrom && (n & (n - 1)) == 0) {
+      std::vector<uint32_t> keys;
+      keys.reserve(n);
+      ForEachOne([&](uint32_t k) { keys.push_back(k); });
+      SetOnes(keys);  // buckets when they pay
+    }
+    return;
+  }
+  if (one.in_bucket) {
+    Grow(1);
+    d_.insert(at(one.at), static_cast<uint16_t>(key));
+    ++d_[begin + 2 * one.bucket + 1];
+    return;
+  }
+  // A new bucket: its low half first (the buckets before it do not move), then the bucket.
+  Grow(3);
+  d_.insert(at(one.at), static_cast<uint16_t>(key));
+  d_.insert(at(begin + 2 * one.bucket), {static_cast<uint16_t>(key >> 16), uint16_t{0}});
+  SetWord32(2, static_cast<uint32_t>(b + 1));
+}
+
+void CountRow::EraseOne(const OneAt& one) {
+  const size_t begin = OnesBegin(), b = buckets();
+  const auto at = [&](size_t i) { return d_.begin() + static_cast<std::ptrdiff_t>(i); };
+  if (b == 0) {
+    d_.erase(at(one.at), at(one.at + 2));
+    return;
+  }
+  d_.erase(at(one.at));
+  uint16_t& n = d_[begin + 2 * one.bucket + 1];
+  if (n > 0) {
+    --n;
+  } else {
+    d_.erase(at(begin + 2 * one.bucket), at(begin + 2 * one.bucket + 2));
+    SetWord32(2, static_cast<uint32_t>(b - 1));
+  }
+  if (const size_t left = ones(); !KeepBuckets(left, buckets())) {
+    std::vector<uint32_t> keys;
+    keys.reserve(left);
+    ForEachOne([&](uint32_t k) { keys.push_back(k); });
+    SetOnes(keys);  // back to whole keys
+  }
+}
+
+void CountRow::InsertMany(size_t i, uint32_t key, uint32_t count) {
+  if (d_.empty()) d_.assign(4, 0);
+  Grow(4);
+  d_.insert(d_.begin() + static_cast<std::ptrdiff_t>(4 + 4 * i),
+            {static_cast<uint16_t>(key), static_cast<uint16_t>(key >> 16),
+             static_cast<uint16_t>(count), static_cast<uint16_t>(count >> 16)});
+  SetWord32(0, static_cast<uint32_t>(many() + 1));
+}
+
+void CountRow::EraseMany(size_t i) {
+  const auto first = d_.begin() + static_cast<std::ptrdiff_t>(4 + 4 * i);
+  d_.erase(first, first + 4);
+  SetWord32(0, static_cast<uint32_t>(many() - 1));
+}
+
+void CountRow::SetOnes(const std::vector<uint32_t>& keys) {
+  if (d_.empty()) {
+    if (keys.empty()) return;
+    d_.assign(4, 0);
+  }
+  size_t b = 0;
+  for (size_t i = 0; i < keys.size(); ++i) b += i == 0 || keys[i] >> 16 != keys[i - 1] >> 16;
+  const bool bucketed = PreferBuckets(keys.size(), b);
+  // Exactly the room needed; a row that shrank a lot (into buckets, or cut) gives the rest
+  // back.
+  const size_t words = OnesBegin() + (bucketed ? 2 * b + keys.size() : 2 * keys.size());
+  if (d_.capacity() < words || d_.capacity() > words + words / 2 + 8) {
+    std::vector<uint16_t> fresh;
+    fresh.reserve(words);
+    fresh.assign(d_.begin(), d_.begin() + static_cast<std::ptrdiff_t>(OnesBegin()));
+    d_.swap(fresh);
+  } else {
+    d_.resize(OnesBegin());
+  }
+  if (!bucketed) {
+    SetWord32(2, 0);
+    for (uint32_t key : keys) {
+      d_.insert(d_.end(), {static_cast<uint16_t>(key), static_cast<uint16_t>(key >> 16)});
+    }
+    ClearIfEmpty();
+    return;
+  }
+  SetWord32(2, static_cast<uint32_t>(b));
+  for (size_t i = 0; i < keys.size();) {
+    size_t j = i;
+    while (j < keys.size() && keys[j] >> 16 == keys[i] >> 16) ++j;
+    d_.insert(d_.end(), {static_cast<uint16_t>(keys[i] >> 16), static_cast<uint16_t>(j - i - 1)});
+    i = j;
+  }
+  for (uint32_t key : keys) d_.push_back(static_cast<uint16_t>(key));
+}
+
+}  // namespace locus
