@@ -20,7 +20,7 @@ void CountRow::Add(uint32_t key, int64_t delta) {
   const int64_t before = one.found ? 1 : 0;
   const int64_t n = Clamp(before + delta);
   if (n == before) return;
-  if (one.found) EraseOne(one);
+  if (one.found) EraseOne(one, key);
   if (n == 1) {
     InsertOne(key);
   } else if (n > 1) {
@@ -40,7 +40,7 @@ CountRow CountRow::FromUnsorted(std::vector<std::pair<uint32_t, int64_t>> entrie
     if (c == 1) ones.push_back(key);
   }
   if (m + ones.size() == 0) return row;
-  row.d_.reserve(4 + 4 * m);  // SetOnes makes the room the keys counted once need
+  row.d_.reserve(4 + 4 * m);  // SetOnes makes the exact room the keys counted once need
   row.d_.assign(4, 0);
   row.SetWord32(0, static_cast<uint32_t>(m));
   for (const auto& [key, n] : entries) {
@@ -56,8 +56,21 @@ CountRow CountRow::FromUnsorted(std::vector<std::pair<uint32_t, int64_t>> entrie
 uint32_t CountRow::key(size_t i) const {
   if (i < many()) return ManyKey(i);
   size_t j = i - many();
-  const size_t begin = OnesBegin(), b = buckets();
-  if (b == 0) return Word32(begin + 2 * j);
+  const size_t begin = OnesBegin();
+  switch (layout()) {
+    case Layout::kWhole:
+      return Word32(begin + 2 * j);
+    case Layout::kDeltas: {
+      uint32_t found = 0;
+      ForEachOne([&](uint32_t k) {
+        if (j-- == 0) found = k;
+      });
+      return found;
+    }
+    case Layout::kBuckets:
+      break;
+  }
+  const size_t b = buckets();
   size_t at = begin + 2 * b;
   for (size_t k = 0;; ++k) {
     const size_t n = size_t{d_[begin + 2 * k + 1]} + 1;
@@ -70,21 +83,29 @@ uint32_t CountRow::key(size_t i) const {
 CountRow::OneAt CountRow::FindOne(uint32_t key) const {
   OneAt r;
   if (d_.empty()) return r;
-  const size_t begin = OnesBegin(), b = buckets();
-  if (b == 0) {
-    size_t lo = 0, hi = (d_.size() - begin) / 2;
-    while (lo < hi) {
-      const size_t mid = (lo + hi) / 2;
-      if (Word32(begin + 2 * mid) < key) {
-        lo = mid + 1;
-      } else {
-        hi = mid;
+  const size_t begin = OnesBegin();
+  switch (layout()) {
+    case Layout::kWhole: {
+      size_t lo = 0, hi = (d_.size() - begin) / 2;
+      while (lo < hi) {
+        const size_t mid = (lo + hi) / 2;
+        if (Word32(begin + 2 * mid) < key) {
+          lo = mid + 1;
+        } else {
+          hi = mid;
+        }
       }
+      r.at = begin + 2 * lo;
+      r.found = r.at < d_.size() && Word32(r.at) == key;
+      return r;
     }
-    r.at = begin + 2 * lo;
-    r.found = r.at < d_.size() && Word32(r.at) == key;
-    return r;
+    case Layout::kDeltas:  // changes lay the row out again: only `found` is used
+      ForEachOne([&](uint32_t k) { r.found = r.found || k == key; });
+      return r;
+    case Layout::kBuckets:
+      break;
   }
+  const size_t b = buckets();
   const auto high = static_cast<uint16_t>(key >> 16), low = static_cast<uint16_t>(key);
   size_t at = begin + 2 * b, k = 0;
   for (; k < b && d_[begin + 2 * k] < high; ++k) at += size_t{d_[begin + 2 * k + 1]} + 1;
@@ -100,8 +121,25 @@ CountRow::OneAt CountRow::FindOne(uint32_t key) const {
   return r;
 }
 
+void CountRow::ReplaceSmall(uint32_t key, bool add) {
+  uint32_t keys[kSmall + 1];
+  size_t n = 0;
+  bool placed = !add;
+  ForEachOne([&](uint32_t k) {
+    if (!placed && key < k) {
+      keys[n++] = key;
+      placed = true;
+    }
+    if (add || k != key) keys[n++] = k;
+  });
+  if (!placed) keys[n++] = key;
+  SetOnes(std::span<const uint32_t>(keys, n), /*exact=*/false);
+}
+
 void CountRow::InsertOne(uint32_t key) {
   if (d_.empty()) d_.assign(4, 0);
+  // A small row, or one of deltas growing past them (they hold at most kSmall keys).
+  if (ones() < kSmall || layout() == Layout::kDeltas) return ReplaceSmall(key, true);
   const OneAt one = FindOne(key);
   const size_t begin = OnesBegin(), b = buckets();
   const auto at = [&](size_t i) { return d_.begin() + static_cast<std::ptrdiff_t>(i); };
@@ -109,11 +147,11 @@ void CountRow::InsertOne(uint32_t key) {
     Grow(2);
     d_.insert(at(one.at), {static_cast<uint16_t>(key), static_cast<uint16_t>(key >> 16)});
     const size_t n = ones();
-    if (n >= kBucketsFrom && (n & (n - 1)) == 0) {
+    if ((n & (n - 1)) == 0) {  // a power of two: do buckets pay now?
       std::vector<uint32_t> keys;
       keys.reserve(n);
       ForEachOne([&](uint32_t k) { keys.push_back(k); });
-      SetOnes(keys);  // buckets when they pay
+      SetOnes(keys, /*exact=*/false);
     }
     return;
   }
@@ -130,7 +168,8 @@ void CountRow::InsertOne(uint32_t key) {
   SetWord32(2, static_cast<uint32_t>(b + 1));
 }
 
-void CountRow::EraseOne(const OneAt& one) {
+void CountRow::EraseOne(const OneAt& one, uint32_t key) {
+  if (ones() <= kSmall + 1) return ReplaceSmall(key, false);
   const size_t begin = OnesBegin(), b = buckets();
   const auto at = [&](size_t i) { return d_.begin() + static_cast<std::ptrdiff_t>(i); };
   if (b == 0) {
@@ -149,7 +188,7 @@ void CountRow::EraseOne(const OneAt& one) {
     std::vector<uint32_t> keys;
     keys.reserve(left);
     ForEachOne([&](uint32_t k) { keys.push_back(k); });
-    SetOnes(keys);  // back to whole keys
+    SetOnes(keys, /*exact=*/false);
   }
 }
 
@@ -168,41 +207,67 @@ void CountRow::EraseMany(size_t i) {
   SetWord32(0, static_cast<uint32_t>(many() - 1));
 }
 
-void CountRow::SetOnes(const std::vector<uint32_t>& keys) {
+void CountRow::SetOnes(std::span<const uint32_t> keys, bool exact) {
   if (d_.empty()) {
     if (keys.empty()) return;
     d_.assign(4, 0);
   }
-  size_t b = 0;
-  for (size_t i = 0; i < keys.size(); ++i) b += i == 0 || keys[i] >> 16 != keys[i - 1] >> 16;
-  const bool bucketed = PreferBuckets(keys.size(), b);
-  // Exactly the room needed; a row that shrank a lot (into buckets, or cut) gives the rest
-  // back.
-  const size_t words = OnesBegin() + (bucketed ? 2 * b + keys.size() : 2 * keys.size());
-  if (d_.capacity() < words || d_.capacity() > words + words / 2 + 8) {
+  const size_t n = keys.size();
+  size_t b = 0, escapes = 0;
+  for (size_t i = 0; i < n; ++i) {
+    b += i == 0 || keys[i] >> 16 != keys[i - 1] >> 16;
+    escapes += i > 0 && keys[i] - keys[i - 1] >= kEscape;
+  }
+  // Words of each layout that may be used (none is smaller than whole keys when n < 2).
+  const size_t whole = 2 * n;
+  const size_t deltas = n >= 2 && n <= kSmall ? n + 1 + 2 * escapes : SIZE_MAX;
+  const size_t bucketed = PreferBuckets(n, b) ? 2 * b + n : SIZE_MAX;
+  const size_t ones_words = std::min({whole, deltas, bucketed});
+  const size_t words = OnesBegin() + ones_words;
+  // Room for `words`: exactly, or grown by a quarter (from the old size when it must grow);
+  // a row that shrank by a third (into another layout, or cut) gives the rest back.
+  size_t room = 0;
+  if (d_.capacity() < words) {
+    room = exact ? words : std::max(words, d_.size() + d_.size() / 4 + 4);
+  } else if (d_.capacity() > words + words / 2 + 8) {
+    room = exact ? words : words + words / 4 + 4;
+  }
+  if (room > 0) {
     std::vector<uint16_t> fresh;
-    fresh.reserve(words);
+    fresh.reserve(room);
     fresh.assign(d_.begin(), d_.begin() + static_cast<std::ptrdiff_t>(OnesBegin()));
     d_.swap(fresh);
   } else {
     d_.resize(OnesBegin());
   }
-  if (!bucketed) {
+  const auto put32 = [&](uint32_t v) {
+    d_.insert(d_.end(), {static_cast<uint16_t>(v), static_cast<uint16_t>(v >> 16)});
+  };
+  if (ones_words == whole) {
     SetWord32(2, 0);
-    for (uint32_t key : keys) {
-      d_.insert(d_.end(), {static_cast<uint16_t>(key), static_cast<uint16_t>(key >> 16)});
-    }
+    for (uint32_t key : keys) put32(key);
     ClearIfEmpty();
-    return;
+  } else if (ones_words == deltas) {
+    SetWord32(2, kDeltas | static_cast<uint32_t>(n));
+    put32(keys[0]);
+    for (size_t i = 1; i < n; ++i) {
+      if (const uint32_t d = keys[i] - keys[i - 1]; d < kEscape) {
+        d_.push_back(static_cast<uint16_t>(d));
+      } else {
+        d_.push_back(kEscape);
+        put32(keys[i]);
+      }
+    }
+  } else {
+    SetWord32(2, static_cast<uint32_t>(b));
+    for (size_t i = 0; i < n;) {
+      size_t j = i;
+      while (j < n && keys[j] >> 16 == keys[i] >> 16) ++j;
+      d_.insert(d_.end(), {static_cast<uint16_t>(keys[i] >> 16), static_cast<uint16_t>(j - i - 1)});
+      i = j;
+    }
+    for (uint32_t key : keys) d_.push_back(static_cast<uint16_t>(key));
   }
-  SetWord32(2, static_cast<uint32_t>(b));
-  for (size_t i = 0; i < keys.size();) {
-    size_t j = i;
-    while (j < keys.size() && keys[j] >> 16 == keys[i] >> 16) ++j;
-    d_.insert(d_.end(), {static_cast<uint16_t>(keys[i] >> 16), static_cast<uint16_t>(j - i - 1)});
-    i = j;
-  }
-  for (uint32_t key : keys) d_.push_back(static_cast<uint16_t>(key));
 }
 
 }  // namespace locus

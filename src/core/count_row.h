@@ -2,17 +2,22 @@
 // transition rows. Nearly every pair is seen once (98% of co-visit entries and 96% of
 // transition entries at 1M places, 1M users, 2M events), so a row keeps the keys counted once
 // apart from those counted more (8 bytes each, key and count), both sorted, in one array of
-// 16-bit words that grows by a quarter. The keys counted once take 4 bytes each in a small
-// row; once a row has many of them and they share their high 16 bits in groups (at 1M places
-// a key's high half is one of 16), they are kept as buckets of low halves, 2 bytes a key plus
-// 4 bytes a bucket: co-visit rows hold most of what the model gains per event (262M entries
-// at 50M events), and this halves them (bench/README "Session of 2026-12-07, eleventh").
-// A hash map of place ids took ~100 bytes an entry; sorted (key, count) pairs ~11.
+// 16-bit words that grows by a quarter. Co-visit rows hold most of what the model gains per
+// event (262M entries at 50M events), so the keys counted once are packed in whichever of
+// three layouts is smallest:
+// - whole: 4 bytes a key;
+// - deltas (rows of at most 64 such keys): the first key whole, then each one's distance from
+//   the one before in 2 bytes (6 when it is 65,535 or more), so ~2 bytes a key once a row has
+//   more than places / 65,536 keys;
+// - buckets (rows of 64 or more): keys grouped by their high 16 bits (at 1M places one of
+//   16), 4 bytes a group and 2 bytes a key.
+// (bench/README "Session of 2026-12-07, eleventh".) A hash map of place ids took ~100 bytes
+// an entry; sorted (key, count) pairs ~11.
 //
 // Lookups are binary searches in contiguous memory (after a scan of the buckets, at most 16
-// at 1M places). Iteration (entries counted more, then those counted once, each part by key)
-// carries no meaning: every reader orders what it takes by place id. Which layout a row uses
-// is never visible outside it.
+// at 1M places), or a scan of at most 64 deltas. Iteration (entries counted more, then those
+// counted once, each part by key) carries no meaning: every reader orders what it takes by
+// place id. Which layout a row uses is never visible outside it.
 //
 // Counts are of users and visits. A count saturates at 2^32 - 1 instead of wrapping; one that
 // comes to 0 (a row installed with a lower count) leaves the row.
@@ -21,6 +26,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <limits>
+#include <span>
 #include <utility>
 #include <vector>
 
@@ -72,35 +78,46 @@ class CountRow {
   // Entries counted once.
   size_t ones() const {
     if (d_.empty()) return 0;
+    const uint32_t layout = Word32(2);
+    if (layout & kDeltas) return layout & ~kDeltas;
     const size_t rest = d_.size() - OnesBegin();
-    return buckets() == 0 ? rest / 2 : rest - 2 * buckets();
+    return layout == 0 ? rest / 2 : rest - 2 * size_t{layout};
   }
   bool empty() const { return d_.empty(); }
-  // Entry i (0 <= i < size()), in ForEach's order. O(buckets) for an entry counted once:
-  // loops over a row use ForEach.
+  // Entry i (0 <= i < size()), in ForEach's order. O(buckets) or O(64) for an entry counted
+  // once: loops over a row use ForEach.
   uint32_t key(size_t i) const;
   int64_t count(size_t i) const { return i < many() ? ManyCount(i) : 1; }
   // Bytes the row holds on the heap (its array's capacity).
   size_t heap_bytes() const { return d_.capacity() * sizeof(uint16_t); }
-  // True when the keys counted once are kept in buckets of low halves (tests and reports).
-  bool bucketed() const { return buckets() > 0; }
+  // The layout of the keys counted once (tests and reports).
+  enum class Layout { kWhole, kDeltas, kBuckets };
+  Layout layout() const {
+    const uint32_t layout = d_.empty() ? 0 : Word32(2);
+    return layout == 0 ? Layout::kWhole : layout & kDeltas ? Layout::kDeltas : Layout::kBuckets;
+  }
 
  private:
-  // d_: empty, or [m (2 words), b (2 words), m entries (key, count: 2 words each) by key,
-  // then the keys counted once]. With b == 0 those are keys of 2 words each, by key; with
-  // b > 0, b buckets (high half, keys in it - 1) by high half, then each bucket's low halves
-  // in order. A u32 is two words, low word first.
+  // d_: empty, or [m (2 words), layout (2 words), m entries (key, count: 2 words each) by
+  // key, then the keys counted once]. A u32 is two words, low word first. The layout word:
+  // - 0: the keys counted once are whole, 2 words each, by key;
+  // - kDeltas | n: n keys (n <= kSmall), the first whole, then each key's distance from the
+  //   one before, one word, or kEscape and the key whole when the distance does not fit;
+  // - b (> 0): b buckets (high half, keys in it - 1) by high half, then each bucket's low
+  //   halves in order.
   //
-  // Buckets pay when a row has many keys counted once per high half: a row takes them at 64
-  // such keys (checked again each time that number doubles) when they are at least 4 keys a
-  // bucket, and goes back below 32 keys or 2 keys a bucket. FromUnsorted and KeepOnes choose
-  // afresh.
-  static constexpr size_t kBucketsFrom = 64;
+  // A row of at most kSmall keys counted once takes the smallest layout at every change (each
+  // costs O(kSmall)). A larger row takes buckets when they are at least 4 keys a bucket,
+  // checked when its count of keys doubles, and leaves them below 2 keys a bucket.
+  // FromUnsorted and KeepOnes choose afresh.
+  static constexpr uint32_t kDeltas = 0x80000000u;
+  static constexpr uint16_t kEscape = 0xFFFF;
+  static constexpr size_t kSmall = 64;
   static bool PreferBuckets(size_t ones, size_t buckets) {
-    return ones >= kBucketsFrom && 4 * buckets <= ones;
+    return ones >= kSmall && 4 * buckets <= ones;
   }
   static bool KeepBuckets(size_t ones, size_t buckets) {
-    return ones >= kBucketsFrom / 2 && 2 * buckets <= ones;
+    return ones > kSmall / 2 && 2 * buckets <= ones;
   }
 
   uint32_t Word32(size_t at) const { return uint32_t{d_[at]} | uint32_t{d_[at + 1]} << 16; }
@@ -109,7 +126,7 @@ class CountRow {
     d_[at + 1] = static_cast<uint16_t>(v >> 16);
   }
   size_t many() const { return d_.empty() ? 0 : Word32(0); }
-  size_t buckets() const { return d_.empty() ? 0 : Word32(2); }
+  size_t buckets() const { return layout() == Layout::kBuckets ? Word32(2) : 0; }
   uint32_t ManyKey(size_t i) const { return Word32(4 + 4 * i); }
   uint32_t ManyCount(size_t i) const { return Word32(6 + 4 * i); }
   // Where the keys counted once (or their buckets) begin.
@@ -141,11 +158,28 @@ class CountRow {
   template <class F>
   void ForEachOne(F f) const {
     if (d_.empty()) return;
-    const size_t begin = OnesBegin(), b = buckets();
-    if (b == 0) {
+    const size_t begin = OnesBegin();
+    const uint32_t layout = Word32(2);
+    if (layout == 0) {
       for (size_t at = begin; at < d_.size(); at += 2) f(Word32(at));
       return;
     }
+    if (layout & kDeltas) {
+      if ((layout & ~kDeltas) == 0) return;
+      uint32_t key = Word32(begin);
+      f(key);
+      for (size_t at = begin + 2; at < d_.size();) {
+        if (d_[at] == kEscape) {
+          key = Word32(at + 1);
+          at += 3;
+        } else {
+          key += d_[at++];
+        }
+        f(key);
+      }
+      return;
+    }
+    const size_t b = layout;
     size_t at = begin + 2 * b;
     for (size_t k = 0; k < b; ++k) {
       const uint32_t high = uint32_t{d_[begin + 2 * k]} << 16;
@@ -160,11 +194,14 @@ class CountRow {
     }
   }
   void InsertOne(uint32_t key);
-  void EraseOne(const OneAt& at);
+  void EraseOne(const OneAt& at, uint32_t key);
   void InsertMany(size_t at, uint32_t key, uint32_t count);
   void EraseMany(size_t at);
   // Replaces the keys counted once with `keys` (sorted, distinct), in the layout that pays.
-  void SetOnes(const std::vector<uint32_t>& keys);
+  // `exact`: room for these keys alone; otherwise the array grows by a quarter when it must.
+  void SetOnes(std::span<const uint32_t> keys, bool exact = true);
+  // A small row's change: its keys counted once with `key` added or taken out, laid out again.
+  void ReplaceSmall(uint32_t key, bool add);
   void ClearIfEmpty() {
     if (many() == 0 && ones() == 0) d_.clear();
   }

@@ -91,13 +91,14 @@ std::map<uint32_t, int64_t> Entries(const CountRow& row) {
   return out;
 }
 
-TEST(CountRowTest, CountsLikeAMapThroughBothLayoutsAndBack) {
-  // Keys spread over 2^20 (16 high halves, as at 1M places), added and taken away, so rows
-  // go into buckets of low halves, grow and lose buckets, and go back to whole keys.
+TEST(CountRowTest, CountsLikeAMapThroughEveryLayoutAndBack) {
+  // Keys spread over 2^20 (16 high halves, as at 1M places), added and taken away, so the
+  // row goes from whole keys to deltas, into buckets of low halves, grows, loses buckets and
+  // goes back.
   CountRow row;
   std::map<uint32_t, int64_t> expected;
   std::mt19937 rng(11);
-  bool was_bucketed = false, went_back = false;
+  bool was_bucketed = false, went_back = false, had_deltas = false;
   for (int round = 0; round < 6; ++round) {
     const int adds = round % 2 == 0 ? 3000 : 0;
     for (int i = 0; i < adds; ++i) {
@@ -105,7 +106,8 @@ TEST(CountRowTest, CountsLikeAMapThroughBothLayoutsAndBack) {
       const int64_t delta = rng() % 10 == 0 ? 2 : 1;
       row.Add(key, delta);
       expected[key] += delta;
-      was_bucketed = was_bucketed || row.bucketed();
+      was_bucketed = was_bucketed || row.layout() == CountRow::Layout::kBuckets;
+      had_deltas = had_deltas || row.layout() == CountRow::Layout::kDeltas;
     }
     // Take most entries away again, one count at a time, some to zero.
     std::vector<uint32_t> keys;
@@ -118,7 +120,7 @@ TEST(CountRowTest, CountsLikeAMapThroughBothLayoutsAndBack) {
       const int64_t delta = last ? -expected[keys[i]] : -1;
       row.Add(keys[i], delta);
       if ((expected[keys[i]] += delta) == 0) expected.erase(keys[i]);
-      went_back = went_back || (was_bucketed && !row.bucketed());
+      went_back = went_back || (was_bucketed && row.layout() != CountRow::Layout::kBuckets);
       if (i % 500 == 0) {
         ASSERT_EQ(Entries(row), expected) << "round " << round << " step " << i;
       }
@@ -130,8 +132,9 @@ TEST(CountRowTest, CountsLikeAMapThroughBothLayoutsAndBack) {
       ASSERT_EQ(row.Get(key), expected.contains(key) ? expected[key] : 0) << key;
     }
   }
+  EXPECT_TRUE(had_deltas) << "the row never took deltas";
   EXPECT_TRUE(was_bucketed) << "the row never took buckets";
-  EXPECT_TRUE(went_back) << "the row never went back to whole keys";
+  EXPECT_TRUE(went_back) << "the row never left its buckets";
   for (auto [key, n] : expected) row.Add(key, -n);
   EXPECT_TRUE(row.empty());
 }
@@ -148,18 +151,46 @@ TEST(CountRowTest, KeysCountedOnceShareTheirHighHalfInAboutTwoBytesEach) {
   for (const auto& [key, n] : entries) added.Add(key, n);
   const CountRow built = CountRow::FromUnsorted(entries);
   for (const CountRow* row : std::vector<const CountRow*>{&added, &built}) {
-    EXPECT_TRUE(row->bucketed());
+    EXPECT_EQ(row->layout(), CountRow::Layout::kBuckets);
     EXPECT_EQ(Entries(*row), unique);
     const size_t least = 8 + 8 * 20 + 4 * 16 + 2 * 1000;
     EXPECT_LE(row->heap_bytes(), least + least / 4 + 8) << "grown by a quarter at most";
   }
-  // Keys that share no high half stay whole: 4 bytes each, not 6.
+  // Keys that share no high half and lie far apart stay whole: 4 bytes each, not 6.
   CountRow spread;
   for (uint32_t k = 0; k < 200; ++k) spread.Add(k << 16, 1);
-  EXPECT_FALSE(spread.bucketed());
+  EXPECT_EQ(spread.layout(), CountRow::Layout::kWhole);
   EXPECT_EQ(spread.size(), 200u);
   EXPECT_EQ(spread.Get(7u << 16), 1);
   EXPECT_LE(spread.heap_bytes(), (8 + 4 * 200) * 5 / 4 + 8);
+}
+
+TEST(CountRowTest, ASmallRowKeepsItsKeysAsDistancesInAboutTwoBytesEach) {
+  // 40 keys counted once among 2^20 (a quiet place's co-visit row at 1M places): the first
+  // whole, then distances of ~26k in 2 bytes each, where whole keys took 4.
+  std::mt19937 rng(9);
+  std::map<uint32_t, int64_t> unique;
+  while (unique.size() < 40) unique.emplace(rng() % (1u << 20), 1);
+  CountRow row;
+  for (const auto& [key, n] : unique) row.Add(key, n);
+  EXPECT_EQ(row.layout(), CountRow::Layout::kDeltas);
+  EXPECT_EQ(Entries(row), unique);
+  EXPECT_LE(row.heap_bytes(), (8 + 2 * 41) * 5 / 4 + 8);
+  // A distance that does not fit in 2 bytes is written whole; the row still counts right.
+  row.Add(1u << 30, 1);
+  unique[1u << 30] = 1;
+  EXPECT_EQ(row.layout(), CountRow::Layout::kDeltas);
+  EXPECT_EQ(Entries(row), unique);
+  EXPECT_EQ(row.Get(1u << 30), 1);
+  EXPECT_EQ(row.Get((1u << 30) - 1), 0);
+  // Keys counted more stay apart; taking a key away keeps the others.
+  row.Add(unique.begin()->first, 2);
+  unique.begin()->second = 3;
+  row.Add(std::next(unique.begin())->first, -1);
+  unique.erase(std::next(unique.begin()));
+  EXPECT_EQ(Entries(row), unique);
+  EXPECT_EQ(row.ones(), 39u);
+  EXPECT_EQ(row.size(), 40u);
 }
 
 TEST(CountRowTest, KeepOnesWorksOnABucketedRow) {
@@ -172,7 +203,7 @@ TEST(CountRowTest, KeepOnesWorksOnABucketedRow) {
   }
   row.Add(expected.begin()->first, 1);
   expected.begin()->second = 2;
-  ASSERT_TRUE(row.bucketed());
+  ASSERT_EQ(row.layout(), CountRow::Layout::kBuckets);
   std::vector<uint32_t> dropped;
   row.KeepOnes(
       100, [](uint32_t k) { return uint64_t{k}; }, [&](uint32_t k) { dropped.push_back(k); });
@@ -186,7 +217,7 @@ TEST(CountRowTest, KeepOnesWorksOnABucketedRow) {
   EXPECT_EQ(Entries(row), kept);
   row.KeepOnes(
       10, [](uint32_t k) { return uint64_t{k}; }, [](uint32_t) {});
-  EXPECT_FALSE(row.bucketed()) << "10 keys are kept whole";
+  EXPECT_NE(row.layout(), CountRow::Layout::kBuckets) << "10 keys take no buckets";
   EXPECT_EQ(row.size(), 11u);
 }
 
