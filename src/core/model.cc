@@ -943,6 +943,12 @@ Interactions Model::RetrainData() const {
   // The training number of each model place number (UINT32_MAX: not yet in the data).
   std::vector<uint32_t> place_index(index_ids_.size(), UINT32_MAX);
   data.users.reserve(users_.size());
+  // At most one pair per history entry: reserved at once, the pairs are not copied as they
+  // grow (a doubling copy held 1.5x their bytes, under the engine's lock).
+  size_t entries = 0;
+  for (const auto& [user, state] : users_) entries += state.history.size();
+  data.pairs.reserve(entries);
+  data.places.reserve(std::min(entries, index_ids_.size()));
   std::vector<std::pair<uint32_t, float>> counts;
   for (const auto& [user, state] : users_) {
     const auto u = static_cast<uint32_t>(data.users.size());
