@@ -99,9 +99,19 @@ CountRow::OneAt CountRow::FindOne(uint32_t key) const {
       r.found = r.at < d_.size() && Word32(r.at) == key;
       return r;
     }
-    case Layout::kDeltas:  // changes lay the row out again: only `found` is used
-      ForEachOne([&](uint32_t k) { r.found = r.found || k == key; });
+    case Layout::kDeltas: {  // changes lay the row out again: only `found` is used
+      uint32_t k = Word32(begin);
+      for (size_t at = begin + 2; k < key && at < d_.size();) {
+        if (d_[at] == kEscape) {
+          k = Word32(at + 1);
+          at += 3;
+        } else {
+          k += d_[at++];
+        }
+      }
+      r.found = k == key;
       return r;
+    }
     case Layout::kBuckets:
       break;
   }
@@ -136,8 +146,93 @@ void CountRow::ReplaceSmall(uint32_t key, bool add) {
   SetOnes(std::span<const uint32_t>(keys, n), /*exact=*/false);
 }
 
+size_t CountRow::PutDelta(uint32_t from, uint32_t to, uint16_t* out) {
+  if (const uint32_t d = to - from; d < kEscape) {
+    out[0] = static_cast<uint16_t>(d);
+    return 1;
+  }
+  out[0] = kEscape;
+  out[1] = static_cast<uint16_t>(to);
+  out[2] = static_cast<uint16_t>(to >> 16);
+  return 3;
+}
+
+void CountRow::Splice(size_t from, size_t to, const uint16_t* words, size_t n) {
+  const auto at = [&](size_t i) { return d_.begin() + static_cast<std::ptrdiff_t>(i); };
+  if (n > to - from) {
+    Grow(n - (to - from));
+    d_.insert(at(to), n - (to - from), uint16_t{0});
+  } else if (n < to - from) {
+    d_.erase(at(from + n), at(to));
+  }
+  std::copy(words, words + n, at(from));
+}
+
+bool CountRow::ChangeDeltas(uint32_t key, bool add) {
+  const size_t begin = OnesBegin(), n = ones();
+  if (add ? n + 1 > kSmall : n <= 2) return false;  // past what deltas hold, or too few
+  // The entry before `key`'s place (prev), the one at it (next: the first not below key),
+  // where next's words begin and how many they are, and the one after next.
+  uint32_t prev = 0, next = Word32(begin);
+  size_t next_at = begin, next_len = 2, index = 0;
+  while (next < key && index + 1 < n) {
+    prev = next;
+    next_at += next_len;
+    if (d_[next_at] == kEscape) {
+      next = Word32(next_at + 1);
+      next_len = 3;
+    } else {
+      next += d_[next_at];
+      next_len = 1;
+    }
+    ++index;
+  }
+  uint16_t words[8];
+  size_t len = 0;
+  if (add) {
+    if (next < key) {  // after the last key
+      len = PutDelta(next, key, words);
+      Splice(next_at + next_len, next_at + next_len, words, len);
+    } else if (index == 0) {  // a new first key, whole; the old first becomes its distance
+      words[0] = static_cast<uint16_t>(key);
+      words[1] = static_cast<uint16_t>(key >> 16);
+      len = 2 + PutDelta(key, next, words + 2);
+      Splice(next_at, next_at + next_len, words, len);
+    } else {
+      len = PutDelta(prev, key, words);
+      len += PutDelta(key, next, words + len);
+      Splice(next_at, next_at + next_len, words, len);
+    }
+  } else {  // `next` is the key; the one after it is re-encoded against what is before it
+    size_t end = next_at + next_len;
+    if (index + 1 < n) {
+      const uint32_t after = d_[end] == kEscape ? Word32(end + 1) : next + d_[end];
+      const size_t after_len = d_[end] == kEscape ? 3 : 1;
+      if (index == 0) {
+        words[0] = static_cast<uint16_t>(after);
+        words[1] = static_cast<uint16_t>(after >> 16);
+        len = 2;
+      } else {
+        len = PutDelta(prev, after, words);
+      }
+      end += after_len;
+    }
+    Splice(next_at, end, words, len);
+  }
+  const size_t now = add ? n + 1 : n - 1;
+  SetWord32(2, kDeltas | static_cast<uint32_t>(now));
+  if (d_.size() - begin >= 2 * now) {  // distances too far apart to pay: whole keys
+    std::vector<uint32_t> keys;
+    keys.reserve(now);
+    ForEachOne([&](uint32_t k) { keys.push_back(k); });
+    SetOnes(keys, /*exact=*/false);
+  }
+  return true;
+}
+
 void CountRow::InsertOne(uint32_t key) {
   if (d_.empty()) d_.assign(4, 0);
+  if (layout() == Layout::kDeltas && ChangeDeltas(key, true)) return;
   // A small row, or one of deltas growing past them (they hold at most kSmall keys).
   if (ones() < kSmall || layout() == Layout::kDeltas) return ReplaceSmall(key, true);
   const OneAt one = FindOne(key);
@@ -169,6 +264,7 @@ void CountRow::InsertOne(uint32_t key) {
 }
 
 void CountRow::EraseOne(const OneAt& one, uint32_t key) {
+  if (layout() == Layout::kDeltas && ChangeDeltas(key, false)) return;
   if (ones() <= kSmall + 1) return ReplaceSmall(key, false);
   const size_t begin = OnesBegin(), b = buckets();
   const auto at = [&](size_t i) { return d_.begin() + static_cast<std::ptrdiff_t>(i); };

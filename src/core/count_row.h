@@ -106,10 +106,11 @@ class CountRow {
   // - b (> 0): b buckets (high half, keys in it - 1) by high half, then each bucket's low
   //   halves in order.
   //
-  // A row of at most kSmall keys counted once takes the smallest layout at every change (each
-  // costs O(kSmall)). A larger row takes buckets when they are at least 4 keys a bucket,
-  // checked when its count of keys doubles, and leaves them below 2 keys a bucket.
-  // FromUnsorted and KeepOnes choose afresh.
+  // A row of at most kSmall keys counted once: deltas change in place (going back to whole
+  // keys when escapes make them no smaller); whole keys are laid out again at each change,
+  // taking the smallest layout (each costs O(kSmall)). A larger row takes buckets when they
+  // are at least 4 keys a bucket, checked when its count of keys doubles, and leaves them
+  // below 2 keys a bucket. FromUnsorted and KeepOnes choose afresh.
   static constexpr uint32_t kDeltas = 0x80000000u;
   static constexpr uint16_t kEscape = 0xFFFF;
   static constexpr size_t kSmall = 64;
@@ -200,6 +201,13 @@ class CountRow {
   // Replaces the keys counted once with `keys` (sorted, distinct), in the layout that pays.
   // `exact`: room for these keys alone; otherwise the array grows by a quarter when it must.
   void SetOnes(std::span<const uint32_t> keys, bool exact = true);
+  // A row of deltas' change in place: `key` added (absent, and the row stays within kSmall)
+  // or taken out (present, and more than 2 stay). False when the row must be laid out again.
+  bool ChangeDeltas(uint32_t key, bool add);
+  // Writes the distance from `from` to `to` (or kEscape and `to` whole) to `out`; its words.
+  static size_t PutDelta(uint32_t from, uint32_t to, uint16_t* out);
+  // Replaces words [from, to) with `n` words.
+  void Splice(size_t from, size_t to, const uint16_t* words, size_t n);
   // A small row's change: its keys counted once with `key` added or taken out, laid out again.
   void ReplaceSmall(uint32_t key, bool add);
   void ClearIfEmpty() {

@@ -193,6 +193,32 @@ TEST(CountRowTest, ASmallRowKeepsItsKeysAsDistancesInAboutTwoBytesEach) {
   EXPECT_EQ(row.size(), 40u);
 }
 
+TEST(CountRowTest, ASmallRowCountsLikeAMapWhateverTheDistancesBetweenItsKeys) {
+  // Rows of up to ~70 keys, near and far apart (distances of 2 bytes and escapes), changed
+  // one count at a time at the front, in the middle and at the end, checked after each.
+  std::mt19937 rng(13);
+  for (const uint32_t range : {1u << 12, 1u << 20, 0xFFFFFFFFu}) {
+    CountRow row;
+    std::map<uint32_t, int64_t> expected;
+    for (int step = 0; step < 6000; ++step) {
+      const bool take = !expected.empty() && (expected.size() > 66 || rng() % 3 == 0);
+      uint32_t key;
+      if (take) {
+        auto it = expected.begin();
+        std::advance(it, static_cast<std::ptrdiff_t>(rng() % expected.size()));
+        key = it->first;
+      } else {
+        key = rng() % 8 == 0 ? static_cast<uint32_t>(rng()) : static_cast<uint32_t>(rng() % range);
+      }
+      const int64_t delta = take ? -1 : 1;
+      row.Add(key, delta);
+      if ((expected[key] += delta) == 0) expected.erase(key);
+      ASSERT_EQ(Entries(row), expected) << "range " << range << " step " << step;
+      ASSERT_EQ(row.Get(key), expected.contains(key) ? expected[key] : 0);
+    }
+  }
+}
+
 TEST(CountRowTest, KeepOnesWorksOnABucketedRow) {
   CountRow row;
   std::mt19937 rng(3);
