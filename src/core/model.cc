@@ -1294,8 +1294,8 @@ Status Model::Load(const StateReader& reader, RowLoading row_loading) {
   std::vector<LoadedRow> loaded_transitions, loaded_covisits;
   // Every place read, in the order the store gave them (linked to its activities below).
   std::vector<const PlaceEntry*> loaded_places;
-  // The keys of place_profiles_, in the order the store gave them.
-  std::vector<const PlaceId*> profiled;
+  // The nodes of place_profiles_, in the order the store gave them.
+  std::vector<std::pair<const PlaceId, PlaceProfile>*> profiled;
   // Each task links the entries of the listed places to what it read once the places are
   // numbered, beside the other scans; what belongs to a place not listed (a deleted one's
   // history) waits for the join, where it is numbered in this order: stats (by activity
@@ -1307,6 +1307,13 @@ Status Model::Load(const StateReader& reader, RowLoading row_loading) {
   // The listed entry of `id` (the model owns it; the index hands out const entries).
   const auto listed = [this](const PlaceId& id) {
     return const_cast<PlaceEntry*>(place_index_.Lookup(id));
+  };
+  // listed(id_at(i)) for i in [0, n), in order, as f(i, entry): one run of lookups whose cache
+  // misses overlap (EntryIndex::LookupEach; millions of them at 1M places).
+  const auto listed_each = [this](size_t n, auto id_at, auto f) {
+    place_index_.LookupEach(n, id_at, [&f](size_t i, const PlaceEntry* entry) {
+      f(i, const_cast<PlaceEntry*>(entry));
+    });
   };
   // Each task's wall time, for load_parts() (the array's slots are written by their tasks).
   std::array<std::pair<const char*, double>, 6> parts{};
@@ -1404,20 +1411,25 @@ Status Model::Load(const StateReader& reader, RowLoading row_loading) {
     std::sort(activities.begin(), activities.end(),
               [](const ActivityId* x, const ActivityId* y) { return *x < *y; });
     std::vector<std::pair<int64_t, const StatNode*>> ranked;
+    std::vector<const StatNode*> nodes;
     for (const ActivityId* activity : activities) {
       ranked.clear();
-      for (const StatNode& node : activity_stats_.find(*activity)->second) {
-        PlaceEntry* entry = listed(node.first);
-        if (entry == nullptr) {
-          unlisted_stats.emplace_back(activity, &node);
-          continue;
-        }
-        entry->stats.emplace_back(activity, &node);
-        const ActivityPlaceStat& st = node.second;
-        if (st.visits + st.clicks > 0 && entry->Lists(*activity)) {
-          ranked.emplace_back(st.visits + st.clicks, &node);
-        }
-      }
+      nodes.clear();
+      for (const StatNode& node : activity_stats_.find(*activity)->second) nodes.push_back(&node);
+      listed_each(
+          nodes.size(), [&](size_t i) -> const PlaceId& { return nodes[i]->first; },
+          [&](size_t i, PlaceEntry* entry) {
+            const StatNode& node = *nodes[i];
+            if (entry == nullptr) {
+              unlisted_stats.emplace_back(activity, &node);
+              return;
+            }
+            entry->stats.emplace_back(activity, &node);
+            const ActivityPlaceStat& st = node.second;
+            if (st.visits + st.clicks > 0 && entry->Lists(*activity)) {
+              ranked.emplace_back(st.visits + st.clicks, &node);
+            }
+          });
       const size_t n = std::min(ranked.size(), kTopPlaces);
       std::partial_sort(ranked.begin(), ranked.begin() + static_cast<std::ptrdiff_t>(n),
                         ranked.end(), [](const auto& x, const auto& y) {
@@ -1457,27 +1469,32 @@ Status Model::Load(const StateReader& reader, RowLoading row_loading) {
           PlaceProfile p;
           if (!DecodePlaceProfile(value, p)) return NoteCorrupt(bad, Space::kPlaceProfiles);
           auto [it, added] = place_profiles_.insert_or_assign(PlaceId(std::string(key)), p);
-          if (added) profiled.push_back(&it->first);
+          if (added) profiled.push_back(&*it);
         });
     s = NoteBad(s, bad);
     if (!s.ok() || !places_read.get().ok()) return s;  // the load fails with the error
-    for (auto& node : place_profiles_) {
-      if (PlaceEntry* entry = listed(node.first)) {
-        entry->profile = &node.second;
-      } else {
-        unlisted_profiles.push_back(&node);
-      }
-    }
     // The learners' candidate lists: places with history, in id order (only to be
     // reproducible). The store's key order is already that order (keys are the ids, both
     // compare bytewise), so the sort is a check that costs one pass.
-    const auto by_id = [](const PlaceId* x, const PlaceId* y) { return *x < *y; };
+    const auto by_id = [](const auto* x, const auto* y) { return x->first < y->first; };
     if (!std::is_sorted(profiled.begin(), profiled.end(), by_id)) {
       std::sort(profiled.begin(), profiled.end(), by_id);
     }
-    for (const PlaceId* id : profiled) {
-      if (const PlaceEntry* p = FindPlace(*id)) {
-        for (const ActivityId& a : p->activities) active_places_[a].push_back(p);
+    size_t unlisted = 0;
+    listed_each(
+        profiled.size(), [&](size_t i) -> const PlaceId& { return profiled[i]->first; },
+        [&](size_t i, PlaceEntry* entry) {
+          if (entry == nullptr) {
+            ++unlisted;
+            return;
+          }
+          entry->profile = &profiled[i]->second;
+          for (const ActivityId& a : entry->activities) active_places_[a].push_back(entry);
+        });
+    // Deleted places' profiles, in the table's order (the order the live model numbers them).
+    if (unlisted > 0) {
+      for (auto& node : place_profiles_) {
+        if (listed(node.first) == nullptr) unlisted_profiles.push_back(&node);
       }
     }
     return s;
@@ -1633,22 +1650,27 @@ Status Model::Load(const StateReader& reader, RowLoading row_loading) {
     s = NoteBad(s, bad);
     if (!s.ok() || !places_read.get().ok()) return s;  // the load fails with the error
     // factors_ and the entries' vector pointers are this task's alone.
-    for (auto& [id, v] : place_factors) {
-      if (PlaceEntry* entry = listed(id)) {
-        entry->bpr = &factors_.SetPlace(entry->index, v);
-      } else {
-        unlisted_factors.emplace_back(std::move(id), v);
-      }
-    }
+    listed_each(
+        place_factors.size(), [&](size_t i) -> const PlaceId& { return place_factors[i].first; },
+        [&](size_t i, PlaceEntry* entry) {
+          auto& [id, v] = place_factors[i];
+          if (entry != nullptr) {
+            entry->bpr = &factors_.SetPlace(entry->index, v);
+          } else {
+            unlisted_factors.emplace_back(std::move(id), v);
+          }
+        });
     if (als_ != nullptr) {
       const std::vector<PlaceId>& ids = als_->place_ids();
-      for (size_t i = 0; i < ids.size(); ++i) {
-        if (PlaceEntry* entry = listed(ids[i])) {
-          entry->als = als_->VectorAt(i);
-        } else {
-          unlisted_als.push_back(i);
-        }
-      }
+      listed_each(
+          ids.size(), [&](size_t i) -> const PlaceId& { return ids[i]; },
+          [&](size_t i, PlaceEntry* entry) {
+            if (entry != nullptr) {
+              entry->als = als_->VectorAt(i);
+            } else {
+              unlisted_als.push_back(i);
+            }
+          });
     }
     return s;
   });

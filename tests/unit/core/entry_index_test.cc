@@ -28,6 +28,16 @@ void ExpectSame(const EntryIndex<Item>& index,
     EXPECT_EQ(index.Lookup(item->id), it == reference.end() ? nullptr : it->second)
         << item->id.str();
   }
+  // The same lookups as one run, each answered once and in order.
+  size_t next = 0;
+  index.LookupEach(
+      all.size(), [&](size_t i) -> const PlaceId& { return all[i]->id; },
+      [&](size_t i, const Item* found) {
+        ASSERT_EQ(i, next++);
+        auto it = reference.find(all[i]->id);
+        EXPECT_EQ(found, it == reference.end() ? nullptr : it->second) << all[i]->id.str();
+      });
+  EXPECT_EQ(next, all.size());
 }
 
 TEST(EntryIndexTest, ReservingKeepsWhatIsHeldAndFindsWhatComesAfter) {
@@ -53,6 +63,15 @@ TEST(EntryIndexTest, ReservingKeepsWhatIsHeldAndFindsWhatComesAfter) {
 TEST(EntryIndexTest, FindsWhatWasInsertedAndNothingErased) {
   EntryIndex<Item> index;
   EXPECT_EQ(index.Lookup(PlaceId("none")), nullptr);
+  const PlaceId none("none");
+  int calls = 0;
+  index.LookupEach(
+      3, [&](size_t) -> const PlaceId& { return none; },
+      [&](size_t, const Item* found) {
+        EXPECT_EQ(found, nullptr);
+        ++calls;
+      });
+  EXPECT_EQ(calls, 3);
   index.Erase(PlaceId("none"));  // nothing to erase in an empty index
   std::vector<std::unique_ptr<Item>> all;
   std::unordered_map<PlaceId, const Item*> reference;
