@@ -40,6 +40,29 @@ void ExpectSame(const EntryIndex<Item>& index,
   EXPECT_EQ(next, all.size());
 }
 
+TEST(EntryIndexTest, InsertingARunFindsEachAsInsertingOneByOne) {
+  EntryIndex<Item> index;
+  std::vector<std::unique_ptr<Item>> all;
+  std::unordered_map<PlaceId, const Item*> reference;
+  // Two runs (the second grows the index from where the first left it), then one by one.
+  for (int run : {0, 1, 2}) {
+    const size_t from = all.size();
+    for (int i = 0; i < (run == 0 ? 3 : 3000); ++i) {
+      all.push_back(std::make_unique<Item>(Item{PlaceId("r" + std::to_string(all.size()))}));
+      reference[all.back()->id] = all.back().get();
+    }
+    if (run < 2) {
+      index.InsertEach(all.size() - from, [&](size_t i) { return all[from + i].get(); });
+    } else {
+      for (size_t i = from; i < all.size(); ++i) index.Insert(all[i].get());
+    }
+    ExpectSame(index, reference, all);
+  }
+  std::vector<std::unique_ptr<Item>> absent;
+  absent.push_back(std::make_unique<Item>(Item{PlaceId("r9999")}));
+  ExpectSame(index, reference, absent);
+}
+
 TEST(EntryIndexTest, ReservingKeepsWhatIsHeldAndFindsWhatComesAfter) {
   EntryIndex<Item> index;
   std::vector<std::unique_ptr<Item>> all;
