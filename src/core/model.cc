@@ -1371,8 +1371,29 @@ Status Model::Load(const StateReader& reader, RowLoading row_loading) {
     if (!s.ok()) return s;
     // The activities' place lists, spatial indexes and the resolver: they read the entries'
     // id, activities and position, which no other task writes; nothing else writes them.
+    // As LinkLoaded for each place and activity in turn, but an activity at a time: the places
+    // are grouped by activity first (one lookup each, where LinkLoaded made three), so that
+    // each activity's grid stays in cache while it is filled (at 1M places, LinkLoaded's grid
+    // inserts were a cache miss each). The order within an activity is the same.
+    struct SameActivity {
+      size_t operator()(const ActivityId* a) const { return a->hash(); }
+      bool operator()(const ActivityId* x, const ActivityId* y) const { return *x == *y; }
+    };
+    std::unordered_map<const ActivityId*, size_t, SameActivity, SameActivity> group_of;
+    std::vector<std::pair<const ActivityId*, std::vector<const PlaceEntry*>>> groups;
     for (const PlaceEntry* entry : loaded_places) {
-      for (const ActivityId& a : entry->activities) LinkLoaded(*entry, a, entry->position);
+      for (const ActivityId& a : entry->activities) {
+        auto [it, added] = group_of.try_emplace(&a, groups.size());
+        if (added) groups.emplace_back(&a, std::vector<const PlaceEntry*>{});
+        groups[it->second].second.push_back(entry);
+      }
+    }
+    for (const auto& [activity, entries] : groups) {  // in the order each was first met
+      resolver_.Add(*activity);
+      std::vector<const PlaceEntry*>& listed_here = activity_entries_[*activity];
+      listed_here.insert(listed_here.end(), entries.begin(), entries.end());
+      BasicGridIndex<const PlaceEntry*>& grid = grids_[*activity];
+      for (const PlaceEntry* entry : entries) grid.Add(entry, entry->position);
     }
     return s;
   });
