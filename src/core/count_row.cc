@@ -221,12 +221,7 @@ bool CountRow::ChangeDeltas(uint32_t key, bool add) {
   }
   const size_t now = add ? n + 1 : n - 1;
   SetWord32(2, kDeltas | static_cast<uint32_t>(now));
-  if (d_.size() - begin >= 2 * now) {  // distances too far apart to pay: whole keys
-    std::vector<uint32_t> keys;
-    keys.reserve(now);
-    ForEachOne([&](uint32_t k) { keys.push_back(k); });
-    SetOnes(keys, /*exact=*/false);
-  }
+  if (d_.size() - begin >= 2 * now) LayOutAgain();  // distances too far apart to pay
   return true;
 }
 
@@ -242,12 +237,7 @@ void CountRow::InsertOne(uint32_t key) {
     Grow(2);
     d_.insert(at(one.at), {static_cast<uint16_t>(key), static_cast<uint16_t>(key >> 16)});
     const size_t n = ones();
-    if ((n & (n - 1)) == 0) {  // a power of two: do buckets pay now?
-      std::vector<uint32_t> keys;
-      keys.reserve(n);
-      ForEachOne([&](uint32_t k) { keys.push_back(k); });
-      SetOnes(keys, /*exact=*/false);
-    }
+    if ((n & (n - 1)) == 0) LayOutAgain();  // a power of two: do buckets pay now?
     return;
   }
   if (one.in_bucket) {
@@ -280,12 +270,14 @@ void CountRow::EraseOne(const OneAt& one, uint32_t key) {
     d_.erase(at(begin + 2 * one.bucket), at(begin + 2 * one.bucket + 2));
     SetWord32(2, static_cast<uint32_t>(b - 1));
   }
-  if (const size_t left = ones(); !KeepBuckets(left, buckets())) {
-    std::vector<uint32_t> keys;
-    keys.reserve(left);
-    ForEachOne([&](uint32_t k) { keys.push_back(k); });
-    SetOnes(keys, /*exact=*/false);
-  }
+  if (!KeepBuckets(ones(), buckets())) LayOutAgain();
+}
+
+void CountRow::LayOutAgain() {
+  std::vector<uint32_t> keys;
+  keys.reserve(ones());
+  ForEachOne([&](uint32_t k) { keys.push_back(k); });
+  SetOnes(keys, /*exact=*/false);
 }
 
 void CountRow::InsertMany(size_t i, uint32_t key, uint32_t count) {
@@ -347,12 +339,8 @@ void CountRow::SetOnes(std::span<const uint32_t> keys, bool exact) {
     SetWord32(2, kDeltas | static_cast<uint32_t>(n));
     put32(keys[0]);
     for (size_t i = 1; i < n; ++i) {
-      if (const uint32_t d = keys[i] - keys[i - 1]; d < kEscape) {
-        d_.push_back(static_cast<uint16_t>(d));
-      } else {
-        d_.push_back(kEscape);
-        put32(keys[i]);
-      }
+      uint16_t delta[3];
+      d_.insert(d_.end(), delta, delta + PutDelta(keys[i - 1], keys[i], delta));
     }
   } else {
     SetWord32(2, static_cast<uint32_t>(b));

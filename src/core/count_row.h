@@ -208,6 +208,8 @@ class CountRow {
   static size_t PutDelta(uint32_t from, uint32_t to, uint16_t* out);
   // Replaces words [from, to) with `n` words.
   void Splice(size_t from, size_t to, const uint16_t* words, size_t n);
+  // The keys counted once laid out again, in the layout that pays now (SetOnes, not exact).
+  void LayOutAgain();
   // A small row's change: its keys counted once with `key` added or taken out, laid out again.
   void ReplaceSmall(uint32_t key, bool add);
   void ClearIfEmpty() {

@@ -1736,8 +1736,7 @@ Status Model::Load(const StateReader& reader, RowLoading row_loading) {
   // Every place's transitions out: its row's sum.
   transitions_out_.assign(transitions_.size(), 0);
   for (size_t i = 0; i < transitions_.size(); ++i) {
-    for (size_t j = 0; j < transitions_[i].size(); ++j)
-      transitions_out_[i] += transitions_[i].count(j);
+    transitions_[i].ForEach([&](uint32_t, int64_t n) { transitions_out_[i] += n; });
   }
   if (!users_stay) PutUsers(std::move(loaded_users));
   if (rows_stay) {
