@@ -143,8 +143,8 @@ Reply Places(Context& c, const Params& params) {
     total = m.place_count();
     // A stable order, so a truncated list is the same on every call.
     std::vector<const Place*> places;
-    places.reserve(m.places().size());
-    for (const auto& [id, place] : m.places()) places.push_back(&place);
+    places.reserve(m.place_count());
+    m.ForEachPlace([&](const Place& place) { places.push_back(&place); });
     std::sort(places.begin(), places.end(),
               [](const Place* a, const Place* b) { return a->id < b->id; });
     if (places.size() > static_cast<size_t>(*limit)) places.resize(static_cast<size_t>(*limit));

@@ -234,13 +234,13 @@ Result<SnapshotContent> BuildContent(const StateReader& view, const ContentOptio
     }
   }
   std::vector<const Place*> places;
-  for (const auto& [id, place] : model.places()) {
-    if (Exportable(id.str(), kIdBytes)) {
+  model.ForEachPlace([&](const Place& place) {
+    if (Exportable(place.id.str(), kIdBytes)) {
       places.push_back(&place);
     } else {
       c.skipped++;
     }
-  }
+  });
   std::sort(places.begin(), places.end(),
             [](const Place* a, const Place* b) { return a->id < b->id; });
   std::unordered_set<PlaceId> exported_places;

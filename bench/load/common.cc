@@ -125,8 +125,21 @@ void MixAnswer(const Answer& a, uint64_t& digest) {
   }
 }
 
+namespace {
+// This process's CPU seconds (user + system) and minor page faults so far.
+std::pair<double, int64_t> ProcessUsage() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  const auto seconds = [](const timeval& v) {
+    return static_cast<double>(v.tv_sec) + static_cast<double>(v.tv_usec) * 1e-6;
+  };
+  return {seconds(u.ru_utime) + seconds(u.ru_stime), static_cast<int64_t>(u.ru_minflt)};
+}
+}  // namespace
+
 TimedRestart RestartAndAnswer(const std::string& state, const std::string& activity) {
   TimedRestart r;
+  const auto [cpu_before, faults_before] = ProcessUsage();
   const auto t = Clock::now();
   auto store = StateStore::Open(state, /*read_only=*/false, /*defer_compactions=*/true);
   if (!store.ok()) Check(store.status(), "reopening the store");
@@ -142,6 +155,9 @@ TimedRestart RestartAndAnswer(const std::string& state, const std::string& activ
   q.k = 10;
   r.first = r.engine->Recommend(q);
   r.ready_s = Since(t);
+  const auto [cpu_ready, faults_ready] = ProcessUsage();
+  r.ready_cpu_s = cpu_ready - cpu_before;
+  r.ready_page_faults = faults_ready - faults_before;
   if (Status s = r.engine->CompleteLoad(); !s.ok()) Check(s, "reading the rows");
   r.rows_s = Since(t);
   return r;

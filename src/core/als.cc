@@ -459,28 +459,29 @@ std::shared_ptr<const AlsModel> AlsModel::Train(const Interactions& data, const 
 }
 
 std::shared_ptr<const AlsModel> AlsModel::FromStored(std::string version, const AlsOptions& o,
-                                                     std::vector<PlaceId> ids,
-                                                     const std::vector<float>& values,
+                                                     std::vector<PlaceId> ids, Matrix values,
                                                      const float* gram) {
   auto m = std::shared_ptr<AlsModel>(new AlsModel());
   m->version_ = std::move(version);
   m->options_ = o;
-  const auto f = static_cast<size_t>(o.factors);
-  const size_t n = std::min(ids.size(), values.size() / f);
+  const size_t n =
+      values.rows() == o.factors ? std::min(ids.size(), static_cast<size_t>(values.cols())) : 0;
   ids.resize(n);
-  m->y_.resize(o.factors, static_cast<Eigen::Index>(n));
+  const auto cols = static_cast<Eigen::Index>(n);
   if (std::is_sorted(ids.begin(), ids.end())) {
-    std::copy_n(values.begin(), n * f, m->y_.data());
+    // Fewer columns of the same height: a realloc, which keeps the vectors where they are.
+    values.conservativeResize(o.factors, cols);
+    m->y_ = std::move(values);
     m->ids_ = std::move(ids);
   } else {
     std::vector<uint32_t> order(n);
     std::iota(order.begin(), order.end(), 0u);
     std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return ids[a] < ids[b]; });
+    m->y_.resize(o.factors, cols);
     m->ids_.reserve(n);
     for (size_t i = 0; i < n; ++i) {
       m->ids_.push_back(std::move(ids[order[i]]));
-      std::copy_n(values.begin() + static_cast<std::ptrdiff_t>(order[i] * f), f,
-                  m->y_.col(static_cast<Eigen::Index>(i)).data());
+      m->y_.col(static_cast<Eigen::Index>(i)) = values.col(static_cast<Eigen::Index>(order[i]));
     }
   }
   if (gram != nullptr) {

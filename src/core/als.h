@@ -76,13 +76,14 @@ class AlsModel {
   static std::shared_ptr<const AlsModel> Train(Interactions&& data, const AlsOptions& options,
                                                std::string version,
                                                std::vector<double>* loss_per_iteration = nullptr);
-  // A model from stored place vectors: place ids[i]'s vector is values[i * factors, (i + 1) *
-  // factors) (the store's key order is the ids' order; another is sorted). `gram`, when given,
-  // is Y Y^T as stored with the model (factors x factors); otherwise it is computed as Train
-  // computes it. Either way fold-ins equal the trained model's.
+  // A model from stored place vectors: place ids[i]'s vector is column i of `values`
+  // (factors rows; columns past ids.size() are spare capacity, dropped without a copy). The
+  // store's key order is the ids' order; another is sorted. `gram`, when given, is Y Y^T as
+  // stored with the model (factors x factors); otherwise it is computed as Train computes it.
+  // Either way fold-ins equal the trained model's. The vectors are adopted, not copied (at 1M
+  // places they are ~300 MB).
   static std::shared_ptr<const AlsModel> FromStored(std::string version, const AlsOptions& options,
-                                                    std::vector<PlaceId> ids,
-                                                    const std::vector<float>& values,
+                                                    std::vector<PlaceId> ids, Matrix values,
                                                     const float* gram = nullptr);
 
   const std::string& version() const { return version_; }

@@ -428,40 +428,31 @@ void Model::NearPlaces(const ActivityId& activity, const GeoPoint& at, size_t wa
 
 void Model::UpsertPlace(Place place) {
   dirty_places_.insert(place.id);
-  if (auto it = places_.find(place.id); it != places_.end()) {
-    PlaceEntry& entry = it->second;
+  if (const PlaceEntry* listed = place_index_.Lookup(place.id)) {
+    PlaceEntry& entry = Own(*listed);
     for (const ActivityId& a : entry.activities) Unlink(entry, a, entry.position);
     entry.Relist(std::move(place));  // the table pointers stay
     for (const ActivityId& a : entry.activities) Link(entry, a, entry.position);
     return;
   }
-  const PlaceId id = place.id;
-  PlaceEntry fresh(std::move(place));
-  bool known = false;
-  if (auto old = deleted_.find(id); old != deleted_.end()) {
-    known = true;
-    PlaceEntry& was = old->second;
-    fresh.stats = std::move(was.stats);
-    fresh.profile = was.profile;
-    fresh.bpr = was.bpr;
-    fresh.als = was.als;
-    fresh.index = was.index;
+  PlaceEntry* entry = nullptr;
+  if (auto old = deleted_.find(place.id); old != deleted_.end()) {
+    entry = &entries_[old->second];  // listed again: what it learned stays with it
     deleted_.erase(old);
-  }
-  PlaceEntry& entry = places_.emplace(id, std::move(fresh)).first->second;
-  if (known) {
-    live_by_index_[entry.index] = &entry;
+    entry->Relist(std::move(place));
+    live_by_index_[entry->index] = entry;
   } else {
-    Number(entry);
+    entry = &NumberNew(std::move(place), /*listed=*/true);
   }
-  place_index_.Insert(&entry);
-  for (const ActivityId& a : entry.activities) Link(entry, a, entry.position);
+  place_index_.Insert(entry);
+  for (const ActivityId& a : entry->activities) Link(*entry, a, entry->position);
 }
 
-void Model::Number(PlaceEntry& entry) {
+PlaceEntry& Model::NumberNew(Place place, bool listed) {
+  PlaceEntry& entry = entries_.emplace_back(std::move(place));
   entry.index = static_cast<uint32_t>(index_ids_.size());
   index_ids_.push_back(entry.id);
-  live_by_index_.push_back(places_.contains(entry.id) ? &entry : nullptr);
+  live_by_index_.push_back(listed ? &entry : nullptr);
   // A place new to the model may be in the installed retrain (one restored from the store
   // holds places whose entries come later: a deleted place known only from a history).
   entry.als = als_ != nullptr ? als_->PlaceVector(entry.id) : nullptr;
@@ -480,26 +471,27 @@ void Model::Number(PlaceEntry& entry) {
     }
     lazy_rows_->partial.clear();
   }
+  return entry;
 }
 
 PlaceEntry& Model::EntryOrDeleted(const PlaceId& id) {
-  if (auto it = places_.find(id); it != places_.end()) return it->second;
-  auto [it, added] = deleted_.try_emplace(id);
-  if (added) {
-    it->second.id = id;
-    Number(it->second);
-  }
-  return it->second;
+  if (const PlaceEntry* listed = place_index_.Lookup(id)) return Own(*listed);
+  if (auto it = deleted_.find(id); it != deleted_.end()) return entries_[it->second];
+  Place unknown;
+  unknown.id = id;
+  PlaceEntry& entry = NumberNew(std::move(unknown), /*listed=*/false);
+  deleted_.emplace(id, entry.index);
+  return entry;
 }
 
 void Model::DeletePlace(const PlaceId& id) {
-  auto it = places_.find(id);
-  if (it == places_.end()) return;
-  for (const ActivityId& a : it->second.activities) Unlink(it->second, a, it->second.position);
-  live_by_index_[it->second.index] = nullptr;
+  const PlaceEntry* listed = place_index_.Lookup(id);
+  if (listed == nullptr) return;
+  PlaceEntry& entry = Own(*listed);
+  for (const ActivityId& a : entry.activities) Unlink(entry, a, entry.position);
+  live_by_index_[entry.index] = nullptr;
   place_index_.Erase(id);
-  deleted_.insert_or_assign(id, std::move(it->second));
-  places_.erase(it);
+  deleted_.insert_or_assign(id, entry.index);
   dirty_places_.insert(id);
 }
 
@@ -513,9 +505,9 @@ Status Model::Apply(const Event& e) {
 
 Status Model::ApplyUser(const Event& e, EventFact& fact) {
   if (Status s = CompleteUsers(); !s.ok()) return s;
-  auto pit = places_.find(e.place);
-  if (pit == places_.end()) return Status::Error("unknown place '" + e.place.str() + "'");
-  PlaceEntry& place = pit->second;
+  const PlaceEntry* listed = place_index_.Lookup(e.place);
+  if (listed == nullptr) return Status::Error("unknown place '" + e.place.str() + "'");
+  PlaceEntry& place = Own(*listed);
   ScheduleRetrain(e.ts);
   // The user's node, made after the blend's step (which reads the state before the event)
   // and found once for the rest. Ratings keep no per-user state.
@@ -584,8 +576,9 @@ Status Model::ApplyUser(const Event& e, EventFact& fact) {
 void Model::ApplyFact(const EventFact& f, const RowOwner* owner) {
   if (owner == nullptr || owner->OwnsPlace(f.place)) {
     // A place deleted since the fact was made keeps its rows, as a deleted place's history.
-    auto pit = places_.find(f.place);
-    if (pit != places_.end()) ApplyPlaceFact(f, pit->second);
+    if (const PlaceEntry* listed = place_index_.Lookup(f.place)) {
+      ApplyPlaceFact(f, Own(*listed));
+    }
   }
   if (f.type == EventType::kRating) return;
   const uint32_t pi = EntryOrDeleted(f.place).index;
@@ -986,33 +979,23 @@ void Model::InstallAls(std::shared_ptr<const AlsModel> als) {
 }
 
 void Model::LinkAls() {
-  for (auto* table : {&places_, &deleted_}) {
-    for (auto& [id, entry] : *table) entry.als = nullptr;
-  }
+  for (size_t n = 0; n < entries_.size(); ++n) entries_[n].als = nullptr;
   if (als_ == nullptr) return;
   const std::vector<PlaceId>& ids = als_->place_ids();
   for (size_t i = 0; i < ids.size(); ++i) {
-    // A listed place through the open-addressing index; the model owns its entry.
-    if (const PlaceEntry* listed = place_index_.Lookup(ids[i])) {
-      const_cast<PlaceEntry*>(listed)->als = als_->VectorAt(i);
-    } else if (auto it = deleted_.find(ids[i]); it != deleted_.end()) {
-      it->second.als = als_->VectorAt(i);
-    }
+    if (std::optional<uint32_t> n = PlaceNumber(ids[i])) entries_[*n].als = als_->VectorAt(i);
   }
 }
 
 const float* Model::AlsVector(const PlaceId& id) const {
   if (als_ == nullptr) return nullptr;
-  if (const PlaceEntry* listed = place_index_.Lookup(id)) return listed->als;
-  const auto it = deleted_.find(id);
-  return it == deleted_.end() ? nullptr : it->second.als;
+  const std::optional<uint32_t> n = PlaceNumber(id);
+  return n ? entries_[*n].als : nullptr;
 }
 
 const float* Model::AlsVectorAt(uint32_t index) const {
   if (als_ == nullptr) return nullptr;
-  if (const PlaceEntry* listed = live_by_index_[index]) return listed->als;
-  const auto it = deleted_.find(index_ids_[index]);
-  return it == deleted_.end() ? nullptr : it->second.als;
+  return entries_[index].als;
 }
 
 bool Model::BlendLearnsFrom(size_t event_hash) const {
@@ -1106,8 +1089,7 @@ void Model::TrainFactors(const Event& e, size_t event_hash, const ActivityId& ac
   for (size_t i :
        SamplePositions(event_hash ^ 0x5BD1E995ULL, ids->size(), kNegatives + 1, positions_)) {
     if ((*ids)[i] == &place || drawn == kNegatives) continue;
-    // The lists hand out const entries; the model owns them in places_, so it may write them.
-    negatives[drawn++] = const_cast<PlaceEntry*>((*ids)[i]);
+    negatives[drawn++] = &Own(*(*ids)[i]);
   }
   UserState& user = node.second;
   if (!user.has_bpr) {
@@ -1292,8 +1274,6 @@ Status Model::Load(const StateReader& reader, RowLoading row_loading) {
     bool built = false;
   };
   std::vector<LoadedRow> loaded_transitions, loaded_covisits;
-  // Every place read, in the order the store gave them (linked to its activities below).
-  std::vector<const PlaceEntry*> loaded_places;
   // The nodes of place_profiles_, in the order the store gave them.
   std::vector<std::pair<const PlaceId, PlaceProfile>*> profiled;
   // Each task links the entries of the listed places to what it read once the places are
@@ -1340,28 +1320,21 @@ Status Model::Load(const StateReader& reader, RowLoading row_loading) {
   const std::shared_future<Status> places_read = numbered.get_future().share();
   run("places", [&]() -> Status {
     std::string bad;
-    // Twice the buckets: an insert into an occupied bucket walks its nodes (they do not
-    // cache their hash, so each is a cache miss); at 1M places the half-empty table saved
-    // ~10% of this scan.
-    places_.reserve(2 * hint(Space::kPlaces));
+    entries_.reserve(hint(Space::kPlaces));
     place_index_.Reserve(hint(Space::kPlaces));
-    loaded_places.reserve(hint(Space::kPlaces));
     index_ids_.reserve(hint(Space::kPlaces));
     live_by_index_.reserve(hint(Space::kPlaces));
     Status s = reader.Scan(Space::kPlaces, [&](std::string_view key, std::string_view value) {
       Place p;
       if (!DecodePlace(key, value, p)) return NoteCorrupt(bad, Space::kPlaces);
-      auto [it, added] = places_.try_emplace(p.id, std::move(p));
-      PlaceEntry& entry = it->second;
-      if (added) {
-        // Numbered in key order while the entry is in cache (Number() without its lookup);
-        // indexed after the scan (below).
-        // Numbers carry no meaning beyond the process (a restart renumbers).
-        entry.index = static_cast<uint32_t>(index_ids_.size());
-        index_ids_.push_back(entry.id);
-        live_by_index_.push_back(&entry);
-      }
-      loaded_places.push_back(&entry);
+      // Keys are the ids, each once: every place read is new. Numbered in key order (numbers
+      // carry no meaning beyond the process: a restart renumbers), where it lands in entries_
+      // (NumberNew without its lookups); indexed after the scan (below). A hash table of
+      // entries here took a third of this scan at 1M places (its bucket and node misses).
+      PlaceEntry& entry = entries_.emplace_back(std::move(p));
+      entry.index = static_cast<uint32_t>(index_ids_.size());
+      index_ids_.push_back(entry.id);
+      live_by_index_.push_back(&entry);
     });
     s = NoteBad(s, bad);
     // One run of inserts whose cache misses overlap, where an insert per entry read waited
@@ -1381,7 +1354,7 @@ Status Model::Load(const StateReader& reader, RowLoading row_loading) {
     };
     std::unordered_map<const ActivityId*, size_t, SameActivity, SameActivity> group_of;
     std::vector<std::pair<const ActivityId*, std::vector<const PlaceEntry*>>> groups;
-    for (const PlaceEntry* entry : loaded_places) {
+    for (const PlaceEntry* entry : live_by_index_) {
       for (const ActivityId& a : entry->activities) {
         auto [it, added] = group_of.try_emplace(&a, groups.size());
         if (added) groups.emplace_back(&a, std::vector<const PlaceEntry*>{});
@@ -1587,7 +1560,9 @@ Status Model::Load(const StateReader& reader, RowLoading row_loading) {
     std::optional<std::pair<std::string, AlsOptions>> als_header;
     AlsModel::Vector als_gram, als_vector;  // als_vector: each place's, decoded in turn
     std::vector<PlaceId> als_ids;
-    std::vector<float> als_values;
+    // Column i is als_ids[i]'s vector; sized to the store's estimate and adopted by the model
+    // (at 1M places ~300 MB: a copy was 0.1-0.2 s of page faults and memcpy).
+    AlsModel::Matrix als_values;
     // Factor vectors belong to users and places with events (profiles).
     std::vector<std::pair<PlaceId, FactorModel::PackedVector>> place_factors;
     place_factors.reserve(hint(Space::kPlaceProfiles));
@@ -1617,7 +1592,7 @@ Status Model::Load(const StateReader& reader, RowLoading row_loading) {
           o.factors = static_cast<int>(factors);
           als_header.emplace(std::move(version), o);
           als_ids.reserve(hint(Space::kPlaceProfiles));
-          als_values.reserve(hint(Space::kPlaceProfiles) * static_cast<size_t>(factors));
+          als_values.resize(factors, static_cast<Eigen::Index>(hint(Space::kPlaceProfiles)));
         } else {
           NoteCorrupt(bad, Space::kLearned);
         }
@@ -1627,12 +1602,15 @@ Status Model::Load(const StateReader& reader, RowLoading row_loading) {
           return true;
         }
         if (!als_header) return true;  // vectors of no model: left out, as before
+        const auto column = static_cast<Eigen::Index>(als_ids.size());
+        if (column == als_values.cols()) {  // more than the estimate
+          als_values.conservativeResize(Eigen::NoChange, 2 * column + 1024);
+        }
         // A vector of another dimension than the model's counts as zeros.
-        const int f = als_header->second.factors;
-        if (als_vector.size() == f) {
-          als_values.insert(als_values.end(), als_vector.data(), als_vector.data() + f);
+        if (als_vector.size() == als_values.rows()) {
+          als_values.col(column) = als_vector;
         } else {
-          als_values.resize(als_values.size() + static_cast<size_t>(f), 0.0f);
+          als_values.col(column).setZero();
         }
         als_ids.emplace_back(std::string(key.substr(kAlsPlacePrefix.size())));
       } else if (key.starts_with(kPlaceFactorPrefix) && FactorModel::Decode(value, v)) {
@@ -1647,8 +1625,8 @@ Status Model::Load(const StateReader& reader, RowLoading row_loading) {
     if (!s.ok()) return s;
     if (als_header) {
       als_ = AlsModel::FromStored(als_header->first, als_header->second, std::move(als_ids),
-                                  als_values, als_gram.size() == 0 ? nullptr : als_gram.data());
-      std::vector<float>().swap(als_values);
+                                  std::move(als_values),
+                                  als_gram.size() == 0 ? nullptr : als_gram.data());
     }
     started_here_ = false;  // a retrain in flight when the store was written is not running now
     s = reader.Scan(Space::kMeta, [&](std::string_view key, std::string_view value) {
@@ -1718,7 +1696,7 @@ Status Model::Load(const StateReader& reader, RowLoading row_loading) {
   // An ALS vector makes no entry of its own (as LinkAls).
   for (size_t i : unlisted_als) {
     if (auto it = deleted_.find(als_->place_ids()[i]); it != deleted_.end()) {
-      it->second.als = als_->VectorAt(i);
+      entries_[it->second].als = als_->VectorAt(i);
     }
   }
   for (auto [loaded, rows] :
@@ -1951,7 +1929,7 @@ uint32_t Model::NumberActivity(const ActivityId& activity, std::vector<ActivityI
 
 std::optional<uint32_t> Model::PlaceNumber(const PlaceId& id) const {
   if (const PlaceEntry* p = FindPlace(id)) return p->index;
-  if (auto it = deleted_.find(id); it != deleted_.end()) return it->second.index;
+  if (auto it = deleted_.find(id); it != deleted_.end()) return it->second;
   return std::nullopt;
 }
 
@@ -2336,7 +2314,7 @@ uint32_t Model::ReadRowForAnswers(int kind, uint32_t n) const {
   (kind == kCovisitRows ? self.covisits_ : self.transitions_)[n] =
       CountRow::FromUnsorted(std::move(entries));
   if (kind == kTransitionRows) self.transitions_out_[n] = out;
-  // A row that left a place out is read again once places are numbered (Number()).
+  // A row that left a place out is read again once places are numbered (NumberNew()).
   if (!whole) lazy_rows_->partial.emplace_back(kind, n);
   state.store(whole ? 2 : 1, std::memory_order_release);
   return n;

@@ -17,6 +17,7 @@
 #include "src/core/factors.h"
 #include "src/core/geo.h"
 #include "src/core/grid_index.h"
+#include "src/core/stable_vector.h"
 #include "src/core/state_io.h"
 #include "src/core/status.h"
 #include "src/core/types.h"
@@ -307,7 +308,14 @@ class Model {
   // The listed place numbered `index` (nullptr once deleted), and the id of any number given.
   const PlaceEntry* IndexedPlace(uint32_t index) const { return live_by_index_[index]; }
   const PlaceId& IndexedId(uint32_t index) const { return index_ids_[index]; }
-  size_t place_count() const { return places_.size(); }
+  size_t place_count() const { return place_index_.size(); }
+  // f(entry) for every listed place, in number order.
+  template <class F>
+  void ForEachPlace(F f) const {
+    for (const PlaceEntry* entry : live_by_index_) {
+      if (entry != nullptr) f(*entry);
+    }
+  }
 
   // Applies one valid event. Error (and nothing changed) when its place is unknown.
   Status Apply(const Event& event);
@@ -408,7 +416,6 @@ class Model {
 
   // Read access for scoring and reporting.
   const ModelOptions& options() const { return options_; }
-  const std::unordered_map<PlaceId, PlaceEntry>& places() const { return places_; }
   const std::unordered_map<ActivityId, PlaceStats>& activity_stats() const {
     return activity_stats_;
   }
@@ -582,20 +589,25 @@ class Model {
   // Starts and installs full retrains at their points in event time.
   void ScheduleRetrain(TimeMs ts);
   void LinkAls();
-  // Gives `entry` the next place number.
-  void Number(PlaceEntry& entry);
+  // A new entry for `place`, given the next place number; listed (found by FindPlace) or
+  // not (a deleted place's, known from its history).
+  PlaceEntry& NumberNew(Place place, bool listed);
+  // The model's own (writable) entry of one the index or a list hands out.
+  PlaceEntry& Own(const PlaceEntry& entry) { return entries_[entry.index]; }
   // The entry of `id`, listed or deleted; a deleted one is made (numbered) if none is held.
   PlaceEntry& EntryOrDeleted(const PlaceId& id);
   static uint64_t IndexPair(uint32_t a, uint32_t b) { return uint64_t{a} << 32 | b; }
 
   ModelOptions options_;
   ActivityResolver resolver_;
-  std::unordered_map<PlaceId, PlaceEntry> places_;
-  // Derived (not stored): every entry of places_ by id, for FindPlace (entry_index.h).
+  // Every place numbered, listed or deleted, at its number: entries_[n].index == n. A deleted
+  // place's entry keeps its table pointers (stats, profile, vectors), given back if the place
+  // comes again. Entries never move (stable_vector.h), so the index and lists point at them.
+  StableVector<PlaceEntry> entries_;
+  // Derived (not stored): the listed entries by id, for FindPlace (entry_index.h).
   EntryIndex<PlaceEntry> place_index_;
-  // The table pointers of deleted places, given back if the place comes again (the tables
-  // keep its stats and profile).
-  std::unordered_map<PlaceId, PlaceEntry> deleted_;
+  // The numbers of deleted places by id.
+  std::unordered_map<PlaceId, uint32_t> deleted_;
   // By place number: every id numbered, and the listed entry (nullptr while deleted).
   std::vector<PlaceId> index_ids_;
   std::vector<const PlaceEntry*> live_by_index_;

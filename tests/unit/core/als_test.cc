@@ -219,20 +219,28 @@ TEST(AlsTest, StoredPlaceVectorsRestoreTheSameModel) {
   const auto m = AlsModel::Train(TwoGroups(), Small(), "v1");
   const int f = Small().factors;
   std::vector<PlaceId> ids;
-  std::vector<float> values;
+  // Two spare columns: capacity the restore drops.
+  const auto n = static_cast<Eigen::Index>(m->place_count());
+  AlsModel::Matrix values = AlsModel::Matrix::Constant(f, n + 2, 7.0f);
   for (size_t i = m->place_count(); i-- > 0;) {
     ids.push_back(m->place_ids()[i]);
     const std::string bytes = AlsModel::EncodeVector(m->VectorAt(i), f);
     AlsModel::Vector v;
     ASSERT_TRUE(AlsModel::DecodeVector(bytes, v));
-    values.insert(values.end(), v.data(), v.data() + f);
+    values.col(static_cast<Eigen::Index>(ids.size() - 1)) = v;
   }
   const auto computed = AlsModel::FromStored("v1", Small(), ids, values);
   const auto stored = AlsModel::FromStored("v1", Small(), ids, values, m->gram().data());
+  // In the store's order (the load's case: the matrix is adopted, its spare columns dropped).
+  AlsModel::Matrix in_order = AlsModel::Matrix::Constant(f, n + 3, 7.0f);
+  in_order.leftCols(n) = m->place_factors();
+  const auto adopted = AlsModel::FromStored("v1", Small(), m->place_ids(), std::move(in_order));
   const std::vector<std::pair<PlaceId, double>> history = {{PlaceId("b2"), 3}, {PlaceId("a1"), 1}};
-  for (const auto& back : {computed, stored}) {
+  for (const auto& back : {computed, stored, adopted}) {
     EXPECT_EQ(back->version(), "v1");
     EXPECT_EQ(back->place_ids(), m->place_ids());
+    ASSERT_EQ(back->place_factors().rows(), m->place_factors().rows());
+    ASSERT_EQ(back->place_factors().cols(), m->place_factors().cols());
     EXPECT_EQ(back->place_factors(), m->place_factors());
     EXPECT_EQ(back->gram(), m->gram());
     EXPECT_EQ(*m->FoldIn(history), *back->FoldIn(history));

@@ -87,15 +87,18 @@ TEST(ModelPersistenceTest, LoadRestoresWhatPersistWrote) {
   ASSERT_TRUE(loaded.Load(state).ok());
 
   EXPECT_EQ(loaded.place_count(), original.place_count());
-  for (const auto& [id, place] : original.places()) {
-    const Place* p = loaded.FindPlace(id);
-    ASSERT_NE(p, nullptr) << id.str();
+  size_t compared = 0;
+  original.ForEachPlace([&](const PlaceEntry& place) {
+    const Place* p = loaded.FindPlace(place.id);
+    ASSERT_NE(p, nullptr) << place.id.str();
     EXPECT_EQ(p->name, place.name);
     EXPECT_EQ(p->position.lat, place.position.lat);
     EXPECT_EQ(p->position.lon, place.position.lon);
     EXPECT_EQ(p->activities, place.activities);
     EXPECT_EQ(p->tags, place.tags);
-  }
+    ++compared;
+  });
+  EXPECT_EQ(compared, original.place_count());
   EXPECT_EQ(loaded.FindPlace(PlaceId("gone")), nullptr);
   EXPECT_EQ(loaded.events_applied(), original.events_applied());
   EXPECT_EQ(loaded.newest_ts(), original.newest_ts());
@@ -866,7 +869,8 @@ TEST(ModelPersistenceTest, LoadListsEveryActivitysPlacesAsLiveAndTheSameOnEveryL
     EXPECT_EQ(Strs(*first.TopPlaces(a)), Strs(*second.TopPlaces(a))) << name;
     EXPECT_EQ(Near(first, a, false), Near(second, a, false)) << name;
   }
-  for (const auto& [id, entry] : first.places()) {
+  first.ForEachPlace([&](const PlaceEntry& entry) {
+    const PlaceId& id = entry.id;
     const PlaceEntry* other = second.FindPlace(id);
     ASSERT_NE(other, nullptr) << id.str();
     EXPECT_EQ(entry.index, other->index) << id.str();
@@ -874,7 +878,7 @@ TEST(ModelPersistenceTest, LoadListsEveryActivitysPlacesAsLiveAndTheSameOnEveryL
     EXPECT_EQ(entry.profile != nullptr, other->profile != nullptr) << id.str();
     EXPECT_EQ(entry.bpr != nullptr, other->bpr != nullptr) << id.str();
     EXPECT_EQ(entry.profile != nullptr, live.PlaceInfo(id) != nullptr) << id.str();
-  }
+  });
 }
 
 TEST(ModelPersistenceTest, FindPlaceGivesTheListedEntryThroughDeletesReturnsAndALoad) {
@@ -893,7 +897,13 @@ TEST(ModelPersistenceTest, FindPlaceGivesTheListedEntryThroughDeletesReturnsAndA
   for (const Model* m : {&live, &restored}) {
     EXPECT_EQ(m->FindPlace(PlaceId("gone")), nullptr) << "deleted";
     EXPECT_EQ(m->FindPlace(PlaceId("never")), nullptr);
-    for (const auto& [id, entry] : m->places()) EXPECT_EQ(m->FindPlace(id), &entry) << id.str();
+    size_t listed = 0;
+    m->ForEachPlace([&](const PlaceEntry& entry) {
+      EXPECT_EQ(m->FindPlace(entry.id), &entry) << entry.id.str();
+      EXPECT_EQ(m->IndexedId(entry.index), entry.id) << entry.id.str();
+      ++listed;
+    });
+    EXPECT_EQ(listed, m->place_count());
     // The listed entries of each activity are the entries its places' ids find, each once.
     for (const char* activity : {"Coffee Shop", "Cafe"}) {
       const std::vector<const PlaceEntry*>* entries = m->ListedEntries(ActivityId(activity));

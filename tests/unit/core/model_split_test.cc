@@ -502,9 +502,10 @@ TEST(ModelSplitTest, RowsPublishedByEachAggregatorAndInstalledByTheOthersGiveEve
       EXPECT_EQ(split[i].ActivityRatings(activity), single.ActivityRatings(activity));
       EXPECT_EQ(split[i].ActivityPopularity(activity), single.ActivityPopularity(activity));
     }
-    for (const auto& [id, place] : single.places()) {
-      EXPECT_EQ(split[i].TransitionsOut(id), single.TransitionsOut(id)) << id.str();
-    }
+    single.ForEachPlace([&](const PlaceEntry& place) {
+      EXPECT_EQ(split[i].TransitionsOut(place.id), single.TransitionsOut(place.id))
+          << place.id.str();
+    });
   }
   EXPECT_FALSE(split[0].InstallRow(Space::kProfiles, "u1", "x").ok());
   EXPECT_FALSE(split[0].InstallRow(Space::kCovisits, "nonsense", "x").ok());
