@@ -143,7 +143,7 @@ FeatureContext MakeFeatureContext(const Model& m, const ActivityId& activity,
     const size_t first = p.recent.size() > kCovisitContext ? p.recent.size() - kCovisitContext : 0;
     for (size_t i = first; i < p.recent.size(); ++i) {
       const Model::PlaceCounts* row = m.CoVisits(p.recent[i]);
-      const PlaceProfile* info = row != nullptr ? m.PlaceInfo(m.IndexedId(p.recent[i])) : nullptr;
+      const PlaceProfile* info = row != nullptr ? m.PlaceInfoAt(p.recent[i]) : nullptr;
       if (row != nullptr && info != nullptr && info->users > 0) {
         c.covisit_rows.push_back({row, info->users});
       }

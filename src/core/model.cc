@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <future>
 #include <limits>
+#include <numeric>
 
 namespace locus {
 namespace {
@@ -315,7 +316,7 @@ void Model::Link(const PlaceEntry& entry, const ActivityId& activity, const GeoP
   const PlaceId& place = entry.id;
   LinkLoaded(entry, activity, at);
   UpdateTop(activity, place);
-  if (place_profiles_.contains(place)) InsertSorted(active_places_[activity], entry);
+  if (entry.profile != nullptr) InsertSorted(active_places_[activity], entry);
 }
 
 void Model::LinkLoaded(const PlaceEntry& entry, const ActivityId& activity, const GeoPoint& at) {
@@ -685,15 +686,15 @@ Status Model::InstallRow(Space space, std::string_view key, std::string_view val
       PlaceProfile pp;
       if (!DecodePlaceProfile(value, pp)) return bad();
       const PlaceId place{std::string(key)};
-      auto [it, first] = place_profiles_.try_emplace(place);
-      it->second = pp;
+      PlaceEntry& entry = EntryOrDeleted(place);
+      bool first = false;
+      ProfileOf(entry, first) = pp;
       if (first) {
-        EntryOrDeleted(place).profile = &it->second;
         if (const PlaceEntry* e = FindPlace(place)) {
           for (const ActivityId& a : e->activities) InsertSorted(active_places_[a], *e);
         }
       }
-      if (track_changes_) dirty_place_profiles_.Add(&*it);
+      if (track_changes_) dirty_place_profiles_.Add(entry.index);
       return Status::Ok();
     }
     case Space::kTransitions:
@@ -815,10 +816,9 @@ void Model::ApplyPlaceFact(const EventFact& f, PlaceEntry& place) {
     if (f.type != EventType::kRating) UpdateTop(top_places_[a], f.place, s);
   }
   if (f.type == EventType::kRating) return;
-  auto [ppit, first_event] = place_profiles_.try_emplace(f.place);
-  PlaceProfile& p = ppit->second;
+  bool first_event = false;
+  PlaceProfile& p = ProfileOf(place, first_event);
   if (first_event) {
-    place.profile = &p;
     for (const ActivityId& a : place.activities) InsertSorted(active_places_[a], place);
   }
   if (!f.seen_before) {
@@ -836,7 +836,14 @@ void Model::ApplyPlaceFact(const EventFact& f, PlaceEntry& place) {
   }
   if (uint32_t& h = p.hours[static_cast<size_t>(UtcHour(f.ts))]; h < UINT32_MAX) ++h;
   if (weight > 0) p.recent.Add(weight, f.ts, 7 * kMsPerDay);
-  if (track_changes_) dirty_place_profiles_.Add(&*ppit);
+  if (track_changes_) dirty_place_profiles_.Add(place.index);
+}
+
+PlaceProfile& Model::ProfileOf(PlaceEntry& entry, bool& made) {
+  made = entry.profile == nullptr;
+  if (made) entry.profile = &place_profiles_.emplace_back();
+  // The model made it in place_profiles_ (not const); entries hand it out read-only.
+  return const_cast<PlaceProfile&>(*entry.profile);
 }
 
 void Model::BoundCovisits(uint32_t n, CountRow& row) {
@@ -1173,10 +1180,10 @@ void Model::Persist(StateWriter& w) {
     EncodeProfile(v, node->second.profile, index_ids_);
     w.Put(Space::kProfiles, node->first.str(), value);
   }
-  for (const PlaceProfileNode* node : dirty_place_profiles_.Compact()) {
+  for (const uint32_t n : dirty_place_profiles_.Compact()) {
     ByteWriter v(value);
-    EncodePlaceProfile(v, node->second);
-    w.Put(Space::kPlaceProfiles, node->first.str(), value);
+    EncodePlaceProfile(v, *entries_[n].profile);
+    w.Put(Space::kPlaceProfiles, entries_[n].id.str(), value);
   }
   auto put_pairs = [&](DirtyList<uint64_t>& dirty, const std::vector<CountRow>& rows, Space space) {
     for (uint64_t pair : dirty.Compact()) {
@@ -1274,25 +1281,23 @@ Status Model::Load(const StateReader& reader, RowLoading row_loading) {
     bool built = false;
   };
   std::vector<LoadedRow> loaded_transitions, loaded_covisits;
-  // The nodes of place_profiles_, in the order the store gave them.
-  std::vector<std::pair<const PlaceId, PlaceProfile>*> profiled;
+  // The ids of the place profiles read, in the order the store gave them: profiled[i]'s is
+  // place_profiles_[i].
+  std::vector<PlaceId> profiled;
   // Each task links the entries of the listed places to what it read once the places are
   // numbered, beside the other scans; what belongs to a place not listed (a deleted one's
   // history) waits for the join, where it is numbered in this order: stats (by activity
   // name), profiles, BPR vectors, ALS vectors (the order the live model's tables give).
   std::vector<std::pair<const ActivityId*, const StatNode*>> unlisted_stats;
-  std::vector<std::pair<const PlaceId, PlaceProfile>*> unlisted_profiles;
+  std::vector<size_t> unlisted_profiles;  // positions in profiled
   std::vector<std::pair<PlaceId, FactorModel::PackedVector>> unlisted_factors;
   std::vector<size_t> unlisted_als;  // positions in als_->place_ids()
-  // The listed entry of `id` (the model owns it; the index hands out const entries).
-  const auto listed = [this](const PlaceId& id) {
-    return const_cast<PlaceEntry*>(place_index_.Lookup(id));
-  };
-  // listed(id_at(i)) for i in [0, n), in order, as f(i, entry): one run of lookups whose cache
-  // misses overlap (EntryIndex::LookupEach; millions of them at 1M places).
+  // The listed entry of id_at(i) (the model's own, writable) for i in [0, n), in order, as
+  // f(i, entry or nullptr): one run of lookups whose cache misses overlap
+  // (EntryIndex::LookupEach; millions of them at 1M places).
   const auto listed_each = [this](size_t n, auto id_at, auto f) {
-    place_index_.LookupEach(n, id_at, [&f](size_t i, const PlaceEntry* entry) {
-      f(i, const_cast<PlaceEntry*>(entry));
+    place_index_.LookupEach(n, id_at, [this, &f](size_t i, const PlaceEntry* entry) {
+      f(i, entry != nullptr ? &Own(*entry) : nullptr);
     });
   };
   // Each task's wall time, for load_parts() (the array's slots are written by their tasks).
@@ -1461,39 +1466,38 @@ Status Model::Load(const StateReader& reader, RowLoading row_loading) {
   run("place_profiles", [&]() -> Status {
     std::string bad;
     place_profiles_.reserve(hint(Space::kPlaceProfiles));
+    profiled.reserve(hint(Space::kPlaceProfiles));
     Status s =
         reader.Scan(Space::kPlaceProfiles, [&](std::string_view key, std::string_view value) {
           PlaceProfile p;
           if (!DecodePlaceProfile(value, p)) return NoteCorrupt(bad, Space::kPlaceProfiles);
-          auto [it, added] = place_profiles_.insert_or_assign(PlaceId(std::string(key)), p);
-          if (added) profiled.push_back(&*it);
+          // Keys are the ids, each once: appended (a hash table of profiles here took a
+          // third of this task at 1M places).
+          place_profiles_.emplace_back(p);
+          profiled.emplace_back(std::string(key));
         });
     s = NoteBad(s, bad);
     if (!s.ok() || !places_read.get().ok()) return s;  // the load fails with the error
     // The learners' candidate lists: places with history, in id order (only to be
     // reproducible). The store's key order is already that order (keys are the ids, both
     // compare bytewise), so the sort is a check that costs one pass.
-    const auto by_id = [](const auto* x, const auto* y) { return x->first < y->first; };
-    if (!std::is_sorted(profiled.begin(), profiled.end(), by_id)) {
-      std::sort(profiled.begin(), profiled.end(), by_id);
+    std::vector<size_t> order(profiled.size());
+    std::iota(order.begin(), order.end(), size_t{0});
+    if (!std::is_sorted(profiled.begin(), profiled.end())) {
+      std::sort(order.begin(), order.end(),
+                [&](size_t x, size_t y) { return profiled[x] < profiled[y]; });
     }
-    size_t unlisted = 0;
     listed_each(
-        profiled.size(), [&](size_t i) -> const PlaceId& { return profiled[i]->first; },
+        order.size(), [&](size_t i) -> const PlaceId& { return profiled[order[i]]; },
         [&](size_t i, PlaceEntry* entry) {
           if (entry == nullptr) {
-            ++unlisted;
+            // A deleted place's, numbered after the join in id order.
+            unlisted_profiles.push_back(order[i]);
             return;
           }
-          entry->profile = &profiled[i]->second;
+          entry->profile = &place_profiles_[order[i]];
           for (const ActivityId& a : entry->activities) active_places_[a].push_back(entry);
         });
-    // Deleted places' profiles, in the table's order (the order the live model numbers them).
-    if (unlisted > 0) {
-      for (auto& node : place_profiles_) {
-        if (listed(node.first) == nullptr) unlisted_profiles.push_back(&node);
-      }
-    }
     return s;
   });
   // Whether the rows are left in the store, to be read on first use (when it holds some).
@@ -1688,7 +1692,7 @@ Status Model::Load(const StateReader& reader, RowLoading row_loading) {
   for (const auto& [activity, node] : unlisted_stats) {
     EntryOrDeleted(node->first).stats.emplace_back(activity, node);
   }
-  for (auto* node : unlisted_profiles) EntryOrDeleted(node->first).profile = &node->second;
+  for (size_t i : unlisted_profiles) EntryOrDeleted(profiled[i]).profile = &place_profiles_[i];
   for (const auto& [id, v] : unlisted_factors) {
     PlaceEntry& entry = EntryOrDeleted(id);
     entry.bpr = &factors_.SetPlace(entry.index, v);
@@ -2156,8 +2160,8 @@ Status Model::CompleteUsers() {
 }
 
 const PlaceProfile* Model::PlaceInfo(const PlaceId& place) const {
-  auto it = place_profiles_.find(place);
-  return it == place_profiles_.end() ? nullptr : &it->second;
+  const std::optional<uint32_t> n = PlaceNumber(place);
+  return n ? entries_[*n].profile : nullptr;
 }
 
 const Model::PlaceCounts* Model::TransitionsFrom(const PlaceId& from) const {

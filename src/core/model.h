@@ -197,8 +197,8 @@ struct PlaceProfile {
 
 // A place as the model holds it: the place itself and, one pointer away, what scoring reads
 // about it from the other tables (so scoring a candidate costs one lookup, not five; at 1M
-// places every lookup is a cache miss). The pointers point into node-based maps whose
-// entries are never erased while the model lives (activity_stats_, place_profiles_, the
+// places every lookup is a cache miss). The pointers point into tables whose entries never
+// move and are never erased while the model lives (activity_stats_, place_profiles_, the
 // factor tables, the installed AlsModel), so they stay valid; the model keeps them complete:
 // `stats` has an entry for every activity with stats for this place, `profile` is set once it
 // had an event, `bpr` once it has a factor vector, `als` while the installed retrain has one.
@@ -451,7 +451,6 @@ class Model {
     std::vector<UnlistedProfilePlace> unlisted_profile_places;
   };
   using StatNode = ActivityPlaceStatNode;
-  using PlaceProfileNode = std::pair<const PlaceId, PlaceProfile>;
   // The user's latent factor vector; nullptr before their first factor update.
   const FactorModel::PackedVector* UserFactor(const UserId& user) const;
   // Users with any events but ratings (all of them once !users_pending()). ForEachActivity
@@ -503,6 +502,8 @@ class Model {
     return lazy_users_ != nullptr ? stored_user_count_ : static_cast<int64_t>(users_.size());
   }
   const PlaceProfile* PlaceInfo(const PlaceId& place) const;
+  // PlaceInfo(IndexedId(index)) without the lookup.
+  const PlaceProfile* PlaceInfoAt(uint32_t index) const { return entries_[index].profile; }
   // Users who went from `from` straight to each next place; and the total out of `from`.
   const PlaceCounts* TransitionsFrom(const PlaceId& from) const;
   int64_t TransitionsOut(const PlaceId& from) const;
@@ -594,6 +595,8 @@ class Model {
   PlaceEntry& NumberNew(Place place, bool listed);
   // The model's own (writable) entry of one the index or a list hands out.
   PlaceEntry& Own(const PlaceEntry& entry) { return entries_[entry.index]; }
+  // `entry`'s profile, made (empty, in place_profiles_) if it has none; `made` says which.
+  PlaceProfile& ProfileOf(PlaceEntry& entry, bool& made);
   // The entry of `id`, listed or deleted; a deleted one is made (numbered) if none is held.
   PlaceEntry& EntryOrDeleted(const PlaceId& id);
   static uint64_t IndexPair(uint32_t a, uint32_t b) { return uint64_t{a} << 32 | b; }
@@ -630,7 +633,8 @@ class Model {
                                  std::unordered_map<ActivityId, uint32_t>& numbers);
   // `history`'s places for the activity numbered `activity`.
   static UserPlaces UserHistoryOf(const History& history, uint32_t activity);
-  std::unordered_map<PlaceId, PlaceProfile> place_profiles_;
+  // Every place profile, where it was made (a place's entry points at its own: profile).
+  StableVector<PlaceProfile> place_profiles_;
   // Rows by place number (a slot per numbered place: an empty row is 24 bytes, where a hash
   // map entry keyed by id took ~100 for every place with a row). transitions_out_ holds each
   // transition row's sum.
@@ -737,7 +741,7 @@ class Model {
   // (user, activity number << 32 | place number).
   DirtyList<std::pair<const UserNode*, uint64_t>> dirty_users_;
   DirtyList<const UserNode*> dirty_profiles_;
-  DirtyList<const PlaceProfileNode*> dirty_place_profiles_;
+  DirtyList<uint32_t> dirty_place_profiles_;  // place numbers
   DirtyList<uint64_t> dirty_transitions_;
   DirtyList<uint64_t> dirty_covisits_;
   using HoursNode = std::pair<const ActivityId, std::array<int64_t, 24>>;

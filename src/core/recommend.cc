@@ -212,8 +212,7 @@ std::vector<Candidate> GatherCandidates(const Model& model, const ActivityId& ac
       std::vector<std::pair<double, const PlaceEntry*>> neighbours;
       for (size_t i = n > kRecent ? n - kRecent : 0; i < n; ++i) {
         const Model::PlaceCounts* row = model.CoVisits(profile->recent[i]);
-        const PlaceProfile* info =
-            row != nullptr ? model.PlaceInfo(model.IndexedId(profile->recent[i])) : nullptr;
+        const PlaceProfile* info = row != nullptr ? model.PlaceInfoAt(profile->recent[i]) : nullptr;
         if (row == nullptr || info == nullptr) continue;
         neighbours.clear();
         row->ForEach([&](uint32_t other, int64_t both) {
