@@ -687,13 +687,7 @@ Status Model::InstallRow(Space space, std::string_view key, std::string_view val
       if (!DecodePlaceProfile(value, pp)) return bad();
       const PlaceId place{std::string(key)};
       PlaceEntry& entry = EntryOrDeleted(place);
-      bool first = false;
-      ProfileOf(entry, first) = pp;
-      if (first) {
-        if (const PlaceEntry* e = FindPlace(place)) {
-          for (const ActivityId& a : e->activities) InsertSorted(active_places_[a], *e);
-        }
-      }
+      ProfileOf(entry) = pp;
       if (track_changes_) dirty_place_profiles_.Add(entry.index);
       return Status::Ok();
     }
@@ -816,11 +810,7 @@ void Model::ApplyPlaceFact(const EventFact& f, PlaceEntry& place) {
     if (f.type != EventType::kRating) UpdateTop(top_places_[a], f.place, s);
   }
   if (f.type == EventType::kRating) return;
-  bool first_event = false;
-  PlaceProfile& p = ProfileOf(place, first_event);
-  if (first_event) {
-    for (const ActivityId& a : place.activities) InsertSorted(active_places_[a], place);
-  }
+  PlaceProfile& p = ProfileOf(place);
   if (!f.seen_before) {
     ++p.users;
     // Numbered first: numbering may resize the rows (when they are read on first use).
@@ -839,9 +829,14 @@ void Model::ApplyPlaceFact(const EventFact& f, PlaceEntry& place) {
   if (track_changes_) dirty_place_profiles_.Add(place.index);
 }
 
-PlaceProfile& Model::ProfileOf(PlaceEntry& entry, bool& made) {
-  made = entry.profile == nullptr;
-  if (made) entry.profile = &place_profiles_.emplace_back();
+PlaceProfile& Model::ProfileOf(PlaceEntry& entry) {
+  if (entry.profile == nullptr) {
+    entry.profile = &place_profiles_.emplace_back();
+    // A listed place with a profile is a candidate of the learners' lists (as Link keeps).
+    if (live_by_index_[entry.index] == &entry) {
+      for (const ActivityId& a : entry.activities) InsertSorted(active_places_[a], entry);
+    }
+  }
   // The model made it in place_profiles_ (not const); entries hand it out read-only.
   return const_cast<PlaceProfile&>(*entry.profile);
 }

@@ -595,8 +595,9 @@ class Model {
   PlaceEntry& NumberNew(Place place, bool listed);
   // The model's own (writable) entry of one the index or a list hands out.
   PlaceEntry& Own(const PlaceEntry& entry) { return entries_[entry.index]; }
-  // `entry`'s profile, made (empty, in place_profiles_) if it has none; `made` says which.
-  PlaceProfile& ProfileOf(PlaceEntry& entry, bool& made);
+  // `entry`'s profile, made (empty, in place_profiles_) if it has none; a listed place then
+  // joins its activities' lists of places with history.
+  PlaceProfile& ProfileOf(PlaceEntry& entry);
   // The entry of `id`, listed or deleted; a deleted one is made (numbered) if none is held.
   PlaceEntry& EntryOrDeleted(const PlaceId& id);
   static uint64_t IndexPair(uint32_t a, uint32_t b) { return uint64_t{a} << 32 | b; }
