@@ -288,7 +288,7 @@ Status StateStore::Scan(
   // (after a reboot) without one seek per block.
   rocksdb::ReadOptions ro;
   ro.fill_cache = false;
-  ro.readahead_size = 4 << 20;
+  ro.readahead_size = 512 << 10;
   return ScanFamily(impl_->db.get(), impl_->handles[SpaceIndex(space)], ro, space, visit);
 }
 

@@ -158,6 +158,7 @@ TimedRestart RestartAndAnswer(const std::string& state, const std::string& activ
   const auto [cpu_ready, faults_ready] = ProcessUsage();
   r.ready_cpu_s = cpu_ready - cpu_before;
   r.ready_page_faults = faults_ready - faults_before;
+  r.ready_rss_gib = static_cast<double>(CurrentRssBytes()) / kGiB;
   if (Status s = r.engine->CompleteLoad(); !s.ok()) Check(s, "reading the rows");
   r.rows_s = Since(t);
   return r;

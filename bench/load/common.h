@@ -64,6 +64,9 @@ struct TimedRestart {
   // until ready: what the load costs, less sensitive to a shared host than its wall time.
   double ready_cpu_s = 0;
   int64_t ready_page_faults = 0;
+  // The resident size when ready: set beside the page faults, it tells the pages kept from
+  // those touched and given back (temporaries).
+  double ready_rss_gib = 0;
   // From the start until the rows the open left in the store are read (Engine::CompleteLoad):
   // where the engine's loop would start reading events.
   double rows_s = 0;

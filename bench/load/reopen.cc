@@ -30,8 +30,8 @@ int ReopenTool(const Args& args) {
     const std::string state = dir.path + "/state";
     std::filesystem::copy(from + "/state", state, std::filesystem::copy_options::recursive);
     const TimedRestart restart = RestartAndAnswer(state, activity);
-    const auto& [engine, first, open_s, load_s, ready_s, ready_cpu_s, ready_page_faults, rows_s] =
-        restart;
+    const auto& [engine, first, open_s, load_s, ready_s, ready_cpu_s, ready_page_faults,
+                 ready_rss_gib, rows_s] = restart;
 
     std::vector<std::string> activities = engine->WithModel([](const Model& m) {
       std::vector<std::string> names;
@@ -55,6 +55,7 @@ int ReopenTool(const Args& args) {
                             .Add("ready_s", ready_s)
                             .Add("ready_cpu_s", ready_cpu_s)
                             .Add("ready_page_faults", ready_page_faults)
+                            .Add("ready_rss_gib", ready_rss_gib)
                             .Add("rows_s", rows_s)
                             .Add("open_s", open_s)
                             .Add("load_s", load_s - open_s)

@@ -198,8 +198,8 @@ int StateTool(const Args& args) {
   }
 
   const TimedRestart restart = RestartAndAnswer(state, activity);
-  const auto& [engine, a, open_s, load_s, ready_s, ready_cpu_s, ready_page_faults, rows_s] =
-      restart;
+  const auto& [engine, a, open_s, load_s, ready_s, ready_cpu_s, ready_page_faults, ready_rss_gib,
+               rows_s] = restart;
   const int64_t recovered = engine->WithModel([](const Model& m) { return m.events_applied(); });
   std::printf("%s\n",
               JsonLine()
@@ -209,6 +209,7 @@ int StateTool(const Args& args) {
                                       .Add("ready_s", ready_s)
                                       .Add("ready_cpu_s", ready_cpu_s)
                                       .Add("ready_page_faults", ready_page_faults)
+                                      .Add("ready_rss_gib", ready_rss_gib)
                                       .Add("rows_s", rows_s)
                                       .Add("open_s", open_s)
                                       .Add("load_s", load_s - open_s)

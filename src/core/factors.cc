@@ -39,22 +39,20 @@ FactorModel::Vector FactorModel::PlaceStart(const PlaceId& place) {
   return Initial(place.hash(), 0x504c414345504cULL);
 }
 
-FactorModel::PackedVector& FactorModel::Slot(uint32_t n) {
-  if (n >= places_.size()) {
-    places_.resize(size_t{n} + 1);
-    known_.resize(size_t{n} + 1);
-  }
-  known_[n] = true;
-  return places_[n];
-}
-
 FactorModel::PackedVector& FactorModel::PlaceOrStart(uint32_t n, const PlaceId& id) {
   if (const PackedVector* v = Place(n)) return const_cast<PackedVector&>(*v);
-  return Slot(n) = PlaceStart(id);
+  return Assign(n, Keep(PlaceStart(id)));
 }
 
-FactorModel::PackedVector& FactorModel::SetPlace(uint32_t n, const Vector& v) {
-  return Slot(n) = v;
+uint32_t FactorModel::Keep(const PackedVector& v) {
+  vectors_.emplace_back(v);
+  return static_cast<uint32_t>(vectors_.size() - 1);
+}
+
+FactorModel::PackedVector& FactorModel::Assign(uint32_t n, uint32_t kept) {
+  if (n >= slots_.size()) slots_.resize(size_t{n} + 1);
+  slots_[n] = kept + 1;
+  return vectors_[kept];
 }
 
 void FactorModel::Observe(PackedVector& u, PackedVector& p,

@@ -7,12 +7,12 @@
 // a hash map keyed by id took a string hash and compare per lookup, five per event.
 #pragma once
 
+#include "src/core/stable_vector.h"
 #include "src/core/types.h"
 
 #include <Eigen/Core>
 
 #include <cstdint>
-#include <deque>
 #include <string>
 #include <vector>
 
@@ -36,18 +36,22 @@ class FactorModel {
 
   // The vector of the place numbered `n`; nullptr before its first update.
   const PackedVector* Place(uint32_t n) const {
-    return n < known_.size() && known_[n] ? &places_[n] : nullptr;
+    return n < slots_.size() && slots_[n] != 0 ? &vectors_[slots_[n] - 1] : nullptr;
   }
   // The same, starting it as PlaceStart(id) if it has none. References stay valid while the
-  // model lives (slots are added at the end only).
+  // model lives (vectors are added at the end only, and never move).
   PackedVector& PlaceOrStart(uint32_t n, const PlaceId& id);
-  // Sets the vector of the place numbered `n` (a load).
-  PackedVector& SetPlace(uint32_t n, const Vector& v);
+  // A load, in two steps: Keep stores a vector read before its place's number is known and
+  // returns where it is; Assign gives it to the place numbered `n`. The vectors are read
+  // straight into their final storage (a table of them, then a copy by number, was ~190 MB
+  // of fresh pages and a copy at 1.18M places).
+  uint32_t Keep(const PackedVector& v);
+  PackedVector& Assign(uint32_t n, uint32_t kept);
   // Calls visit(number, vector) for every place with a vector, in number order.
   template <class Visit>
   void ForEachPlace(Visit&& visit) const {
-    for (size_t n = 0; n < known_.size(); ++n) {
-      if (known_[n]) visit(static_cast<uint32_t>(n), places_[n]);
+    for (size_t n = 0; n < slots_.size(); ++n) {
+      if (slots_[n] != 0) visit(static_cast<uint32_t>(n), vectors_[slots_[n] - 1]);
     }
   }
 
@@ -57,10 +61,10 @@ class FactorModel {
   static bool Decode(std::string_view bytes, Vector& v);
 
  private:
-  PackedVector& Slot(uint32_t n);
-
-  std::deque<PackedVector> places_;
-  std::vector<bool> known_;
+  // The vectors in the order they were added; slots_[n] is place n's position there plus one
+  // (0: none). A place without a vector costs its 4-byte slot (it was a whole vector).
+  StableVector<PackedVector> vectors_;
+  std::vector<uint32_t> slots_;
 };
 
 }  // namespace locus

@@ -1284,9 +1284,9 @@ Status Model::Load(const StateReader& reader, RowLoading row_loading) {
   // history) waits for the join, where it is numbered in this order: stats (by activity
   // name), profiles, BPR vectors, ALS vectors (the order the live model's tables give).
   std::vector<std::pair<const ActivityId*, const StatNode*>> unlisted_stats;
-  std::vector<size_t> unlisted_profiles;  // positions in profiled
-  std::vector<std::pair<PlaceId, FactorModel::PackedVector>> unlisted_factors;
-  std::vector<size_t> unlisted_als;  // positions in als_->place_ids()
+  std::vector<size_t> unlisted_profiles;                       // positions in profiled
+  std::vector<std::pair<PlaceId, uint32_t>> unlisted_factors;  // with FactorModel::Keep's
+  std::vector<size_t> unlisted_als;                            // positions in als_->place_ids()
   // The listed entry of id_at(i) (the model's own, writable) for i in [0, n), in order, as
   // f(i, entry or nullptr). Millions of them at 1M places, each a few cache misses: first one
   // run of lookups whose misses overlap (EntryIndex::LookupEach), then the calls, each with
@@ -1599,8 +1599,9 @@ Status Model::Load(const StateReader& reader, RowLoading row_loading) {
     // Column i is als_ids[i]'s vector; sized to the store's estimate and adopted by the model
     // (at 1M places ~300 MB: a copy was 0.1-0.2 s of page faults and memcpy).
     AlsModel::Matrix als_values;
-    // Factor vectors belong to users and places with events (profiles).
-    std::vector<std::pair<PlaceId, FactorModel::PackedVector>> place_factors;
+    // Factor vectors belong to users and places with events (profiles). Each is kept in
+    // factors_ as it is read (FactorModel::Keep) and given its place's number once known.
+    std::vector<std::pair<PlaceId, uint32_t>> place_factors;
     place_factors.reserve(hint(Space::kPlaceProfiles));
     // The users' vectors (a range of their own) are read with the users.
     const std::string after_users = PrefixEnd(kUserFactorPrefix);
@@ -1650,7 +1651,8 @@ Status Model::Load(const StateReader& reader, RowLoading row_loading) {
         }
         als_ids.emplace_back(std::string(key.substr(kAlsPlacePrefix.size())));
       } else if (key.starts_with(kPlaceFactorPrefix) && FactorModel::Decode(value, v)) {
-        place_factors.emplace_back(PlaceId(std::string(key.substr(kPlaceFactorPrefix.size()))), v);
+        place_factors.emplace_back(PlaceId(std::string(key.substr(kPlaceFactorPrefix.size()))),
+                                   factors_.Keep(v));
       } else {
         NoteCorrupt(bad, Space::kLearned);
       }
@@ -1691,11 +1693,11 @@ Status Model::Load(const StateReader& reader, RowLoading row_loading) {
     listed_each(
         place_factors.size(), [&](size_t i) -> const PlaceId& { return place_factors[i].first; },
         [&](size_t i, PlaceEntry* entry) {
-          auto& [id, v] = place_factors[i];
+          auto& [id, kept] = place_factors[i];
           if (entry != nullptr) {
-            entry->bpr = &factors_.SetPlace(entry->index, v);
+            entry->bpr = &factors_.Assign(entry->index, kept);
           } else {
-            unlisted_factors.emplace_back(std::move(id), v);
+            unlisted_factors.emplace_back(std::move(id), kept);
           }
         });
     if (als_ != nullptr) {
@@ -1725,9 +1727,9 @@ Status Model::Load(const StateReader& reader, RowLoading row_loading) {
     EntryOrDeleted(node->first).stats.emplace_back(activity, node);
   }
   for (size_t i : unlisted_profiles) EntryOrDeleted(profiled[i]).profile = &place_profiles_[i];
-  for (const auto& [id, v] : unlisted_factors) {
+  for (const auto& [id, kept] : unlisted_factors) {
     PlaceEntry& entry = EntryOrDeleted(id);
-    entry.bpr = &factors_.SetPlace(entry.index, v);
+    entry.bpr = &factors_.Assign(entry.index, kept);
   }
   // An ALS vector makes no entry of its own (as LinkAls).
   for (size_t i : unlisted_als) {

@@ -2,8 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <string>
+#include <vector>
 
 namespace locus {
 namespace {
@@ -68,6 +70,34 @@ TEST(FactorModelTest, PlaceVectorsByNumberStartOnceAndStayPut) {
   });
   EXPECT_EQ(visited, 4997u);
   EXPECT_EQ(first, 3u);
+}
+
+TEST(FactorModelTest, VectorsKeptBeforeTheirNumbersGoToThePlacesAssigned) {
+  // A load keeps vectors in the store's order and numbers them later, in another order.
+  FactorModel m;
+  std::vector<uint32_t> kept;
+  for (int i = 0; i < 3000; ++i) {
+    Vec v = Vec::Constant(static_cast<float>(i));
+    kept.push_back(m.Keep(v));
+  }
+  std::vector<const Vec*> at;
+  for (uint32_t i = 0; i < 3000; ++i) at.push_back(&m.Assign(2 * (2999 - i), kept[i]));
+  for (uint32_t i = 0; i < 3000; ++i) {
+    const uint32_t n = 2 * (2999 - i);
+    const Vec* got = m.Place(n);
+    EXPECT_TRUE(got != nullptr && got == at[i] && (*got)[0] == static_cast<float>(i)) << n;
+    EXPECT_TRUE(m.Place(n + 1) == nullptr) << "odd numbers were given no vector: " << n + 1;
+  }
+  // A vector started later does not move the kept ones, and PlaceOrStart keeps what is there.
+  const Vec& started = m.PlaceOrStart(7001, PlaceId("new"));
+  EXPECT_TRUE(started == FactorModel::PlaceStart(PlaceId("new")));
+  EXPECT_TRUE(&m.PlaceOrStart(0, PlaceId("ignored")) == at[2999]);
+  EXPECT_TRUE(at[0]->isConstant(0.0f));
+  std::vector<uint32_t> numbers;
+  m.ForEachPlace([&](uint32_t n, const Vec&) { numbers.push_back(n); });
+  ASSERT_EQ(numbers.size(), 3001u);
+  EXPECT_TRUE(std::is_sorted(numbers.begin(), numbers.end()));
+  EXPECT_EQ(numbers.back(), 7001u);
 }
 
 TEST(FactorModelTest, VectorsRoundTripThroughBytes) {
