@@ -150,12 +150,12 @@ bool DecodePair(std::string_view key, std::string& a, std::string& b) {
 }
 
 // A user profile as stored: places by id (`ids` turns the model's numbers into ids).
-void EncodeProfile(ByteWriter& w, const UserProfile& u, const std::vector<PlaceId>& ids) {
-  w.Str(u.last_place ? ids[*u.last_place].str() : "").I64(u.last_position ? 1 : 0);
+void EncodeProfile(ByteWriter& w, const UserProfile& u, const StableVector<PlaceEntry>& places) {
+  w.Str(u.last_place ? places[*u.last_place].id.str() : "").I64(u.last_position ? 1 : 0);
   w.F64(u.last_position ? u.last_position->lat : 0).F64(u.last_position ? u.last_position->lon : 0);
   w.I64(u.last_ts).F64(u.sum_lat).F64(u.sum_lon).I64(u.located).I64(u.visits).I64(u.repeats);
   w.U64(u.recent.size());
-  for (uint32_t p : u.recent) w.Str(ids[p].str());
+  for (uint32_t p : u.recent) w.Str(places[p].id.str());
 }
 
 // A stored profile: `u` without its places, which are returned as ids (`last` empty: none)
@@ -451,8 +451,7 @@ void Model::UpsertPlace(Place place) {
 
 PlaceEntry& Model::NumberNew(Place place, bool listed) {
   PlaceEntry& entry = entries_.emplace_back(std::move(place));
-  entry.index = static_cast<uint32_t>(index_ids_.size());
-  index_ids_.push_back(entry.id);
+  entry.index = static_cast<uint32_t>(entries_.size() - 1);
   live_by_index_.push_back(listed ? &entry : nullptr);
   // A place new to the model may be in the installed retrain (one restored from the store
   // holds places whose entries come later: a deleted place known only from a history).
@@ -460,7 +459,7 @@ PlaceEntry& Model::NumberNew(Place place, bool listed) {
   if (lazy_rows_ != nullptr) {
     // Every number has its rows' slots, so that answers, which may not resize, can fill
     // them. A new number's stored rows, if any (a deleted place's), are read when first used.
-    const size_t count = index_ids_.size();
+    const size_t count = entries_.size();
     transitions_.resize(count);
     covisits_.resize(count);
     transitions_out_.resize(count);
@@ -562,10 +561,10 @@ Status Model::ApplyUser(const Event& e, EventFact& fact) {
     UserProfile& u = user->second.profile;
     if (!fact.seen_before) {
       for (uint32_t h : u.recent) {
-        if (h != place.index) fact.covisited.push_back(index_ids_[h]);
+        if (h != place.index) fact.covisited.push_back(entries_[h].id);
       }
     }
-    if (u.last_place && *u.last_place != place.index) fact.from = index_ids_[*u.last_place];
+    if (u.last_place && *u.last_place != place.index) fact.from = entries_[*u.last_place].id;
     UpdateProfile(e, place, fact.seen_before, *user);
   }
   newest_ts_ = std::max(newest_ts_, e.ts);
@@ -634,7 +633,7 @@ size_t Model::DropUsers(const std::function<bool(const UserId&)>& drop) {
                                    ByteWriter()
                                        .Str(u.str())
                                        .Str(history_activities_[h.activity].str())
-                                       .Str(index_ids_[h.place].str())
+                                       .Str(entries_[h.place].id.str())
                                        .Take());
       }
       if (it->second.has_bpr) {
@@ -848,7 +847,7 @@ void Model::BoundCovisits(uint32_t n, CountRow& row) {
   // The salt changes as the row's established entries gain counts, so the entries counted
   // once that stay are not always the same few; it depends on ids and counts only (a
   // restart renumbers places), so a restarted model cuts as the live one would.
-  uint64_t salt = index_ids_[n].hash();
+  uint64_t salt = entries_[n].id.hash();
   size_t more = 0;
   row.ForEach([&](uint32_t, int64_t c) {
     if (c > 1) {
@@ -859,7 +858,7 @@ void Model::BoundCovisits(uint32_t n, CountRow& row) {
   salt = Mix64(salt ^ more);
   row.KeepOnes(
       limit > more ? limit - more : 0,
-      [&](uint32_t key) { return Mix64(index_ids_[key].hash() ^ salt); },
+      [&](uint32_t key) { return Mix64(entries_[key].id.hash() ^ salt); },
       [&](uint32_t key) {
         if (track_changes_) dirty_covisits_.Add(IndexPair(n, key));
       });
@@ -928,7 +927,7 @@ std::vector<std::pair<uint32_t, double>> Model::UserCounts(const UserId& user) c
   }
   out.resize(w);
   std::sort(out.begin(), out.end(), [&](const auto& a, const auto& b) {
-    return index_ids_[a.first] < index_ids_[b.first];
+    return entries_[a.first].id < entries_[b.first].id;
   });
   return out;
 }
@@ -936,14 +935,14 @@ std::vector<std::pair<uint32_t, double>> Model::UserCounts(const UserId& user) c
 Interactions Model::RetrainData() const {
   Interactions data;
   // The training number of each model place number (UINT32_MAX: not yet in the data).
-  std::vector<uint32_t> place_index(index_ids_.size(), UINT32_MAX);
+  std::vector<uint32_t> place_index(entries_.size(), UINT32_MAX);
   data.users.reserve(users_.size());
   // At most one pair per history entry: reserved at once, the pairs are not copied as they
   // grow (a doubling copy held 1.5x their bytes, under the engine's lock).
   size_t entries = 0;
   for (const auto& [user, state] : users_) entries += state.history.size();
   data.pairs.reserve(entries);
-  data.places.reserve(std::min(entries, index_ids_.size()));
+  data.places.reserve(std::min(entries, entries_.size()));
   std::vector<std::pair<uint32_t, float>> counts;
   for (const auto& [user, state] : users_) {
     const auto u = static_cast<uint32_t>(data.users.size());
@@ -965,7 +964,7 @@ Interactions Model::RetrainData() const {
       uint32_t& number = place_index[place];
       if (number == UINT32_MAX) {
         number = static_cast<uint32_t>(data.places.size());
-        data.places.push_back(index_ids_[place]);
+        data.places.push_back(entries_[place].id);
       }
       data.pairs.push_back({u, number, count});
     }
@@ -1033,8 +1032,8 @@ void Model::TrainBlend(const Event& e, size_t event_hash, const ActivityId& acti
   std::vector<Candidate> chosen;
   chosen.push_back({&e.place, &place});
   for (const UserPlaceEntry& h : ctx.mine) {
-    if (index_ids_[h.place] != e.place) {
-      chosen.push_back({&index_ids_[h.place], IndexedPlace(h.place)});
+    if (entries_[h.place].id != e.place) {
+      chosen.push_back({&entries_[h.place].id, IndexedPlace(h.place)});
     }
   }
   const size_t own = chosen.size();
@@ -1165,14 +1164,14 @@ void Model::Persist(StateWriter& w) {
     ByteWriter(key)
         .Str(node->first.str())
         .Str(history_activities_[a].str())
-        .Str(index_ids_[p].str());
+        .Str(entries_[p].id.str());
     ByteWriter v(value);
     EncodeUserStat(v, *UserHistoryOf(node->second.history, a).Find(p));
     w.Put(Space::kUserHistory, key, value);
   }
   for (const UserNode* node : dirty_profiles_.Compact()) {
     ByteWriter v(value);
-    EncodeProfile(v, node->second.profile, index_ids_);
+    EncodeProfile(v, node->second.profile, entries_);
     w.Put(Space::kProfiles, node->first.str(), value);
   }
   for (const uint32_t n : dirty_place_profiles_.Compact()) {
@@ -1183,7 +1182,7 @@ void Model::Persist(StateWriter& w) {
   auto put_pairs = [&](DirtyList<uint64_t>& dirty, const std::vector<CountRow>& rows, Space space) {
     for (uint64_t pair : dirty.Compact()) {
       const auto a = static_cast<uint32_t>(pair >> 32), b = static_cast<uint32_t>(pair);
-      ByteWriter(key).Str(index_ids_[a].str()).Str(index_ids_[b].str());
+      ByteWriter(key).Str(entries_[a].id.str()).Str(entries_[b].id.str());
       ByteWriter(value).I64(rows[a].Get(b));
       w.Put(space, key, value);
     }
@@ -1228,7 +1227,7 @@ void Model::Persist(StateWriter& w) {
     w.Put(Space::kLearned, key, value);
   }
   for (uint32_t n : dirty_place_factors_.Compact()) {
-    ByteWriter(key).Raw(kPlaceFactorPrefix).Raw(index_ids_[n].str());
+    ByteWriter(key).Raw(kPlaceFactorPrefix).Raw(entries_[n].id.str());
     FactorModel::Encode(*factors_.Place(n), value);
     w.Put(Space::kLearned, key, value);
   }
@@ -1337,7 +1336,6 @@ Status Model::Load(const StateReader& reader, RowLoading row_loading) {
     std::string bad;
     entries_.reserve(hint(Space::kPlaces));
     place_index_.Reserve(hint(Space::kPlaces));
-    index_ids_.reserve(hint(Space::kPlaces));
     live_by_index_.reserve(hint(Space::kPlaces));
     Status s = reader.Scan(Space::kPlaces, [&](std::string_view key, std::string_view value) {
       Place p;
@@ -1347,8 +1345,7 @@ Status Model::Load(const StateReader& reader, RowLoading row_loading) {
       // (NumberNew without its lookups); indexed after the scan (below). A hash table of
       // entries here took a third of this scan at 1M places (its bucket and node misses).
       PlaceEntry& entry = entries_.emplace_back(std::move(p));
-      entry.index = static_cast<uint32_t>(index_ids_.size());
-      index_ids_.push_back(entry.id);
+      entry.index = static_cast<uint32_t>(entries_.size() - 1);
       live_by_index_.push_back(&entry);
     });
     s = NoteBad(s, bad);
@@ -1538,7 +1535,7 @@ Status Model::Load(const StateReader& reader, RowLoading row_loading) {
         if (!places_read.get().ok()) return s;  // the load fails with its error
         auto lazy = std::make_unique<LazyRows>();
         lazy->source = &reader;
-        const size_t count = index_ids_.size();
+        const size_t count = entries_.size();
         transitions_.assign(count, CountRow());
         covisits_.assign(count, CountRow());
         transitions_out_.assign(count, 0);
@@ -1569,7 +1566,7 @@ Status Model::Load(const StateReader& reader, RowLoading row_loading) {
     if (!places_read.get().ok()) return NoteBad(s, bad);  // the load fails with its error
     for (auto [loaded, rows] :
          {std::pair(&loaded_transitions, &transitions_), std::pair(&loaded_covisits, &covisits_)}) {
-      rows->resize(index_ids_.size());
+      rows->resize(entries_.size());
       std::vector<std::pair<uint32_t, int64_t>> entries;
       for (LoadedRow& row : *loaded) {
         const PlaceEntry* from = FindPlace(row.from);
@@ -2209,7 +2206,7 @@ Status Model::StoredRow(int kind, uint32_t n, std::vector<std::pair<PlaceId, int
   const Space space = kind == kCovisitRows ? Space::kCovisits : Space::kTransitions;
   row.clear();
   std::string a, b, bad;
-  const std::string prefix = ByteWriter().Str(index_ids_[n].str()).Take();
+  const std::string prefix = ByteWriter().Str(entries_[n].id.str()).Take();
   Status s = lazy_rows_->source->ScanFrom(space, prefix,
                                           [&](std::string_view key, std::string_view value) {
                                             if (!key.starts_with(prefix)) return false;

@@ -307,7 +307,7 @@ class Model {
   const PlaceEntry* FindPlace(const PlaceId& id) const;
   // The listed place numbered `index` (nullptr once deleted), and the id of any number given.
   const PlaceEntry* IndexedPlace(uint32_t index) const { return live_by_index_[index]; }
-  const PlaceId& IndexedId(uint32_t index) const { return index_ids_[index]; }
+  const PlaceId& IndexedId(uint32_t index) const { return entries_[index].id; }
   size_t place_count() const { return place_index_.size(); }
   // f(entry) for every listed place, in number order.
   template <class F>
@@ -612,8 +612,8 @@ class Model {
   EntryIndex<PlaceEntry> place_index_;
   // The numbers of deleted places by id.
   std::unordered_map<PlaceId, uint32_t> deleted_;
-  // By place number: every id numbered, and the listed entry (nullptr while deleted).
-  std::vector<PlaceId> index_ids_;
+  // By place number: the listed entry (nullptr while deleted). A number's id is its entry's
+  // (IndexedId): a vector of ids beside them was a copy of every id.
   std::vector<const PlaceEntry*> live_by_index_;
   std::unordered_map<ActivityId, std::vector<const PlaceEntry*>> activity_entries_;
   std::unordered_map<ActivityId, std::vector<const PlaceEntry*>> active_places_;
