@@ -133,15 +133,14 @@ uint64_t Mix(uint64_t z) {
 }
 
 // Small deterministic starting vectors from the ids, so results do not depend on input order:
-// column j belongs to ids[order[j]].
-template <class Id>
-void Initialise(Matrix& m, const std::vector<Id>& ids, const std::vector<uint32_t>& order,
-                uint64_t salt, int threads) {
+// column j is seeded by hash_of(j), the hash of its id.
+template <class HashOf>
+void Initialise(Matrix& m, const HashOf& hash_of, uint64_t salt, int threads) {
   Blocks blocks(static_cast<size_t>(m.cols()), kGemmBlock);
   RunWorkers(threads, [&] {
     for (size_t b, e; blocks.Next(b, e);) {
       for (size_t j = b; j < e; ++j) {
-        uint64_t state = ids[order[j]].hash() ^ salt;
+        uint64_t state = hash_of(j) ^ salt;
         for (Eigen::Index i = 0; i < m.rows(); ++i) {
           state = Mix(state);
           m(i, static_cast<Eigen::Index>(j)) =
@@ -432,11 +431,10 @@ std::shared_ptr<const AlsModel> AlsModel::Train(const Interactions& data, const 
   auto m = std::shared_ptr<AlsModel>(new AlsModel());
   m->version_ = std::move(version);
   m->options_ = o;
-  const int f = std::max(1, o.factors);
-  Matrix x(f, static_cast<Eigen::Index>(data.users.size()));
-  m->y_ = Matrix(f, static_cast<Eigen::Index>(data.places.size()));
-  Initialise(x, data.users, user_order, 0x5553455255534552ULL, threads);
-  Initialise(m->y_, data.places, place_order, 0x504c414345504cULL, threads);
+  // The users' ids are needed only to seed their vectors: their hashes (8 bytes a user) are
+  // kept instead.
+  std::vector<uint64_t> user_hash(user_order.size());
+  for (size_t j = 0; j < user_order.size(); ++j) user_hash[j] = data.users[user_order[j]].hash();
   user_order = {};
   if (release != nullptr) std::vector<UserId>().swap(release->users);
   m->ids_.reserve(data.places.size());
@@ -448,6 +446,19 @@ std::shared_ptr<const AlsModel> AlsModel::Train(const Interactions& data, const 
   Rows by_user, by_place;
   MakeRows(data, user_at, place_at, o.alpha, threads, by_user, by_place,
            release != nullptr ? &release->pairs : nullptr);
+  user_at = {};
+  place_at = {};
+  // The factor matrices are made once the pairs are laid out in rows (and, when released,
+  // freed): the retrain's peak then holds either the pairs or the matrices, not both (at 1M
+  // users and places and 32 factors the matrices are 256 MB).
+  const int f = std::max(1, o.factors);
+  Matrix x(f, static_cast<Eigen::Index>(user_hash.size()));
+  m->y_ = Matrix(f, static_cast<Eigen::Index>(m->ids_.size()));
+  const auto user_seed = [&](size_t j) { return user_hash[j]; };
+  const auto place_seed = [&](size_t j) { return m->ids_[j].hash(); };
+  Initialise(x, user_seed, 0x5553455255534552ULL, threads);
+  Initialise(m->y_, place_seed, 0x504c414345504cULL, threads);
+  user_hash = {};
   for (int it = 0; it < o.iterations; ++it) {
     SolveSide(x, m->y_, by_user, o);
     const VectorD mu = SolveSide(m->y_, x, by_place, o);
