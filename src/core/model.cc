@@ -561,10 +561,10 @@ Status Model::ApplyUser(const Event& e, EventFact& fact) {
     UserProfile& u = user->second.profile;
     if (!fact.seen_before) {
       for (uint32_t h : u.recent) {
-        if (h != place.index) fact.covisited.push_back(entries_[h].id);
+        if (h != place.index) fact.covisited.push_back(IndexedId(h));
       }
     }
-    if (u.last_place && *u.last_place != place.index) fact.from = entries_[*u.last_place].id;
+    if (u.last_place && *u.last_place != place.index) fact.from = IndexedId(*u.last_place);
     UpdateProfile(e, place, fact.seen_before, *user);
   }
   newest_ts_ = std::max(newest_ts_, e.ts);
@@ -633,7 +633,7 @@ size_t Model::DropUsers(const std::function<bool(const UserId&)>& drop) {
                                    ByteWriter()
                                        .Str(u.str())
                                        .Str(history_activities_[h.activity].str())
-                                       .Str(entries_[h.place].id.str())
+                                       .Str(IndexedId(h.place).str())
                                        .Take());
       }
       if (it->second.has_bpr) {
@@ -847,7 +847,7 @@ void Model::BoundCovisits(uint32_t n, CountRow& row) {
   // The salt changes as the row's established entries gain counts, so the entries counted
   // once that stay are not always the same few; it depends on ids and counts only (a
   // restart renumbers places), so a restarted model cuts as the live one would.
-  uint64_t salt = entries_[n].id.hash();
+  uint64_t salt = IndexedId(n).hash();
   size_t more = 0;
   row.ForEach([&](uint32_t, int64_t c) {
     if (c > 1) {
@@ -858,7 +858,7 @@ void Model::BoundCovisits(uint32_t n, CountRow& row) {
   salt = Mix64(salt ^ more);
   row.KeepOnes(
       limit > more ? limit - more : 0,
-      [&](uint32_t key) { return Mix64(entries_[key].id.hash() ^ salt); },
+      [&](uint32_t key) { return Mix64(IndexedId(key).hash() ^ salt); },
       [&](uint32_t key) {
         if (track_changes_) dirty_covisits_.Add(IndexPair(n, key));
       });
@@ -926,9 +926,8 @@ std::vector<std::pair<uint32_t, double>> Model::UserCounts(const UserId& user) c
     }
   }
   out.resize(w);
-  std::sort(out.begin(), out.end(), [&](const auto& a, const auto& b) {
-    return entries_[a.first].id < entries_[b.first].id;
-  });
+  std::sort(out.begin(), out.end(),
+            [&](const auto& a, const auto& b) { return IndexedId(a.first) < IndexedId(b.first); });
   return out;
 }
 
@@ -964,7 +963,7 @@ Interactions Model::RetrainData() const {
       uint32_t& number = place_index[place];
       if (number == UINT32_MAX) {
         number = static_cast<uint32_t>(data.places.size());
-        data.places.push_back(entries_[place].id);
+        data.places.push_back(IndexedId(place));
       }
       data.pairs.push_back({u, number, count});
     }
@@ -1032,8 +1031,8 @@ void Model::TrainBlend(const Event& e, size_t event_hash, const ActivityId& acti
   std::vector<Candidate> chosen;
   chosen.push_back({&e.place, &place});
   for (const UserPlaceEntry& h : ctx.mine) {
-    if (entries_[h.place].id != e.place) {
-      chosen.push_back({&entries_[h.place].id, IndexedPlace(h.place)});
+    if (IndexedId(h.place) != e.place) {
+      chosen.push_back({&IndexedId(h.place), IndexedPlace(h.place)});
     }
   }
   const size_t own = chosen.size();
@@ -1164,7 +1163,7 @@ void Model::Persist(StateWriter& w) {
     ByteWriter(key)
         .Str(node->first.str())
         .Str(history_activities_[a].str())
-        .Str(entries_[p].id.str());
+        .Str(IndexedId(p).str());
     ByteWriter v(value);
     EncodeUserStat(v, *UserHistoryOf(node->second.history, a).Find(p));
     w.Put(Space::kUserHistory, key, value);
@@ -1177,12 +1176,12 @@ void Model::Persist(StateWriter& w) {
   for (const uint32_t n : dirty_place_profiles_.Compact()) {
     ByteWriter v(value);
     EncodePlaceProfile(v, *entries_[n].profile);
-    w.Put(Space::kPlaceProfiles, entries_[n].id.str(), value);
+    w.Put(Space::kPlaceProfiles, IndexedId(n).str(), value);
   }
   auto put_pairs = [&](DirtyList<uint64_t>& dirty, const std::vector<CountRow>& rows, Space space) {
     for (uint64_t pair : dirty.Compact()) {
       const auto a = static_cast<uint32_t>(pair >> 32), b = static_cast<uint32_t>(pair);
-      ByteWriter(key).Str(entries_[a].id.str()).Str(entries_[b].id.str());
+      ByteWriter(key).Str(IndexedId(a).str()).Str(IndexedId(b).str());
       ByteWriter(value).I64(rows[a].Get(b));
       w.Put(space, key, value);
     }
@@ -1227,7 +1226,7 @@ void Model::Persist(StateWriter& w) {
     w.Put(Space::kLearned, key, value);
   }
   for (uint32_t n : dirty_place_factors_.Compact()) {
-    ByteWriter(key).Raw(kPlaceFactorPrefix).Raw(entries_[n].id.str());
+    ByteWriter(key).Raw(kPlaceFactorPrefix).Raw(IndexedId(n).str());
     FactorModel::Encode(*factors_.Place(n), value);
     w.Put(Space::kLearned, key, value);
   }
@@ -2206,7 +2205,7 @@ Status Model::StoredRow(int kind, uint32_t n, std::vector<std::pair<PlaceId, int
   const Space space = kind == kCovisitRows ? Space::kCovisits : Space::kTransitions;
   row.clear();
   std::string a, b, bad;
-  const std::string prefix = ByteWriter().Str(entries_[n].id.str()).Take();
+  const std::string prefix = ByteWriter().Str(IndexedId(n).str()).Take();
   Status s = lazy_rows_->source->ScanFrom(space, prefix,
                                           [&](std::string_view key, std::string_view value) {
                                             if (!key.starts_with(prefix)) return false;
