@@ -9,6 +9,7 @@
 #include <cstring>
 #include <numeric>
 #include <thread>
+#include <unordered_map>
 
 namespace locus {
 namespace {
@@ -59,16 +60,85 @@ void RunWorkers(int threads, const Fn& fn) {
   for (std::thread& th : pool) th.join();
 }
 
-// One row of the interaction matrix: the other side's index and the confidence.
-struct Entry {
-  uint32_t other;
-  float confidence;
-};
-// Compressed rows: entries of row r are [start[r], start[r + 1]).
+// Compressed rows: entries of row r are [start[r], start[r + 1]), each the other side's index
+// and its confidence. Counts are visits plus weighted clicks, so the distinct confidences are
+// few: an entry then keeps a 16-bit code of its confidence (6 bytes an entry, not 8: at 30M
+// pairs the two sides' rows take 120 MB less); past 65,536 distinct ones, the confidence itself.
 struct Rows {
   std::vector<size_t> start;
-  std::vector<Entry> entries;
+  std::vector<uint32_t> other;
+  std::vector<uint16_t> code;     // when `levels` is not empty
+  std::vector<float> levels;      // the distinct confidences, ascending
+  std::vector<float> confidence;  // when `levels` is empty
+
+  size_t size() const { return other.size(); }
+  float Confidence(size_t k) const { return levels.empty() ? confidence[k] : levels[code[k]]; }
+  // A key of entry k's confidence that sorts as the confidence does (a confidence is >= 1 when
+  // alpha >= 0, so its bits sort as its value; any order of the keys is independent of the
+  // input's, which is all the rows need).
+  uint32_t Key(size_t k) const {
+    if (!levels.empty()) return code[k];
+    uint32_t bits;
+    std::memcpy(&bits, &confidence[k], sizeof bits);
+    return bits;
+  }
+  void Resize(size_t n) {
+    other.resize(n);
+    if (levels.empty()) {
+      confidence.resize(n);
+    } else {
+      code.resize(n);
+    }
+  }
+  void Set(size_t k, uint32_t other_index, uint32_t key) {
+    other[k] = other_index;
+    if (levels.empty()) {
+      std::memcpy(&confidence[k], &key, sizeof key);
+    } else {
+      code[k] = static_cast<uint16_t>(key);
+    }
+  }
 };
+
+float Confidence(float count, double alpha) {
+  return 1.0f + static_cast<float>(alpha) * std::log1p(std::max(0.0f, count));
+}
+
+// The key (Rows::Key) of each distinct count's confidence, given as the count's bits; empty
+// when there are more than 65,536 distinct confidences (`levels` is then left empty).
+std::unordered_map<uint32_t, uint32_t> ConfidenceKeys(const std::vector<Interactions::Pair>& pairs,
+                                                      double alpha, std::vector<float>& levels) {
+  constexpr size_t kCodes = size_t{1} << 16;
+  std::unordered_map<uint32_t, uint32_t> keys;
+  uint32_t last = 0;  // most pairs have the count of the one before (most counts are 1)
+  for (const auto& p : pairs) {
+    uint32_t bits;
+    std::memcpy(&bits, &p.count, sizeof bits);
+    if (bits == last && !keys.empty()) continue;
+    last = bits;
+    // Distinct counts can share a confidence (every count <= 0 is 1): a few more are allowed.
+    if (keys.try_emplace(bits, 0).second && keys.size() > 4 * kCodes) break;
+  }
+  levels.clear();
+  for (const auto& [bits, key] : keys) {
+    float count;
+    std::memcpy(&count, &bits, sizeof count);
+    levels.push_back(Confidence(count, alpha));
+  }
+  std::sort(levels.begin(), levels.end());
+  levels.erase(std::unique(levels.begin(), levels.end()), levels.end());
+  if (keys.size() > 4 * kCodes || levels.size() > kCodes) {
+    levels.clear();
+    return {};
+  }
+  for (auto& [bits, key] : keys) {
+    float count;
+    std::memcpy(&count, &bits, sizeof count);
+    key = static_cast<uint32_t>(
+        std::lower_bound(levels.begin(), levels.end(), Confidence(count, alpha)) - levels.begin());
+  }
+  return keys;
+}
 
 // Rows by user (each in place order) and by place (each in user order) of the pairs, with
 // users and places numbered by `user_at` and `place_at`. Equal pairs (a user and place listed
@@ -78,39 +148,57 @@ void MakeRows(const Interactions& data, const std::vector<uint32_t>& user_at,
               const std::vector<uint32_t>& place_at, double alpha, int threads, Rows& by_user,
               Rows& by_place, std::vector<Interactions::Pair>* release) {
   const size_t users = user_at.size(), places = place_at.size();
+  const std::unordered_map<uint32_t, uint32_t> keys =
+      ConfidenceKeys(data.pairs, alpha, by_user.levels);
+  by_place.levels = by_user.levels;
   by_user.start.assign(users + 1, 0);
   for (const auto& p : data.pairs) ++by_user.start[user_at[p.user] + 1];
   for (size_t u = 0; u < users; ++u) by_user.start[u + 1] += by_user.start[u];
-  by_user.entries.resize(data.pairs.size());
+  by_user.Resize(data.pairs.size());
   {
     std::vector<size_t> fill(by_user.start.begin(), by_user.start.end() - 1);
+    uint32_t last_bits = 0, key = 0;
+    bool known = false;
     for (const auto& p : data.pairs) {
-      const float c = 1.0f + static_cast<float>(alpha) * std::log1p(std::max(0.0f, p.count));
-      by_user.entries[fill[user_at[p.user]]++] = Entry{place_at[p.place], c};
+      uint32_t bits;
+      std::memcpy(&bits, &p.count, sizeof bits);
+      if (!known || bits != last_bits) {
+        if (keys.empty()) {
+          const float c = Confidence(p.count, alpha);
+          std::memcpy(&key, &c, sizeof key);
+        } else {
+          key = keys.at(bits);
+        }
+        last_bits = bits;
+        known = true;
+      }
+      by_user.Set(fill[user_at[p.user]]++, place_at[p.place], key);
     }
   }
   if (release != nullptr) std::vector<Interactions::Pair>().swap(*release);
   Blocks blocks(users, kGemmBlock);
   RunWorkers(threads, [&] {
+    std::vector<std::pair<uint32_t, uint32_t>> row;  // (other, key)
     for (size_t b, e; blocks.Next(b, e);) {
       for (size_t u = b; u < e; ++u) {
-        std::sort(by_user.entries.begin() + static_cast<ptrdiff_t>(by_user.start[u]),
-                  by_user.entries.begin() + static_cast<ptrdiff_t>(by_user.start[u + 1]),
-                  [](const Entry& x, const Entry& y) {
-                    return x.other != y.other ? x.other < y.other : x.confidence < y.confidence;
-                  });
+        row.clear();
+        for (size_t k = by_user.start[u]; k < by_user.start[u + 1]; ++k) {
+          row.emplace_back(by_user.other[k], by_user.Key(k));
+        }
+        std::sort(row.begin(), row.end());
+        size_t k = by_user.start[u];
+        for (const auto& [other, key] : row) by_user.Set(k++, other, key);
       }
     }
   });
   by_place.start.assign(places + 1, 0);
-  for (const Entry& e : by_user.entries) ++by_place.start[e.other + 1];
+  for (uint32_t other : by_user.other) ++by_place.start[other + 1];
   for (size_t i = 0; i < places; ++i) by_place.start[i + 1] += by_place.start[i];
-  by_place.entries.resize(by_user.entries.size());
+  by_place.Resize(by_user.size());
   std::vector<size_t> fill(by_place.start.begin(), by_place.start.end() - 1);
   for (uint32_t u = 0; u < users; ++u) {
     for (size_t k = by_user.start[u]; k < by_user.start[u + 1]; ++k) {
-      const Entry& e = by_user.entries[k];
-      by_place.entries[fill[e.other]++] = Entry{u, e.confidence};
+      by_place.Set(fill[by_user.other[k]]++, u, by_user.Key(k));
     }
   }
 }
@@ -219,8 +307,8 @@ struct Scratch {
 // stays gathered for every pass over it.
 class Gathered {
  public:
-  Gathered(const Matrix& y, const Entry* entries, size_t n, Scratch& s)
-      : y_(y), entries_(entries), n_(n), s_(s) {}
+  Gathered(const Matrix& y, const Rows& rows, size_t from, size_t n, Scratch& s)
+      : y_(y), rows_(rows), from_(from), n_(n), s_(s) {}
 
   // fn(u, w, c) for every chunk: u the vectors (columns), w = confidence - 1, c = confidence.
   template <class Fn>
@@ -229,10 +317,11 @@ class Gathered {
       const auto len = static_cast<Eigen::Index>(std::min(kChunk, n_ - from));
       if (!(from == 0 && gathered_)) {
         for (Eigen::Index k = 0; k < len; ++k) {
-          const Entry& e = entries_[from + static_cast<size_t>(k)];
-          s_.u.col(k) = y_.col(e.other);
-          s_.c(k) = e.confidence;
-          s_.w(k) = e.confidence - 1;
+          const size_t at = from_ + from + static_cast<size_t>(k);
+          const float c = rows_.Confidence(at);
+          s_.u.col(k) = y_.col(rows_.other[at]);
+          s_.c(k) = c;
+          s_.w(k) = c - 1;
         }
         gathered_ = n_ <= kChunk;
       }
@@ -242,8 +331,8 @@ class Gathered {
 
  private:
   const Matrix& y_;
-  const Entry* entries_;
-  const size_t n_;
+  const Rows& rows_;
+  const size_t from_, n_;
   Scratch& s_;
   bool gathered_ = false;
 };
@@ -355,7 +444,7 @@ VectorD SolveSide(Matrix& x, Matrix& y, const Rows& rows, const AlsOptions& o) {
           xi.setZero();
           continue;
         }
-        Gathered g(y, rows.entries.data() + from, n, s);
+        Gathered g(y, rows, from, n, s);
         if (n <= static_cast<size_t>(kShortRow)) {
           SolveShortRow(xi, g, d_inv, s);
         } else {
@@ -386,8 +475,8 @@ double Loss(const Rows& by_user, const Matrix& x, const Matrix& y, const VectorD
       for (size_t u = b; u < e; ++u) {
         const auto xu = x.col(static_cast<Eigen::Index>(u));
         for (size_t k = by_user.start[u]; k < by_user.start[u + 1]; ++k) {
-          const double s = xu.dot(y.col(by_user.entries[k].other));
-          sum += by_user.entries[k].confidence * (1 - s) * (1 - s) - s * s;
+          const double s = xu.dot(y.col(by_user.other[k]));
+          sum += by_user.Confidence(k) * (1 - s) * (1 - s) - s * s;
         }
       }
       partial[b / kGemmBlock] = sum;

@@ -198,6 +198,36 @@ TEST(AlsTest, TheReportedLossIsTheLossOfTheModelWithUsersFoldedIn) {
   EXPECT_LT(more[15], loss[14]);
 }
 
+// Rows keep a 16-bit code of each confidence while the distinct ones fit; past that they keep
+// the confidences themselves. Both must train on 1 + alpha log1p(count) and order equal pairs
+// the same whatever the input order.
+TEST(AlsTest, PairsWithMoreDistinctCountsThanCodesTrainOnTheirOwnConfidences) {
+  Interactions d = Random(9000, 60);
+  ASSERT_GT(d.pairs.size(), size_t{70000});
+  for (size_t k = 0; k < d.pairs.size(); ++k) {
+    d.pairs[k].count = 1 + static_cast<float>(k) / 4096;  // every count distinct
+  }
+  d.pairs.push_back(d.pairs.back());  // a pair listed twice, with another count
+  d.pairs.back().count = 0.5f;
+  AlsOptions o;
+  o.factors = 4;
+  o.cg_steps = 0;
+  o.iterations = 30;
+  std::vector<double> loss, more;
+  const auto m = AlsModel::Train(d, o, "t", &loss);
+  o.iterations = 31;
+  AlsModel::Train(d, o, "t", &more);
+  const double folded = FoldedInLoss(d, *m);
+  EXPECT_LE(folded, loss[29] * (1 + 1e-5));
+  EXPECT_GE(folded, more[30] * (1 - 1e-5));
+  // The pairs listed backwards give the same factors bit for bit.
+  Interactions r = d;
+  std::reverse(r.pairs.begin(), r.pairs.end());
+  o.iterations = 30;
+  const auto b = AlsModel::Train(r, o, "t");
+  EXPECT_EQ(m->place_factors(), b->place_factors());
+}
+
 TEST(AlsTest, ManyBlocksGiveBitIdenticalFactorsOnOneOrThreeThreads) {
   // 5000 users: more than one block of every parallel step (solves, products, Gram sums).
   const Interactions d = Random(5000, 300);
