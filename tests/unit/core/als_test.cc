@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -179,23 +180,30 @@ TEST(AlsTest, ThreeCgStepsReachTheLossOfExactAlsWithinAFractionOfAPercent) {
   EXPECT_NEAR(cg.back() / exact.back(), 1.0, 2e-3);
 }
 
+// Trains `iterations` and one more exact iterations: folding users in solves them exactly for
+// the final place vectors (the first half of one more iteration), so the loss with users folded
+// in must lie between the reported losses of the two. Returns the first model.
+std::shared_ptr<const AlsModel> TrainCheckingTheFoldedInLoss(const Interactions& d, AlsOptions o,
+                                                             int iterations) {
+  o.cg_steps = 0;
+  o.iterations = iterations;
+  std::vector<double> loss, more;
+  auto m = AlsModel::Train(d, o, "t", &loss);
+  o.iterations = iterations + 1;
+  AlsModel::Train(d, o, "t", &more);
+  const auto last = static_cast<size_t>(iterations - 1);
+  EXPECT_EQ(more[last], loss[last]);
+  const double folded = FoldedInLoss(d, *m);
+  EXPECT_LE(folded, loss[last] * (1 + 1e-5));
+  EXPECT_GE(folded, more[last + 1] * (1 - 1e-5));
+  EXPECT_LT(more[last + 1], loss[last]);
+  return m;
+}
+
 TEST(AlsTest, TheReportedLossIsTheLossOfTheModelWithUsersFoldedIn) {
-  // Folding users in solves them exactly for the final place vectors: the first half of one
-  // more (exact) iteration. So its loss lies between the reported loss of that iteration and of
-  // the one before.
-  const Interactions d = Random(1500, 60);
   AlsOptions o;
   o.factors = 8;
-  o.cg_steps = 0;
-  std::vector<double> loss, more;
-  const auto m = AlsModel::Train(d, o, "t", &loss);
-  o.iterations = 16;
-  AlsModel::Train(d, o, "t", &more);
-  ASSERT_EQ(more[14], loss[14]);
-  const double folded = FoldedInLoss(d, *m);
-  EXPECT_LE(folded, loss[14] * (1 + 1e-5));
-  EXPECT_GE(folded, more[15] * (1 - 1e-5));
-  EXPECT_LT(more[15], loss[14]);
+  TrainCheckingTheFoldedInLoss(Random(1500, 60), o, 15);
 }
 
 // Rows keep a 16-bit code of each confidence while the distinct ones fit; past that they keep
@@ -211,18 +219,11 @@ TEST(AlsTest, PairsWithMoreDistinctCountsThanCodesTrainOnTheirOwnConfidences) {
   d.pairs.back().count = 0.5f;
   AlsOptions o;
   o.factors = 4;
-  o.cg_steps = 0;
-  o.iterations = 30;
-  std::vector<double> loss, more;
-  const auto m = AlsModel::Train(d, o, "t", &loss);
-  o.iterations = 31;
-  AlsModel::Train(d, o, "t", &more);
-  const double folded = FoldedInLoss(d, *m);
-  EXPECT_LE(folded, loss[29] * (1 + 1e-5));
-  EXPECT_GE(folded, more[30] * (1 - 1e-5));
+  const auto m = TrainCheckingTheFoldedInLoss(d, o, 30);
   // The pairs listed backwards give the same factors bit for bit.
   Interactions r = d;
   std::reverse(r.pairs.begin(), r.pairs.end());
+  o.cg_steps = 0;
   o.iterations = 30;
   const auto b = AlsModel::Train(r, o, "t");
   EXPECT_EQ(m->place_factors(), b->place_factors());
