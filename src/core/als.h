@@ -71,9 +71,9 @@ class AlsModel {
                                                std::string version,
                                                std::vector<double>* loss_per_iteration = nullptr);
   // The same, releasing what it was given as soon as it is used: the pairs once they are laid
-  // out by user (the retrain's peak then holds 20 bytes a pair, not 28: 160 MB less at 20M
-  // pairs, and the factor matrices are made only after that), the user ids once hashed for
-  // their seeds, the place ids moved into the model.
+  // out by user (while they are, the retrain holds 18 bytes a pair, not 28, and the factor
+  // matrices are made only after that), the user ids once hashed for their seeds, the place
+  // ids moved into the model.
   static std::shared_ptr<const AlsModel> Train(Interactions&& data, const AlsOptions& options,
                                                std::string version,
                                                std::vector<double>* loss_per_iteration = nullptr);
