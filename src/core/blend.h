@@ -83,7 +83,9 @@ class Blend {
   // One step on -log P(target); returns the loss before the step. The candidates hold every
   // place the user knows; when the others are a uniform sample, each one sampled stands for
   // exp(other_log_weight) of them (the log of the inverse sampling rate), so the explore
-  // softmax is normalised as over all of them.
+  // softmax is normalised as over all of them. A step reads only kOwnAny of every candidate
+  // and the other features of those on the target's side (its own places, or the others):
+  // a caller may leave the rest of the far side's features unset.
   double Train(const std::vector<Features>& candidates, const GateFeatures& gate, size_t target,
                double other_log_weight = 0);
 

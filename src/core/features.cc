@@ -13,6 +13,11 @@ namespace {
 // Half-life of the user's own recency signal, days of event time.
 constexpr double kOwnRecencyDays = 7.0;
 
+// The user's weighted events in one entry of their history.
+double OwnWeight(const Model& m, const UserPlaceStat& s) {
+  return static_cast<double>(s.visits) + m.options().click_weight * static_cast<double>(s.clicks);
+}
+
 }  // namespace
 
 FeatureContext MakeFeatureContext(const Model& m, const ActivityId& activity,
@@ -58,8 +63,7 @@ FeatureContext MakeFeatureContext(const Model& m, const ActivityId& activity,
     for (const Own& o : mine) {
       const PlaceId& place = *o.id;
       const UserPlaceStat& s = *o.stat;
-      const double own =
-          static_cast<double>(s.visits) + m.options().click_weight * static_cast<double>(s.clicks);
+      const double own = OwnWeight(m, s);
       c.mine_total += own;
       if (own > best || (own == best && c.favourite && place < *c.favourite)) {
         best = own;
@@ -86,8 +90,7 @@ FeatureContext MakeFeatureContext(const Model& m, const ActivityId& activity,
     double best = 0, nearest = INFINITY;
     TimeMs last = 0;
     for (const Own& o : mine) {
-      best = std::max(best, static_cast<double>(o.stat->visits) +
-                                m.options().click_weight * static_cast<double>(o.stat->clicks));
+      best = std::max(best, OwnWeight(m, *o.stat));
       last = std::max(last, o.stat->last);
       if (position && o.place != nullptr)
         nearest = std::min(nearest, HaversineKm(*position, o.place->position));
@@ -152,6 +155,11 @@ FeatureContext MakeFeatureContext(const Model& m, const ActivityId& activity,
   return c;
 }
 
+double OwnCount(const FeatureContext& c, const PlaceEntry& place) {
+  const UserPlaceStat* mine = c.mine.Find(place.index);
+  return mine != nullptr ? OwnWeight(*c.model, *mine) : 0;
+}
+
 Features ComputeFeatures(const FeatureContext& c, const PlaceEntry& place,
                          std::optional<double> distance_km) {
   Features x{};
@@ -160,8 +168,7 @@ Features ComputeFeatures(const FeatureContext& c, const PlaceEntry& place,
   double own = 0;
   TimeMs own_last = 0;
   if (const UserPlaceStat* mine = c.mine.Find(place.index)) {
-    own = static_cast<double>(mine->visits) +
-          m.options().click_weight * static_cast<double>(mine->clicks);
+    own = OwnWeight(m, *mine);
     own_last = mine->last;
   }
   const double any = own > 0 ? 1.0 : 0.0;

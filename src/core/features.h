@@ -55,6 +55,9 @@ FeatureContext MakeFeatureContext(const Model& model, const ActivityId& activity
                                   const std::optional<UserId>& user,
                                   const std::optional<GeoPoint>& position, TimeMs t);
 
+// The user's own weighted events at `place` for the question's activity (kOwnAny is this > 0).
+double OwnCount(const FeatureContext& ctx, const PlaceEntry& place);
+
 // Features of `place`; `distance_km` is its distance from the question's position if known.
 Features ComputeFeatures(const FeatureContext& ctx, const PlaceEntry& place,
                          std::optional<double> distance_km);

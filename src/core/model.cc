@@ -1052,16 +1052,25 @@ void Model::TrainBlend(const Event& e, size_t event_hash, const ActivityId& acti
   const auto own_end = chosen.begin() + static_cast<std::ptrdiff_t>(own);
   std::sort(chosen.begin(), own_end, by_id);
   std::inplace_merge(chosen.begin(), own_end, chosen.end(), by_id);
+  // The step reads the features of the target's side only (the user's own places, or the
+  // others: Blend::Train): a candidate on the far side gets its kOwnAny and nothing else.
+  // That skips the 64 sampled others on a return, the user's places on a new place.
+  const bool target_own = OwnCount(ctx, place) > 0;
   std::vector<Features> features;
   features.reserve(chosen.size());
   size_t target = chosen.size();
   for (size_t i = 0; i < chosen.size(); ++i) {
-    if (i + kFeaturePrefetchAhead < chosen.size() && chosen[i + kFeaturePrefetchAhead].entry) {
-      PrefetchFeatureReads(*chosen[i + kFeaturePrefetchAhead].entry);
-    }
     const auto& [id, p] = chosen[i];
     if (p == nullptr) continue;
     if (*id == e.place) target = features.size();
+    const bool on_own_side = OwnCount(ctx, *p) > 0;
+    if (on_own_side != target_own) {
+      features.emplace_back()[kOwnAny] = on_own_side ? 1 : 0;
+      continue;
+    }
+    if (i + kFeaturePrefetchAhead < chosen.size() && chosen[i + kFeaturePrefetchAhead].entry) {
+      PrefetchFeatureReads(*chosen[i + kFeaturePrefetchAhead].entry);
+    }
     std::optional<double> d;
     if (position) d = HaversineKm(*position, position_cos, p->position, p->cos_lat);
     features.push_back(ComputeFeatures(ctx, *p, d));

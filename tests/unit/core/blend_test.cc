@@ -58,6 +58,32 @@ TEST(BlendTest, LearnsThatThisStreamReturnsToKnownPlaces) {
   EXPECT_GT(after[0], after[1]);
 }
 
+// The live engine leaves the far side's features unset (model.cc TrainBlend): a step must
+// learn exactly the same from them, for a return and for a new place.
+TEST(BlendTest, AStepReadsOnlyTheTargetsSideBesidesWhichSideEachIsOn) {
+  const std::vector<Features> full = {Candidate(3, 5, 1), Candidate(0, 50, 0.2),
+                                      Candidate(1, 8, 2), Candidate(0, 5, 3)};
+  for (const size_t target : {size_t{0}, size_t{1}}) {
+    const bool own = full[target][kOwnAny] > 0;
+    std::vector<Features> sparse = full;
+    for (Features& x : sparse) {
+      if ((x[kOwnAny] > 0) == own) continue;
+      x = Features{};
+      x[kOwnAny] = own ? 0 : 1;
+    }
+    Blend a, b;
+    for (int i = 0; i < 3; ++i) {
+      EXPECT_EQ(a.Train(full, Gate(), target, 0.7), b.Train(sparse, Gate(), target, 0.7));
+    }
+    EXPECT_EQ(a.gate.w, b.gate.w) << "target " << target;
+    EXPECT_EQ(a.ret.w, b.ret.w) << "target " << target;
+    EXPECT_EQ(a.explore.w, b.explore.w) << "target " << target;
+    // The steps did move the target side's expert.
+    const bool moved = own ? a.ret.w != Blend().ret.w : a.explore.w != Blend().explore.w;
+    EXPECT_TRUE(moved) << "target " << target;
+  }
+}
+
 }  // namespace
 }  // namespace locus
 
