@@ -61,8 +61,8 @@ TEST(BlendTest, LearnsThatThisStreamReturnsToKnownPlaces) {
 // The live engine leaves the far side's features unset (model.cc TrainBlend): a step must
 // learn exactly the same from them, for a return and for a new place.
 TEST(BlendTest, AStepReadsOnlyTheTargetsSideBesidesWhichSideEachIsOn) {
-  const std::vector<Features> full = {Candidate(3, 5, 1), Candidate(0, 50, 0.2),
-                                      Candidate(1, 8, 2), Candidate(0, 5, 3)};
+  const std::vector<Features> full = {Candidate(3, 5, 1), Candidate(0, 50, 0.2), Candidate(1, 8, 2),
+                                      Candidate(0, 5, 3)};
   for (const size_t target : {size_t{0}, size_t{1}}) {
     const bool own = full[target][kOwnAny] > 0;
     std::vector<Features> sparse = full;
