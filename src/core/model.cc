@@ -1023,24 +1023,47 @@ void Model::TrainBlend(const Event& e, size_t event_hash, const ActivityId& acti
   // the id-sorted list, so a step costs the same in any activity and the choice does not
   // depend on the order places were stored in (a restart resumes the exact same weights).
   constexpr size_t kMaxOthers = 64;
-  // Each candidate with its listed entry (nullptr: not listed, left out), looked up once.
+  // A step reads the features of the target's side only, the user's own places (kOwnAny) or
+  // the others, and of the far side only whether it has any (Blend::Train): only the target's
+  // side is gathered, and the far side is one placeholder. A return then skips the 64 sampled
+  // others (it stops at the first that is not the user's), a new place the user's own.
+  const bool target_own = OwnCount(ctx, place) > 0;
+  bool far_side = false;
+  // Each candidate on the target's side with its listed entry, looked up once.
   struct Candidate {
     const PlaceId* id;
     const PlaceEntry* entry;
   };
   std::vector<Candidate> chosen;
   chosen.push_back({&e.place, &place});
+  size_t own = 1;  // the user's places and the target, listed or not
   for (const UserPlaceEntry& h : ctx.mine) {
-    if (IndexedId(h.place) != e.place) {
-      chosen.push_back({&IndexedId(h.place), IndexedPlace(h.place)});
+    if (IndexedId(h.place) == e.place) continue;
+    ++own;
+    const PlaceEntry* entry = IndexedPlace(h.place);
+    if (entry == nullptr) continue;  // not listed: left out
+    if ((OwnCount(ctx, *entry) > 0) == target_own) {
+      chosen.push_back({&IndexedId(h.place), entry});
+    } else {
+      far_side = true;
     }
   }
-  const size_t own = chosen.size();
+  const size_t own_end = chosen.size();
   const size_t others = ids->size() > own ? ids->size() - own : 0;
   size_t sampled = 0;
-  for (size_t i : SamplePositions(event_hash, ids->size(), kMaxOthers, positions_)) {
+  const std::vector<size_t>& positions =
+      SamplePositions(event_hash, ids->size(), kMaxOthers, positions_);
+  if (!target_own) {
+    // Their entries are scattered: their misses in flight together, not one after another.
+    for (size_t i : positions) PrefetchEntry(*(*ids)[i]);
+  }
+  for (size_t i : positions) {
     const PlaceEntry* entry = (*ids)[i];
     if (entry == &place || ctx.mine.contains(entry->index)) continue;
+    if (target_own) {
+      far_side = true;
+      break;
+    }
     chosen.push_back({&entry->id, entry});
     ++sampled;
   }
@@ -1049,32 +1072,23 @@ void Model::TrainBlend(const Event& e, size_t event_hash, const ActivityId& acti
   // places: only the own ones are sorted, then the two runs merged (a full sort compared
   // ~400 ids an event).
   const auto by_id = [](const Candidate& a, const Candidate& b) { return *a.id < *b.id; };
-  const auto own_end = chosen.begin() + static_cast<std::ptrdiff_t>(own);
-  std::sort(chosen.begin(), own_end, by_id);
-  std::inplace_merge(chosen.begin(), own_end, chosen.end(), by_id);
-  // The step reads the features of the target's side only (the user's own places, or the
-  // others: Blend::Train): a candidate on the far side gets its kOwnAny and nothing else.
-  // That skips the 64 sampled others on a return, the user's places on a new place.
-  const bool target_own = OwnCount(ctx, place) > 0;
+  const auto mine_end = chosen.begin() + static_cast<std::ptrdiff_t>(own_end);
+  std::sort(chosen.begin(), mine_end, by_id);
+  std::inplace_merge(chosen.begin(), mine_end, chosen.end(), by_id);
   std::vector<Features> features;
-  features.reserve(chosen.size());
+  features.reserve(chosen.size() + 1);
   size_t target = chosen.size();
   for (size_t i = 0; i < chosen.size(); ++i) {
-    const auto& [id, p] = chosen[i];
-    if (p == nullptr) continue;
-    if (*id == e.place) target = features.size();
-    const bool on_own_side = OwnCount(ctx, *p) > 0;
-    if (on_own_side != target_own) {
-      features.emplace_back()[kOwnAny] = on_own_side ? 1 : 0;
-      continue;
-    }
-    if (i + kFeaturePrefetchAhead < chosen.size() && chosen[i + kFeaturePrefetchAhead].entry) {
+    if (i + kFeaturePrefetchAhead < chosen.size()) {
       PrefetchFeatureReads(*chosen[i + kFeaturePrefetchAhead].entry);
     }
+    const auto& [id, p] = chosen[i];
+    if (*id == e.place) target = features.size();
     std::optional<double> d;
     if (position) d = HaversineKm(*position, position_cos, p->position, p->cos_lat);
     features.push_back(ComputeFeatures(ctx, *p, d));
   }
+  if (far_side) features.emplace_back()[kOwnAny] = target_own ? 0 : 1;
   if (target == chosen.size()) return;
   const double other_log_weight =
       sampled > 0 ? std::log(static_cast<double>(others) / static_cast<double>(sampled)) : 0;
