@@ -534,6 +534,9 @@ Status Model::ApplyUser(const Event& e, EventFact& fact) {
   fact.seen_before = false;
   fact.covisited.clear();
   fact.from.reset();
+  fact.numbered_by = this;
+  fact.place_number = place.index;
+  fact.covisited_numbers.clear();
   if (e.type != EventType::kRating) {
     if (user == nullptr) user = &*users_.try_emplace(e.user).first;
     History& history = user->second.history;
@@ -561,10 +564,15 @@ Status Model::ApplyUser(const Event& e, EventFact& fact) {
     UserProfile& u = user->second.profile;
     if (!fact.seen_before) {
       for (uint32_t h : u.recent) {
-        if (h != place.index) fact.covisited.push_back(IndexedId(h));
+        if (h == place.index) continue;
+        fact.covisited.push_back(IndexedId(h));
+        fact.covisited_numbers.push_back(h);
       }
     }
-    if (u.last_place && *u.last_place != place.index) fact.from = IndexedId(*u.last_place);
+    if (u.last_place && *u.last_place != place.index) {
+      fact.from = IndexedId(*u.last_place);
+      fact.from_number = *u.last_place;
+    }
     UpdateProfile(e, place, fact.seen_before, *user);
   }
   newest_ts_ = std::max(newest_ts_, e.ts);
@@ -581,17 +589,19 @@ void Model::ApplyFact(const EventFact& f, const RowOwner* owner) {
     }
   }
   if (f.type == EventType::kRating) return;
-  const uint32_t pi = EntryOrDeleted(f.place).index;
-  for (const PlaceId& h : f.covisited) {
+  const bool numbered = f.numbered_by == this;
+  const uint32_t pi = numbered ? f.place_number : EntryOrDeleted(f.place).index;
+  for (size_t k = 0; k < f.covisited.size(); ++k) {
+    const PlaceId& h = f.covisited[k];
     if (owner != nullptr && !owner->OwnsPlace(h)) continue;
-    const uint32_t hi = EntryOrDeleted(h).index;
+    const uint32_t hi = numbered ? f.covisited_numbers[k] : EntryOrDeleted(h).index;
     CountRow& row = RowOf(covisits_, hi);
     row.Add(pi, 1);
     if (track_changes_) dirty_covisits_.Add(IndexPair(hi, pi));
     BoundCovisits(hi, row);
   }
   if (f.from && (owner == nullptr || owner->OwnsPlace(*f.from))) {
-    const uint32_t li = EntryOrDeleted(*f.from).index;
+    const uint32_t li = numbered ? f.from_number : EntryOrDeleted(*f.from).index;
     RowOf(transitions_, li).Add(pi, 1);
     if (li >= transitions_out_.size()) transitions_out_.resize(size_t{li} + 1);
     ++transitions_out_[li];
@@ -814,8 +824,12 @@ void Model::ApplyPlaceFact(const EventFact& f, PlaceEntry& place) {
     ++p.users;
     // Numbered first: numbering may resize the rows (when they are read on first use).
     std::vector<uint32_t>& numbers = covisited_numbers_;
-    numbers.clear();
-    for (const PlaceId& h : f.covisited) numbers.push_back(EntryOrDeleted(h).index);
+    if (f.numbered_by == this) {
+      numbers = f.covisited_numbers;
+    } else {
+      numbers.clear();
+      for (const PlaceId& h : f.covisited) numbers.push_back(EntryOrDeleted(h).index);
+    }
     CountRow& row = RowOf(covisits_, place.index);
     for (const uint32_t hi : numbers) {
       row.Add(hi, 1);

@@ -237,6 +237,8 @@ struct PlaceEntry : Place {
   }
 };
 
+class Model;
+
 // What one event changes in the rows that are sums over users (keyed by place or by
 // activity), given its user's state before it. The owner of the user's partition derives it
 // (Model::ApplyUser: it needs the user's state); whoever aggregates a row applies the part
@@ -254,6 +256,13 @@ struct EventFact {
   bool seen_before = false;        // the user had been here before: not a new visitor
   std::vector<PlaceId> covisited;  // a new visitor's recent other places (co-visitation)
   std::optional<PlaceId> from;     // the user's previous place, when another (transition)
+  // The numbers of place, covisited and from in the model that made the fact (ApplyUser), for
+  // that model's own ApplyFact (Model::Apply): it then looks none of the ids up (two lookups
+  // by id for each co-visited place). Any other model finds them by id.
+  const Model* numbered_by = nullptr;
+  uint32_t place_number = 0;
+  std::vector<uint32_t> covisited_numbers;
+  uint32_t from_number = 0;
 };
 
 // Which rows a model aggregates (ApplyFact applies the parts keyed by them). Rows are keyed
