@@ -582,6 +582,14 @@ Status Model::ApplyUser(const Event& e, EventFact& fact) {
 }
 
 void Model::ApplyFact(const EventFact& f, const RowOwner* owner) {
+  const bool numbered = f.numbered_by == this;
+  // The co-visited places' rows are scattered (a miss for each row and one for its words):
+  // asked for before the place's own part, they arrive while it runs.
+  if (numbered) {
+    for (const uint32_t hi : f.covisited_numbers) {
+      if (hi < covisits_.size()) __builtin_prefetch(&covisits_[hi]);
+    }
+  }
   if (owner == nullptr || owner->OwnsPlace(f.place)) {
     // A place deleted since the fact was made keeps its rows, as a deleted place's history.
     if (const PlaceEntry* listed = place_index_.Lookup(f.place)) {
@@ -589,8 +597,12 @@ void Model::ApplyFact(const EventFact& f, const RowOwner* owner) {
     }
   }
   if (f.type == EventType::kRating) return;
-  const bool numbered = f.numbered_by == this;
   const uint32_t pi = numbered ? f.place_number : EntryOrDeleted(f.place).index;
+  if (numbered) {
+    for (const uint32_t hi : f.covisited_numbers) {
+      if (hi < covisits_.size()) covisits_[hi].Prefetch();
+    }
+  }
   for (size_t k = 0; k < f.covisited.size(); ++k) {
     const PlaceId& h = f.covisited[k];
     if (owner != nullptr && !owner->OwnsPlace(h)) continue;
