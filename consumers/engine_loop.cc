@@ -589,7 +589,8 @@ Status EngineLoop::FlushAndMirror(bool wait) {
     if (!delivered.ok()) return delivered.status();
     if (!*delivered) return Status::Ok();  // postponed
   }
-  auto committed = engine_.Flush();
+  // Written behind while the loop goes on, unless the caller waits (a revoke, the end).
+  auto committed = engine_.Flush(/*behind=*/!wait);
   if (!committed.ok()) return committed.status();
   if (scaled()) {
     Publish(options_.kafka.model_topic, engine_.TakeModelRecords(wait));

@@ -280,7 +280,7 @@ bool Engine::FlushDue() const {
          Clock::now() - *pending_since_ >= std::chrono::milliseconds(options_.flush_interval_ms);
 }
 
-Result<std::map<std::pair<std::string, int32_t>, int64_t>> Engine::Flush() {
+Result<Engine::Offsets> Engine::Flush(bool behind) {
   if (!commit_failure_.ok()) return commit_failure_;
   StateStore::Batch& batch = flush_batch_;
   std::vector<OutRecord> rows;
@@ -295,22 +295,44 @@ Result<std::map<std::pair<std::string, int32_t>, int64_t>> Engine::Flush() {
     model_.Persist(batch);
   }
   for (const auto& [tp, next] : pending_offsets_) batch.SetOffset(tp.first, tp.second, next);
-  if (batch.entries() > 0) {
-    Status s = store_->Commit(batch);
-    if (!s.ok()) {
-      // The model forgot these changes when it handed them over: committing any later batch
-      // would store offsets past state that was never written. Refuse until restarted.
-      commit_failure_ = Status::Error(s.message() + " (the engine must restart from its store)");
-      return commit_failure_;
+  // Batches reach the store in order: the one before this is written first.
+  Offsets committed;
+  if (Status s = AwaitBehind(committed); !s.ok()) {
+    // The model forgot those changes when it handed them over: committing any later batch
+    // would store offsets past state that was never written. Refuse until restarted.
+    commit_failure_ = Status::Error(s.message() + " (the engine must restart from its store)");
+    return commit_failure_;
+  }
+  if (behind && !scaled() && batch.entries() > 0) {
+    std::swap(flush_batch_, behind_batch_);
+    behind_offsets_ = std::move(pending_offsets_);
+    behind_ = std::async(std::launch::async, [this] { return store_->Commit(behind_batch_); });
+  } else {
+    if (batch.entries() > 0) {
+      Status s = store_->Commit(batch);
+      if (!s.ok()) {
+        commit_failure_ = Status::Error(s.message() + " (the engine must restart from its store)");
+        return commit_failure_;
+      }
+      counters_.flushes++;
     }
-    counters_.flushes++;
+    for (auto& [tp, next] : pending_offsets_) committed[tp] = next;
   }
   if (scaled()) StageModelRecords(std::move(rows));
-  auto committed = std::move(pending_offsets_);
   pending_offsets_.clear();
   pending_messages_ = 0;
   pending_since_.reset();
   return committed;
+}
+
+Status Engine::AwaitBehind(Offsets& committed) {
+  if (!behind_.valid()) return Status::Ok();
+  Status s = behind_.get();
+  if (!s.ok()) return s;
+  counters_.flushes++;
+  for (auto& [tp, next] : behind_offsets_) committed[tp] = next;
+  behind_offsets_.clear();
+  return s;
 }
 
 std::optional<int64_t> Engine::StoredOffset(std::string_view topic, int32_t partition) const {

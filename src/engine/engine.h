@@ -25,6 +25,7 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <future>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -184,8 +185,13 @@ class Engine {
   // True when the pending batch should be committed now.
   bool FlushDue() const;
   // Commits pending state changes with the offsets they came from. Returns the offsets
-  // committed (topic, partition) -> next offset, e.g. to mirror them to Kafka.
-  Result<std::map<std::pair<std::string, int32_t>, int64_t>> Flush();
+  // committed (topic, partition) -> next offset, e.g. to mirror them to Kafka: every batch's
+  // when it returns, the one still being written behind included. With `behind` (not with
+  // scale-out), the batch is written to the store on a thread of its own while the caller goes
+  // on applying events, and the offsets returned are those of the batch before it, which is
+  // committed by then. A failed write fails the next Flush, as a failed commit does.
+  using Offsets = std::map<std::pair<std::string, int32_t>, int64_t>;
+  Result<Offsets> Flush(bool behind = false);
   // Next offset to read as committed in the store.
   std::optional<int64_t> StoredOffset(std::string_view topic, int32_t partition) const;
 
@@ -250,6 +256,13 @@ class Engine {
   // The batch each Flush fills and commits (Commit empties it), kept for its buffers'
   // capacity: a flush writes tens of MB, faulted in anew by a batch made per flush.
   StateStore::Batch flush_batch_;
+  // The batch a Flush(behind) left being written, its offsets, and the write (valid while one
+  // is in flight). The two batches swap roles flush after flush.
+  StateStore::Batch behind_batch_;
+  Offsets behind_offsets_;
+  std::future<Status> behind_;
+  // Waits for the batch being written behind, if any: its offsets into `committed`.
+  Status AwaitBehind(Offsets& committed);
 
   // Scale-out state (ingest thread only).
   EventFact fact_;

@@ -418,6 +418,50 @@ TEST_F(EngineTest, FlushWritesOffsetsAndStateTogether) {
   EXPECT_EQ(engine->StoredOffset(kPlaces, 0), 4);
 }
 
+// A flush written behind returns the offsets of the batch before it, committed by then; a
+// flush that waits returns every batch's, the one still being written included, and the store
+// then holds them all. Batches reach the store in order.
+TEST_F(EngineTest, AFlushWrittenBehindReturnsTheOffsetsOfTheBatchBeforeItAndAWaitingOneAll) {
+  std::unique_ptr<Engine> engine = OpenEngine();
+  ASSERT_NE(engine, nullptr);
+  AddPlaces(*engine);  // places offsets 0..3
+  ASSERT_TRUE(engine->HandleEvent(kEvents, 1, 10, EventJson("e1", "u1", "c1", kT0)).ok);
+  auto first = engine->Flush(/*behind=*/true);
+  ASSERT_TRUE(first.ok()) << first.error();
+  EXPECT_TRUE(first->empty()) << "nothing was being written before it";
+
+  ASSERT_TRUE(engine->HandleEvent(kEvents, 1, 11, EventJson("e2", "u2", "c2", kT0)).ok);
+  ASSERT_TRUE(engine->HandleEvent(kEvents, 2, 5, EventJson("e3", "u3", "c1", kT0)).ok);
+  auto second = engine->Flush(/*behind=*/true);
+  ASSERT_TRUE(second.ok()) << second.error();
+  const Engine::Offsets want_first = {{{kPlaces, 0}, 4}, {{kEvents, 1}, 11}};
+  EXPECT_EQ(*second, want_first);
+  // The first batch is in the store (its write was awaited); offsets never go back.
+  EXPECT_GE(engine->StoredOffset(kEvents, 1).value_or(0), 11);
+  EXPECT_EQ(engine->StoredOffset(kPlaces, 0), 4);
+  EXPECT_TRUE(engine->store().Get(Space::kPlaces, "c1").has_value());
+
+  ASSERT_TRUE(engine->HandleEvent(kEvents, 1, 12, EventJson("e4", "u1", "c2", kT0 + 1)).ok);
+  auto last = engine->Flush();
+  ASSERT_TRUE(last.ok()) << last.error();
+  const Engine::Offsets want_rest = {{{kEvents, 1}, 13}, {{kEvents, 2}, 6}};
+  EXPECT_EQ(*last, want_rest);
+  EXPECT_EQ(engine->StoredOffset(kEvents, 1), 13);
+  EXPECT_EQ(engine->StoredOffset(kEvents, 2), 6);
+  EXPECT_EQ(engine->counters().flushes.load(), 3);
+
+  // What the three batches wrote is what a new engine on the directory holds.
+  const int64_t users =
+      engine->WithModel([](const Model& m) { return static_cast<int64_t>(m.user_count()); });
+  engine.reset();
+  std::unique_ptr<Engine> again = OpenEngine();
+  ASSERT_NE(again, nullptr);
+  EXPECT_EQ(again->WithModel([](const Model& m) { return static_cast<int64_t>(m.user_count()); }),
+            users);
+  EXPECT_EQ(users, 3);
+  EXPECT_EQ(again->StoredOffset(kEvents, 1), 13);
+}
+
 TEST_F(EngineTest, NewEngineOnTheSameDirectoryAfterFlushAnswersTheSame) {
   std::vector<Query> queries;
   for (const char* text : {"coffee", "gym", "cofee shop", "karaoke"}) {
