@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <bit>
 #include <cmath>
 #include <cstring>
 #include <numeric>
@@ -77,10 +78,7 @@ struct Rows {
   // alpha >= 0, so its bits sort as its value; any order of the keys is independent of the
   // input's, which is all the rows need).
   uint32_t Key(size_t k) const {
-    if (!levels.empty()) return code[k];
-    uint32_t bits;
-    std::memcpy(&bits, &confidence[k], sizeof bits);
-    return bits;
+    return levels.empty() ? std::bit_cast<uint32_t>(confidence[k]) : code[k];
   }
   void Resize(size_t n) {
     other.resize(n);
@@ -93,7 +91,7 @@ struct Rows {
   void Set(size_t k, uint32_t other_index, uint32_t key) {
     other[k] = other_index;
     if (levels.empty()) {
-      std::memcpy(&confidence[k], &key, sizeof key);
+      confidence[k] = std::bit_cast<float>(key);
     } else {
       code[k] = static_cast<uint16_t>(key);
     }
@@ -104,26 +102,40 @@ float Confidence(float count, double alpha) {
   return 1.0f + static_cast<float>(alpha) * std::log1p(std::max(0.0f, count));
 }
 
+// Whether a pair's count is the one before's (most pairs have the count of the one before:
+// most counts are 1), so what was derived from it holds again.
+class SameCount {
+ public:
+  bool operator()(float count) {
+    const auto bits = std::bit_cast<uint32_t>(count);
+    if (known_ && bits == last_) return true;
+    known_ = true;
+    last_ = bits;
+    return false;
+  }
+
+ private:
+  bool known_ = false;
+  uint32_t last_ = 0;
+};
+
 // The key (Rows::Key) of each distinct count's confidence, given as the count's bits; empty
 // when there are more than 65,536 distinct confidences (`levels` is then left empty).
 std::unordered_map<uint32_t, uint32_t> ConfidenceKeys(const std::vector<Interactions::Pair>& pairs,
                                                       double alpha, std::vector<float>& levels) {
   constexpr size_t kCodes = size_t{1} << 16;
   std::unordered_map<uint32_t, uint32_t> keys;
-  uint32_t last = 0;  // most pairs have the count of the one before (most counts are 1)
+  SameCount same;
   for (const auto& p : pairs) {
-    uint32_t bits;
-    std::memcpy(&bits, &p.count, sizeof bits);
-    if (bits == last && !keys.empty()) continue;
-    last = bits;
+    if (same(p.count)) continue;
     // Distinct counts can share a confidence (every count <= 0 is 1): a few more are allowed.
-    if (keys.try_emplace(bits, 0).second && keys.size() > 4 * kCodes) break;
+    if (keys.try_emplace(std::bit_cast<uint32_t>(p.count), 0).second && keys.size() > 4 * kCodes) {
+      break;
+    }
   }
   levels.clear();
   for (const auto& [bits, key] : keys) {
-    float count;
-    std::memcpy(&count, &bits, sizeof count);
-    levels.push_back(Confidence(count, alpha));
+    levels.push_back(Confidence(std::bit_cast<float>(bits), alpha));
   }
   std::sort(levels.begin(), levels.end());
   levels.erase(std::unique(levels.begin(), levels.end()), levels.end());
@@ -132,10 +144,8 @@ std::unordered_map<uint32_t, uint32_t> ConfidenceKeys(const std::vector<Interact
     return {};
   }
   for (auto& [bits, key] : keys) {
-    float count;
-    std::memcpy(&count, &bits, sizeof count);
-    key = static_cast<uint32_t>(
-        std::lower_bound(levels.begin(), levels.end(), Confidence(count, alpha)) - levels.begin());
+    const float c = Confidence(std::bit_cast<float>(bits), alpha);
+    key = static_cast<uint32_t>(std::lower_bound(levels.begin(), levels.end(), c) - levels.begin());
   }
   return keys;
 }
@@ -157,20 +167,12 @@ void MakeRows(const Interactions& data, const std::vector<uint32_t>& user_at,
   by_user.Resize(data.pairs.size());
   {
     std::vector<size_t> fill(by_user.start.begin(), by_user.start.end() - 1);
-    uint32_t last_bits = 0, key = 0;
-    bool known = false;
+    SameCount same;
+    uint32_t key = 0;
     for (const auto& p : data.pairs) {
-      uint32_t bits;
-      std::memcpy(&bits, &p.count, sizeof bits);
-      if (!known || bits != last_bits) {
-        if (keys.empty()) {
-          const float c = Confidence(p.count, alpha);
-          std::memcpy(&key, &c, sizeof key);
-        } else {
-          key = keys.at(bits);
-        }
-        last_bits = bits;
-        known = true;
+      if (!same(p.count)) {
+        key = keys.empty() ? std::bit_cast<uint32_t>(Confidence(p.count, alpha))
+                           : keys.at(std::bit_cast<uint32_t>(p.count));
       }
       by_user.Set(fill[user_at[p.user]]++, place_at[p.place], key);
     }
