@@ -295,25 +295,23 @@ Result<Engine::Offsets> Engine::Flush(bool behind) {
     model_.Persist(batch);
   }
   for (const auto& [tp, next] : pending_offsets_) batch.SetOffset(tp.first, tp.second, next);
-  // Batches reach the store in order: the one before this is written first.
-  Offsets committed;
-  if (Status s = AwaitBehind(committed); !s.ok()) {
-    // The model forgot those changes when it handed them over: committing any later batch
-    // would store offsets past state that was never written. Refuse until restarted.
+  // A failed commit: the model forgot those changes when it handed them over, so committing
+  // any later batch would store offsets past state that was never written. Refused until
+  // restarted.
+  const auto fail = [this](const Status& s) {
     commit_failure_ = Status::Error(s.message() + " (the engine must restart from its store)");
     return commit_failure_;
-  }
+  };
+  // Batches reach the store in order: the one before this is written first.
+  Offsets committed;
+  if (Status s = AwaitBehind(committed); !s.ok()) return fail(s);
   if (behind && !scaled() && batch.entries() > 0) {
     std::swap(flush_batch_, behind_batch_);
     behind_offsets_ = std::move(pending_offsets_);
     behind_ = std::async(std::launch::async, [this] { return store_->Commit(behind_batch_); });
   } else {
     if (batch.entries() > 0) {
-      Status s = store_->Commit(batch);
-      if (!s.ok()) {
-        commit_failure_ = Status::Error(s.message() + " (the engine must restart from its store)");
-        return commit_failure_;
-      }
+      if (Status s = store_->Commit(batch); !s.ok()) return fail(s);
       counters_.flushes++;
     }
     for (auto& [tp, next] : pending_offsets_) committed[tp] = next;
