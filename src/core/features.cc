@@ -13,11 +13,6 @@ namespace {
 // Half-life of the user's own recency signal, days of event time.
 constexpr double kOwnRecencyDays = 7.0;
 
-// The user's weighted events in one entry of their history.
-double OwnWeight(const Model& m, const UserPlaceStat& s) {
-  return static_cast<double>(s.visits) + m.options().click_weight * static_cast<double>(s.clicks);
-}
-
 }  // namespace
 
 FeatureContext MakeFeatureContext(const Model& m, const ActivityId& activity,
@@ -153,6 +148,10 @@ FeatureContext MakeFeatureContext(const Model& m, const ActivityId& activity,
     }
   }
   return c;
+}
+
+double OwnWeight(const Model& m, const UserPlaceStat& s) {
+  return static_cast<double>(s.visits) + m.options().click_weight * static_cast<double>(s.clicks);
 }
 
 double OwnCount(const FeatureContext& c, const PlaceEntry& place) {

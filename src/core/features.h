@@ -56,6 +56,8 @@ FeatureContext MakeFeatureContext(const Model& model, const ActivityId& activity
                                   const std::optional<UserId>& user,
                                   const std::optional<GeoPoint>& position, TimeMs t);
 
+// The user's weighted events (visits, and clicks by their weight) in one entry of their history.
+double OwnWeight(const Model& model, const UserPlaceStat& stat);
 // The user's own weighted events at `place` for the question's activity (kOwnAny is this > 0).
 double OwnCount(const FeatureContext& ctx, const PlaceEntry& place);
 

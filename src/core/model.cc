@@ -1064,11 +1064,11 @@ void Model::TrainBlend(const Event& e, size_t event_hash, const ActivityId& acti
   chosen.push_back({&e.place, &place});
   size_t own = 1;  // the user's places and the target, listed or not
   for (const UserPlaceEntry& h : ctx.mine) {
-    if (IndexedId(h.place) == e.place) continue;
+    if (h.place == place.index) continue;
     ++own;
     const PlaceEntry* entry = IndexedPlace(h.place);
     if (entry == nullptr) continue;  // not listed: left out
-    if ((OwnCount(ctx, *entry) > 0) == target_own) {
+    if ((OwnWeight(*this, h.stat) > 0) == target_own) {
       chosen.push_back({&IndexedId(h.place), entry});
     } else {
       far_side = true;
